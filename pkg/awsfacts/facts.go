@@ -1,0 +1,101 @@
+// Package awsfacts holds the AWS-side facts that the collector gathers and the
+// judge reads. It is pure data: no SDK, no clients, no network, so that pkg/diag
+// can depend on it without pulling in the AWS SDK.
+package awsfacts
+
+// ErrorCode classifies why a fact could not be gathered. A failed call is a
+// fact in its own right: checks turn it into an `unknown` finding that names
+// the missing permission or the problem, and every other check still runs.
+type ErrorCode string
+
+const (
+	// ErrNotFound is IAM's NoSuchEntity or EKS's ResourceNotFoundException.
+	ErrNotFound ErrorCode = "NotFound"
+	// ErrAccessDenied is AccessDenied / AccessDeniedException / UnauthorizedOperation.
+	ErrAccessDenied ErrorCode = "AccessDenied"
+	// ErrThrottled is Throttling / ThrottlingException / TooManyRequestsException after the SDK's retries.
+	ErrThrottled ErrorCode = "Throttled"
+	// ErrTimeout is a deadline exceeded or a network timeout.
+	ErrTimeout ErrorCode = "Timeout"
+	// ErrNoCredentials means the SDK found no credentials at all.
+	ErrNoCredentials ErrorCode = "NoCredentials"
+	// ErrOther is anything else (network errors, invalid input, unexpected API errors).
+	ErrOther ErrorCode = "Other"
+)
+
+// CallError records a failed AWS call.
+type CallError struct {
+	// Op is the API in IAM-policy form, e.g. "iam:GetRole"; it is also the
+	// permission the user needs.
+	Op string `json:"op"`
+	// Resource is the ARN or name the call was about, when there is one.
+	Resource string `json:"resource,omitempty"`
+	// Code classifies the failure.
+	Code ErrorCode `json:"code"`
+	// APICode is AWS's own error code (e.g. "NoSuchEntity"), when AWS answered.
+	APICode string `json:"apiCode,omitempty"`
+	// Message is a one-line, credential-free description.
+	Message string `json:"message"`
+}
+
+func (e *CallError) Error() string {
+	if e.Resource != "" {
+		return e.Op + " " + e.Resource + ": " + e.Message
+	}
+	return e.Op + ": " + e.Message
+}
+
+// Caller is the identity the plugin itself runs as (sts:GetCallerIdentity).
+type Caller struct {
+	Account string     `json:"account,omitempty"`
+	ARN     string     `json:"arn,omitempty"`
+	Err     *CallError `json:"error,omitempty"`
+}
+
+// Cluster is what eks:DescribeCluster says about the cluster.
+type Cluster struct {
+	Name    string `json:"name"`
+	Region  string `json:"region,omitempty"`
+	ARN     string `json:"arn,omitempty"`
+	Version string `json:"version,omitempty"`
+	// PlatformVersion is e.g. "eks.13".
+	PlatformVersion string `json:"platformVersion,omitempty"`
+	// Issuer is cluster.identity.oidc.issuer, exactly as EKS returned it ("" when EKS has none).
+	Issuer string     `json:"issuer,omitempty"`
+	Err    *CallError `json:"error,omitempty"`
+}
+
+// OIDCProvider is an IAM OIDC identity provider (iam:GetOpenIDConnectProvider).
+type OIDCProvider struct {
+	ARN string `json:"arn"`
+	// URL is as IAM stores it: without scheme, e.g. "oidc.eks.us-west-2.amazonaws.com/id/ABC".
+	URL         string     `json:"url,omitempty"`
+	ClientIDs   []string   `json:"clientIDs,omitempty"`
+	Thumbprints []string   `json:"thumbprints,omitempty"`
+	Found       bool       `json:"found"`
+	Err         *CallError `json:"error,omitempty"`
+}
+
+// ProviderList is the result of iam:ListOpenIDConnectProviders in one account.
+type ProviderList struct {
+	Account string     `json:"account"`
+	ARNs    []string   `json:"arns,omitempty"`
+	Err     *CallError `json:"error,omitempty"`
+}
+
+// Role is an IAM role (iam:GetRole) with its permission policies.
+type Role struct {
+	ARN  string `json:"arn"`
+	Name string `json:"name,omitempty"`
+	Path string `json:"path,omitempty"`
+	// TrustPolicy is the assume-role policy document, already URL-decoded to JSON.
+	TrustPolicy string     `json:"trustPolicy,omitempty"`
+	Found       bool       `json:"found"`
+	Err         *CallError `json:"error,omitempty"`
+	// AttachedPolicyARNs lists managed policies (iam:ListAttachedRolePolicies, all pages).
+	AttachedPolicyARNs []string `json:"attachedPolicyARNs,omitempty"`
+	// InlinePolicyNames lists inline policies (iam:ListRolePolicies, all pages).
+	InlinePolicyNames []string `json:"inlinePolicyNames,omitempty"`
+	// PoliciesErr is set when the permission listings failed; the role facts above still hold.
+	PoliciesErr *CallError `json:"policiesError,omitempty"`
+}

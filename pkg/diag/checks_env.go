@@ -1,0 +1,210 @@
+package diag
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/awsarn"
+)
+
+func init() {
+	register(
+		Check{ID: "IRSA-CRED-001", Severity: SeverityError, Title: "No static AWS keys shadow IRSA",
+			LooksAt: "container env and envFrom Secrets/ConfigMaps: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY", Run: checkStaticKeys},
+		Check{ID: "IRSA-CRED-002", Severity: SeverityWarning, Title: "No profile or shared credentials file shadows IRSA",
+			LooksAt: "container env AWS_PROFILE, AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE; mounts under .aws", Run: checkProfiles},
+		Check{ID: "IRSA-CRED-003", Severity: SeverityWarning, Title: "Pod Identity and IRSA are not both configured",
+			LooksAt: "container env AWS_CONTAINER_CREDENTIALS_FULL_URI next to AWS_WEB_IDENTITY_TOKEN_FILE", Run: checkPodIdentityMix},
+		Check{ID: "IRSA-REGION-001", Severity: SeverityError, Title: "Containers have a region where the partition needs one",
+			LooksAt: "container env AWS_REGION/AWS_DEFAULT_REGION (env and envFrom), partition of the role ARN", Run: checkRegion},
+		Check{ID: "IRSA-REGION-002", Severity: SeverityWarning, Title: "AWS_STS_REGIONAL_ENDPOINTS is regional",
+			LooksAt: "container env AWS_STS_REGIONAL_ENDPOINTS, partition of the role ARN", Run: checkRegionalEndpoints},
+	)
+}
+
+// unreadableSources turns envFrom sources the collector could not read into
+// unknown findings, once per source.
+func unreadableSources(pf PodFacts, c Container, seen map[string]bool) []Finding {
+	_, bad := envKeysFromSources(pf, c)
+	var out []Finding
+	for _, src := range bad {
+		id := src.Kind + "/" + src.Name
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		out = append(out, unknown(containerRef(pf.Pod, c), "Could not read "+id+" used through envFrom: "+src.Err.Message,
+			fmt.Sprintf("grant get on %ss in namespace %s (only key names are read, never values)", strings.ToLower(src.Kind), pf.Pod.Namespace)))
+	}
+	return out
+}
+
+func checkStaticKeys(_ *Snapshot, subj *Subject) []Finding {
+	var out []Finding
+	for _, pf := range subj.Pods {
+		p := pf.Pod
+		seen := map[string]bool{}
+		clean := true
+		for _, c := range Containers(p) {
+			out = append(out, unreadableSources(pf, c, seen)...)
+			var evs []Evidence
+			for _, name := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"} {
+				if origin := envOrigin(pf, c, name); origin != "" {
+					evs = append(evs, ev(name, "<set, value not shown>", containerField(c, origin)))
+				}
+			}
+			if len(evs) == 0 {
+				continue
+			}
+			clean = false
+			out = append(out, fail(containerRef(p, c), "Static AWS keys in the environment come first in every SDK's credential chain, so IRSA is never used",
+				evs, "remove AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY from the container (env or the envFrom source) in "+ownerText(pf)+", then "+RestartCommand(pf)))
+		}
+		if clean {
+			out = append(out, pass(podRef(p), "No static AWS keys in the environment"))
+		}
+	}
+	return out
+}
+
+func checkProfiles(_ *Snapshot, subj *Subject) []Finding {
+	var out []Finding
+	for _, pf := range subj.Pods {
+		p := pf.Pod
+		clean := true
+		for _, c := range Containers(p) {
+			var evs []Evidence
+			for _, name := range []string{"AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE"} {
+				if origin := envOrigin(pf, c, name); origin != "" {
+					v, _, _ := EnvValue(c.Container, name)
+					evs = append(evs, ev(name, v, containerField(c, origin)))
+				}
+			}
+			for _, m := range c.VolumeMounts {
+				if strings.HasSuffix(m.MountPath, "/.aws") || strings.Contains(m.MountPath, "/.aws/") {
+					evs = append(evs, ev("volumeMount", m.Name+" at "+m.MountPath, containerField(c, "volumeMounts")))
+				}
+			}
+			if len(evs) == 0 {
+				continue
+			}
+			clean = false
+			out = append(out, fail(containerRef(p, c), "A profile or shared credentials file can take precedence over web identity (Go v2 and boto3 read static keys from it first; JS v3 prefers any profile)",
+				evs, "remove the profile variables or the mounted .aws files from the container in "+ownerText(pf)+", unless the profile itself uses web_identity_token_file"))
+		}
+		if clean {
+			out = append(out, pass(podRef(p), "No AWS profile or shared credentials file in the container"))
+		}
+	}
+	return out
+}
+
+func checkPodIdentityMix(_ *Snapshot, subj *Subject) []Finding {
+	var out []Finding
+	for _, pf := range subj.Pods {
+		p := pf.Pod
+		for _, c := range Containers(p) {
+			full, podID, _ := EnvValue(c.Container, EnvContainerCredentialsFull)
+			if !podID || !hasEnv(c.Container, EnvTokenFile) {
+				continue
+			}
+			out = append(out, fail(containerRef(p, c), "Container has both EKS Pod Identity and IRSA variables; every SDK uses web identity (IRSA) first, which the Pod Identity association does not expect",
+				[]Evidence{ev(EnvContainerCredentialsFull, full, containerField(c, "env")), ev(EnvTokenFile, "<set>", containerField(c, "env"))},
+				"pick one: remove the "+AnnotationRoleARN+" annotation (Pod Identity) or delete the Pod Identity association (IRSA), then "+RestartCommand(pf)))
+		}
+	}
+	return out
+}
+
+// partitionOf derives the partition from the service account's role ARN, or
+// from a container's AWS_ROLE_ARN, never by assumption.
+func partitionOf(subj *Subject, c Container) (awsarn.Partition, string, bool) {
+	candidates := []string{}
+	if v, ok := RoleARNAnnotation(subj.ServiceAccount); ok {
+		candidates = append(candidates, v)
+	}
+	if v, set, _ := EnvValue(c.Container, EnvRoleARN); set {
+		candidates = append(candidates, v)
+	}
+	for _, v := range candidates {
+		if a, err := awsarn.Parse(strings.TrimSpace(v)); err == nil {
+			if p, ok := awsarn.LookupPartition(a.Partition); ok {
+				return p, v, true
+			}
+		}
+	}
+	return awsarn.Partition{}, "", false
+}
+
+func checkRegion(_ *Snapshot, subj *Subject) []Finding {
+	if _, ok := irsaIntended(subj); !ok {
+		return nil
+	}
+	var out []Finding
+	for _, pf := range subj.Pods {
+		p := pf.Pod
+		clean := true
+		for _, c := range Containers(p) {
+			if !hasEnv(c.Container, EnvTokenFile) {
+				continue // IRSA-POD-001 covers containers without IRSA
+			}
+			if envOrigin(pf, c, EnvRegion) != "" || envOrigin(pf, c, EnvDefaultRegion) != "" {
+				continue
+			}
+			clean = false
+			part, arn, ok := partitionOf(subj, c)
+			f := fail(containerRef(p, c), "Container has neither AWS_REGION nor AWS_DEFAULT_REGION: Go v2 cannot pick an STS endpoint and older SDKs fall back to the global one",
+				nil, "kubectl set env "+setEnvTarget(pf)+" AWS_REGION=<REGION> AWS_DEFAULT_REGION=<REGION> -n "+p.Namespace+" (or run the webhook with --aws-default-region)")
+			f.Severity = SeverityWarning
+			if ok {
+				f.Evidence = []Evidence{ev("partition", part.ID, "role ARN "+arn)}
+				if part.NeedsRegion {
+					f.Severity = SeverityError
+					f.Message = "Container has neither AWS_REGION nor AWS_DEFAULT_REGION, and partition " + part.ID + " has no global STS endpoint: credentials cannot be obtained"
+				}
+			}
+			out = append(out, f)
+		}
+		if clean {
+			out = append(out, pass(podRef(p), "Containers with IRSA have a region"))
+		}
+	}
+	return out
+}
+
+func setEnvTarget(pf PodFacts) string {
+	if pf.Owner.Kind == "Deployment" || pf.Owner.Kind == "StatefulSet" || pf.Owner.Kind == "DaemonSet" {
+		return strings.ToLower(pf.Owner.Kind) + "/" + pf.Owner.Name
+	}
+	return "pod/" + pf.Pod.Name
+}
+
+func checkRegionalEndpoints(_ *Snapshot, subj *Subject) []Finding {
+	var out []Finding
+	for _, pf := range subj.Pods {
+		p := pf.Pod
+		for _, c := range Containers(p) {
+			v, set, fromRef := EnvValue(c.Container, EnvRegionalSTS)
+			if !set || fromRef || v == "regional" {
+				continue
+			}
+			src := ev(EnvRegionalSTS, v, containerField(c, "env"))
+			fix := "set " + EnvRegionalSTS + "=regional in " + ownerText(pf) + " (or annotate the service account " + AnnotationRegionalSTS + "=true), then " + RestartCommand(pf)
+			switch v {
+			case "legacy":
+				f := fail(containerRef(p, c), "AWS_STS_REGIONAL_ENDPOINTS=legacy sends older SDKs to the global STS endpoint in us-east-1: private clusters with only an STS VPC endpoint time out",
+					[]Evidence{src}, fix)
+				f.Severity = SeverityInfo
+				if part, arn, ok := partitionOf(subj, c); ok && part.NeedsRegion {
+					f.Severity = SeverityWarning
+					f.Message = "AWS_STS_REGIONAL_ENDPOINTS=legacy in partition " + part.ID + ", which has no global STS endpoint"
+					f.Evidence = append(f.Evidence, ev("partition", part.ID, "role ARN "+arn))
+				}
+				out = append(out, f)
+			default:
+				out = append(out, fail(containerRef(p, c), fmt.Sprintf("AWS_STS_REGIONAL_ENDPOINTS=%q is neither regional nor legacy; SDKs ignore or reject it", v), []Evidence{src}, fix))
+			}
+		}
+	}
+	return out
+}

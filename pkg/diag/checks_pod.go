@@ -1,0 +1,221 @@
+package diag
+
+import (
+	"fmt"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/util/sets"
+)
+
+func init() {
+	register(
+		Check{ID: "IRSA-POD-001", Severity: SeverityError, Title: "Every container got the IRSA env and token mount",
+			LooksAt: "pod containers and init containers: env AWS_ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE, aws-iam-token volume and mount; skip label, skip-containers, creation times, webhook configuration",
+			Run: checkContainersMutated},
+		Check{ID: "IRSA-POD-002", Severity: SeverityError, Title: "The pod's AWS_ROLE_ARN matches the service account's annotation",
+			LooksAt: "container env AWS_ROLE_ARN, serviceaccount annotation and its managedFields time", Run: checkStaleRoleARN},
+		Check{ID: "IRSA-POD-003", Severity: SeverityWarning, Title: "Live pods run as the service account their workload names",
+			LooksAt: "workload pod template serviceAccountName, live pods found through owner references", Run: checkWorkloadServiceAccount},
+		Check{ID: "IRSA-POD-004", Severity: SeverityWarning, Title: "skip-containers annotation names real containers exactly",
+			LooksAt: "pod annotation eks.amazonaws.com/skip-containers", Run: checkSkipContainers},
+	)
+}
+
+// whyNotMutated explains why the webhook left a whole pod alone, most
+// specific cause first, with evidence; fix is the extra step before a restart.
+func whyNotMutated(s *Snapshot, subj *Subject, pf PodFacts) (reason string, evs []Evidence, fix string) {
+	p := pf.Pod
+	created := p.CreationTimestamp.Time
+	evs = append(evs, ev("pod created", ts(created), "pod.metadata.creationTimestamp"))
+	if _, ok := p.Labels[LabelSkipWebhook]; ok {
+		return "the pod carries the label " + LabelSkipWebhook + ", which the webhook's objectSelector excludes",
+			append(evs, ev("label", LabelSkipWebhook+"="+p.Labels[LabelSkipWebhook], "pod.metadata.labels")),
+			"remove the label " + LabelSkipWebhook + " from " + ownerText(pf)
+	}
+	if at, mgr, ok := AnnotationWrittenAt(subj.ServiceAccount, AnnotationRoleARN); ok && at.After(created) {
+		return fmt.Sprintf("the pod was created at %s, before the role-arn annotation was written at %s, and the webhook acts only when a pod is created", ts(created), ts(at)),
+			append(evs, ev("annotation written", ts(at)+" by "+mgr, "serviceaccount.metadata.managedFields")), ""
+	}
+	if sa := subj.ServiceAccount; sa != nil && sa.CreationTimestamp.After(created) {
+		return fmt.Sprintf("the service account was created at %s, after the pod", ts(sa.CreationTimestamp.Time)),
+			append(evs, ev("serviceaccount created", ts(sa.CreationTimestamp.Time), "serviceaccount.metadata.creationTimestamp")), ""
+	}
+	if s.Webhooks.Err == nil {
+		if _, wh := irsaWebhook(s.Webhooks.Configs); wh == nil {
+			return "no MutatingWebhookConfiguration registers the pod identity webhook (see IRSA-WEBHOOK-001)", evs,
+				"register the pod identity webhook"
+		}
+	}
+	return "the webhook did not mutate it when it was created (its failurePolicy is Ignore, so an outage, a selector (see IRSA-WEBHOOK-002) or a service account missing from its cache goes unnoticed)", evs, ""
+}
+
+func checkContainersMutated(s *Snapshot, subj *Subject) []Finding {
+	if _, ok := irsaIntended(subj); !ok {
+		return nil
+	}
+	var out []Finding
+	for _, pf := range subj.Pods {
+		p := pf.Pod
+		vol, _ := TokenVolume(p)
+		skip, _, _ := SkipContainers(p)
+		mutated := podMutated(p)
+		failed := false
+		for _, c := range Containers(p) {
+			_, roleSet, _ := EnvValue(c.Container, EnvRoleARN)
+			_, tokenSet, _ := EnvValue(c.Container, EnvTokenFile)
+			_, mounted := MountOf(c.Container, TokenVolumeName)
+			var missing []string
+			if !roleSet {
+				missing = append(missing, EnvRoleARN)
+			}
+			if !tokenSet {
+				missing = append(missing, EnvTokenFile)
+			}
+			if !mounted {
+				missing = append(missing, TokenVolumeName+" mount")
+			}
+			if len(missing) == 0 {
+				continue
+			}
+			failed = true
+			obj := containerRef(p, c)
+			evs := []Evidence{ev("missing", strings.Join(missing, ", "), containerField(c, "env/volumeMounts"))}
+			restart := RestartCommand(pf)
+			var f Finding
+			switch {
+			case skip.Has(c.Name):
+				f = fail(obj, "Container is listed in "+AnnotationSkipContainers+", so the webhook gave it no IRSA credentials",
+					append(evs, ev(AnnotationSkipContainers, p.Annotations[AnnotationSkipContainers], "pod.metadata.annotations")),
+					"if this container calls AWS, remove it from "+AnnotationSkipContainers+" in "+ownerText(pf)+", then "+restart)
+				f.Severity = SeverityWarning
+			case EarlyExit(c.Container):
+				f = fail(obj, "Container sets a web-identity variable, a region and AWS_STS_REGIONAL_ENDPOINTS itself, so the webhook left it untouched (no token file, no mount)",
+					evs, "remove AWS_ROLE_ARN/AWS_WEB_IDENTITY_TOKEN_FILE from the container's env in "+ownerText(pf)+" and let the webhook inject them, then "+restart)
+			case roleSet != tokenSet:
+				set := EnvRoleARN
+				if tokenSet {
+					set = EnvTokenFile
+				}
+				f = fail(obj, "Container sets "+set+" itself; the webhook adds the web-identity variables only when neither is present",
+					evs, "remove "+set+" from the container's env in "+ownerText(pf)+", then "+restart)
+			case !mutated:
+				reason, more, fix := whyNotMutated(s, subj, pf)
+				remedy := restart
+				if fix != "" {
+					remedy = fix + ", then " + restart
+				}
+				f = fail(obj, "Container has no IRSA credentials: "+reason, append(evs, more...), remedy)
+			case vol != nil && !roleSet && !tokenSet && !mounted:
+				f = fail(obj, "Container got nothing although the pod was mutated: it was most likely added by another admission webhook after the pod identity webhook ran",
+					evs, "if this container calls AWS, make the webhook that adds it run first (or set reinvocationPolicy: IfNeeded on it), then "+restart)
+				f.Severity = SeverityWarning
+			default:
+				f = fail(obj, "Container is only partly mutated", evs, restart)
+			}
+			out = append(out, f)
+		}
+		if !failed {
+			out = append(out, pass(podRef(p), "Every container has AWS_ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE and the aws-iam-token mount"))
+		}
+	}
+	return out
+}
+
+func checkStaleRoleARN(_ *Snapshot, subj *Subject) []Finding {
+	want, ok := irsaIntended(subj)
+	if !ok {
+		return nil
+	}
+	var out []Finding
+	for _, pf := range subj.Pods {
+		p := pf.Pod
+		stale := false
+		for _, c := range Containers(p) {
+			got, set, fromRef := EnvValue(c.Container, EnvRoleARN)
+			if !set || fromRef || got == want {
+				continue
+			}
+			stale = true
+			evs := []Evidence{ev("pod "+EnvRoleARN, got, containerField(c, "env")), ev("serviceaccount "+AnnotationRoleARN, want, "serviceaccount.metadata.annotations"),
+				ev("pod created", ts(p.CreationTimestamp.Time), "pod.metadata.creationTimestamp")}
+			fix := RestartCommand(pf)
+			if at, mgr, ok := AnnotationWrittenAt(subj.ServiceAccount, AnnotationRoleARN); ok {
+				evs = append(evs, ev("annotation written", ts(at)+" by "+mgr, "serviceaccount.metadata.managedFields"))
+				if !at.After(p.CreationTimestamp.Time) {
+					fix = "the annotation predates the pod, so the container sets " + EnvRoleARN + " itself: change it in " + ownerText(pf) + ", then " + RestartCommand(pf)
+				}
+			}
+			out = append(out, fail(containerRef(p, c), "Container's AWS_ROLE_ARN differs from the service account's annotation: the pod is stale or sets the role by hand", evs, fix))
+		}
+		if !stale {
+			out = append(out, pass(podRef(p), "AWS_ROLE_ARN matches the service account's annotation"))
+		}
+	}
+	return out
+}
+
+func checkWorkloadServiceAccount(_ *Snapshot, subj *Subject) []Finding {
+	var out []Finding
+	for _, w := range subj.Workloads {
+		obj := ObjectRef{Kind: w.Kind, Namespace: subj.Namespace, Name: w.Name}
+		mismatch := false
+		for _, p := range w.Pods {
+			if p.ServiceAccount == w.TemplateServiceAccount {
+				continue
+			}
+			mismatch = true
+			restart := fmt.Sprintf("kubectl rollout restart %s/%s -n %s", strings.ToLower(w.Kind), w.Name, subj.Namespace)
+			if w.Kind == "Job" || w.Kind == "CronJob" || w.Kind == "ReplicaSet" {
+				restart = fmt.Sprintf("kubectl delete pod %s -n %s", p.Name, subj.Namespace)
+			}
+			out = append(out, fail(ObjectRef{Kind: "Pod", Namespace: subj.Namespace, Name: p.Name},
+				fmt.Sprintf("Pod runs as service account %q, but %s/%s's template names %q", p.ServiceAccount, strings.ToLower(w.Kind), w.Name, w.TemplateServiceAccount),
+				[]Evidence{ev("pod serviceAccountName", p.ServiceAccount, "pod.spec.serviceAccountName"),
+					ev("template serviceAccountName", w.TemplateServiceAccount, strings.ToLower(w.Kind)+".spec.template.spec.serviceAccountName")},
+				"the pod comes from an older template: "+restart))
+		}
+		if !mismatch {
+			out = append(out, pass(obj, "Live pods run as the service account the template names", ev("serviceAccountName", w.TemplateServiceAccount, strings.ToLower(w.Kind)+".spec.template.spec.serviceAccountName")))
+		}
+	}
+	return out
+}
+
+func checkSkipContainers(_ *Snapshot, subj *Subject) []Finding {
+	var out []Finding
+	for _, pf := range subj.Pods {
+		p := pf.Pod
+		names, present, err := SkipContainers(p)
+		if !present {
+			continue
+		}
+		raw := p.Annotations[AnnotationSkipContainers]
+		src := ev(AnnotationSkipContainers, raw, "pod.metadata.annotations")
+		if err != nil {
+			out = append(out, fail(podRef(p), "skip-containers annotation is not one CSV record, so the webhook skips no container: "+err.Error(), []Evidence{src},
+				"write it as a comma-separated list without spaces, e.g. sidecar,metrics, in "+ownerText(pf)))
+			continue
+		}
+		real := map[string]bool{}
+		for _, c := range Containers(p) {
+			real[c.Name] = true
+		}
+		var problems []string
+		for _, n := range sets.List(names) {
+			switch {
+			case real[n]:
+			case real[strings.TrimSpace(n)]:
+				problems = append(problems, fmt.Sprintf("%q has white space, so container %q is NOT skipped", n, strings.TrimSpace(n)))
+			default:
+				problems = append(problems, fmt.Sprintf("%q names no container of this pod", n))
+			}
+		}
+		if len(problems) > 0 {
+			out = append(out, fail(podRef(p), "skip-containers annotation: "+strings.Join(problems, "; "), []Evidence{src},
+				"write the names exactly, comma-separated without spaces, in "+ownerText(pf)+", then "+RestartCommand(pf)))
+		} else {
+			out = append(out, pass(podRef(p), "skip-containers annotation names real containers", src))
+		}
+	}
+	return out
+}

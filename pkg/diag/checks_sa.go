@@ -1,0 +1,284 @@
+package diag
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/awsarn"
+)
+
+func init() {
+	register(
+		Check{ID: "IRSA-SA-001", Severity: SeverityError, Title: "Service account exists",
+			LooksAt: "pod.spec.serviceAccountName, serviceaccounts", Run: checkSAExists},
+		Check{ID: "IRSA-SA-002", Severity: SeverityError, Title: "Service account has an eks.amazonaws.com/role-arn annotation",
+			LooksAt: "serviceaccount annotations, pod env AWS_ROLE_ARN and Pod Identity env", Run: checkSAAnnotated},
+		Check{ID: "IRSA-SA-003", Severity: SeverityError, Title: "No near-miss role-arn annotation keys",
+			LooksAt: "serviceaccount and pod annotation keys", Run: checkAnnotationNearMiss},
+		Check{ID: "IRSA-SA-004", Severity: SeverityError, Title: "Role ARN annotation is a valid IAM role ARN",
+			LooksAt: "serviceaccount annotation eks.amazonaws.com/role-arn", Run: checkRoleARNValid},
+		Check{ID: "IRSA-SA-005", Severity: SeverityWarning, Title: "Audience annotation is a plausible audience",
+			LooksAt: "serviceaccount annotation eks.amazonaws.com/audience", Run: checkAudienceAnnotation},
+		Check{ID: "IRSA-SA-006", Severity: SeverityWarning, Title: "sts-regional-endpoints annotation is a boolean",
+			LooksAt: "serviceaccount annotation eks.amazonaws.com/sts-regional-endpoints", Run: checkRegionalAnnotation},
+		Check{ID: "IRSA-SA-007", Severity: SeverityWarning, Title: "token-expiration annotations are integers in range",
+			LooksAt: "serviceaccount and pod annotation eks.amazonaws.com/token-expiration", Run: checkExpirationAnnotation},
+	)
+}
+
+func checkSAExists(_ *Snapshot, subj *Subject) []Finding {
+	obj := subj.Ref()
+	if subj.ServiceAccountErr != nil {
+		return []Finding{unknown(obj, "Could not read the service account: "+subj.ServiceAccountErr.Message,
+			fmt.Sprintf("grant get on serviceaccounts in namespace %s", subj.Namespace))}
+	}
+	if subj.ServiceAccount != nil {
+		return []Finding{pass(obj, "Service account exists")}
+	}
+	var pods []string
+	for _, p := range subj.Pods {
+		pods = append(pods, p.Pod.Name)
+	}
+	evs := []Evidence{ev("serviceAccountName", subj.ServiceAccountName, "pod.spec.serviceAccountName")}
+	if len(pods) > 0 {
+		evs = append(evs, ev("pods", strings.Join(pods, ","), "pods"))
+	}
+	return []Finding{fail(obj, fmt.Sprintf("Service account %q does not exist in namespace %s", subj.ServiceAccountName, subj.Namespace), evs,
+		fmt.Sprintf("kubectl create serviceaccount %s -n %s && kubectl annotate serviceaccount %s -n %s %s=<ROLE_ARN>, then recreate the pods",
+			subj.ServiceAccountName, subj.Namespace, subj.ServiceAccountName, subj.Namespace, AnnotationRoleARN))}
+}
+
+func checkSAAnnotated(_ *Snapshot, subj *Subject) []Finding {
+	sa := subj.ServiceAccount
+	if sa == nil {
+		return nil
+	}
+	obj := subj.Ref()
+	v, ok := RoleARNAnnotation(sa)
+	if ok && strings.TrimSpace(v) != "" {
+		return []Finding{pass(obj, "Service account is annotated with a role ARN", ev(AnnotationRoleARN, v, "serviceaccount.metadata.annotations"))}
+	}
+	var evs []Evidence
+	podIdentity := 0
+	for _, pf := range subj.Pods {
+		for _, c := range Containers(pf.Pod) {
+			if arn, set, _ := EnvValue(c.Container, EnvRoleARN); set {
+				evs = append(evs, ev("pod "+pf.Pod.Name+" "+EnvRoleARN, arn, containerField(c, "env")))
+			}
+			if hasEnv(c.Container, EnvContainerCredentialsFull) {
+				podIdentity++
+			}
+		}
+	}
+	if len(subj.Pods) > 0 && podIdentity > 0 && len(evs) == 0 {
+		return []Finding{{Status: StatusPass, Severity: SeverityInfo, Object: obj,
+			Message: "Service account has no role-arn annotation; its pods use EKS Pod Identity instead"}}
+	}
+	msg := "Service account has no " + AnnotationRoleARN + " annotation, so the webhook injects no IRSA credentials"
+	if ok {
+		msg = "Service account's " + AnnotationRoleARN + " annotation is empty, so the webhook injects no IRSA credentials"
+	}
+	if len(evs) > 0 {
+		msg += " (its pods still carry AWS_ROLE_ARN: the annotation was removed after they were created, or the env is set by hand)"
+	}
+	return []Finding{fail(obj, msg, evs, fmt.Sprintf("kubectl annotate serviceaccount %s -n %s %s=<ROLE_ARN> --overwrite, then restart the pods that use it",
+		subj.ServiceAccountName, subj.Namespace, AnnotationRoleARN))}
+}
+
+// nearMissKey reports whether an annotation key looks like a botched
+// eks.amazonaws.com/role-arn (FAILURE-MODES.md F6: eks.amazon.com/role-arn,
+// wrong case, spaces, role_arn).
+func nearMissKey(k string) bool {
+	if k == AnnotationRoleARN {
+		return false
+	}
+	norm := strings.ToLower(strings.Join(strings.Fields(k), ""))
+	norm = strings.ReplaceAll(norm, "_", "-")
+	if norm == AnnotationRoleARN {
+		return true
+	}
+	prefix, name, found := strings.Cut(norm, "/")
+	if !found {
+		return false
+	}
+	switch name {
+	case "role-arn", "rolearn", "iam-role-arn", "iam-role", "role":
+		if strings.Contains(prefix, "eks") || strings.Contains(prefix, "amazon") || strings.Contains(prefix, "aws") {
+			return true
+		}
+	}
+	return levenshtein(norm, AnnotationRoleARN) <= 3
+}
+
+func levenshtein(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur := make([]int, len(rb)+1)
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(rb)]
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func checkAnnotationNearMiss(_ *Snapshot, subj *Subject) []Finding {
+	var out []Finding
+	if sa := subj.ServiceAccount; sa != nil {
+		for _, k := range sortedKeys(sa.Annotations) {
+			if nearMissKey(k) {
+				out = append(out, fail(subj.Ref(), fmt.Sprintf("Annotation key %q is not %s; the webhook ignores it", k, AnnotationRoleARN),
+					[]Evidence{ev("annotation", k+"="+sa.Annotations[k], "serviceaccount.metadata.annotations")},
+					fmt.Sprintf("kubectl annotate serviceaccount %s -n %s %s=%s %s-, then restart the pods that use it",
+						subj.ServiceAccountName, subj.Namespace, AnnotationRoleARN, strings.TrimSpace(sa.Annotations[k]), strings.TrimSpace(k))))
+			}
+		}
+	}
+	for _, pf := range subj.Pods {
+		for _, k := range sortedKeys(pf.Pod.Annotations) {
+			if k == AnnotationRoleARN || nearMissKey(k) {
+				out = append(out, fail(podRef(pf.Pod), fmt.Sprintf("Pod carries annotation %q, but the webhook reads the role ARN only from the service account", k),
+					[]Evidence{ev("annotation", k+"="+pf.Pod.Annotations[k], "pod.metadata.annotations")},
+					fmt.Sprintf("kubectl annotate serviceaccount %s -n %s %s=%s, then %s", subj.ServiceAccountName, subj.Namespace,
+						AnnotationRoleARN, strings.TrimSpace(pf.Pod.Annotations[k]), RestartCommand(pf))))
+			}
+		}
+	}
+	if len(out) == 0 && subj.ServiceAccount != nil {
+		out = append(out, pass(subj.Ref(), "No near-miss role-arn annotation keys"))
+	}
+	return out
+}
+
+func checkRoleARNValid(_ *Snapshot, subj *Subject) []Finding {
+	v, ok := RoleARNAnnotation(subj.ServiceAccount)
+	if !ok || v == "" {
+		return nil
+	}
+	src := ev(AnnotationRoleARN, v, "serviceaccount.metadata.annotations")
+	if _, err := awsarn.ParseRoleARN(v); err != nil {
+		return []Finding{fail(subj.Ref(), "Role ARN annotation is not a valid IAM role ARN: "+err.Error(), []Evidence{src},
+			fmt.Sprintf("kubectl annotate serviceaccount %s -n %s %s=arn:<PARTITION>:iam::<12-DIGIT-ACCOUNT>:role/<NAME> --overwrite, then restart the pods that use it",
+				subj.ServiceAccountName, subj.Namespace, AnnotationRoleARN))}
+	}
+	return []Finding{pass(subj.Ref(), "Role ARN annotation is a valid IAM role ARN", src)}
+}
+
+// audienceProblem explains why an audience value will not work, or "".
+func audienceProblem(v string) string {
+	switch {
+	case v == "":
+		return "is empty"
+	case strings.TrimSpace(v) != v || strings.ContainsFunc(v, unicode.IsSpace):
+		return "contains white space"
+	case strings.ContainsFunc(v, func(r rune) bool { return r > unicode.MaxASCII || !unicode.IsPrint(r) }):
+		return "contains non-ASCII or control characters"
+	case v == "sts.amazonaws.com.cn":
+		return "is the China STS host; the audience is sts.amazonaws.com in every partition, China included"
+	case v == "sts.amazon.com" || v == "sts.amazonaws.co" || v == "sts.amazonaws":
+		return "looks like a typo of sts.amazonaws.com"
+	case strings.HasPrefix(v, "https://") && strings.Contains(v, "sts."):
+		return "is an STS endpoint URL; audiences are plain strings such as sts.amazonaws.com"
+	}
+	return ""
+}
+
+func checkAudienceAnnotation(_ *Snapshot, subj *Subject) []Finding {
+	sa := subj.ServiceAccount
+	if sa == nil {
+		return nil
+	}
+	v, ok := sa.Annotations[AnnotationAudience]
+	if !ok {
+		return nil
+	}
+	src := ev(AnnotationAudience, v, "serviceaccount.metadata.annotations")
+	if p := audienceProblem(v); p != "" {
+		return []Finding{fail(subj.Ref(), fmt.Sprintf("Audience annotation %q %s; STS answers \"Incorrect token audience\" unless the IAM OIDC provider lists exactly this value", v, p),
+			[]Evidence{src}, fmt.Sprintf("kubectl annotate serviceaccount %s -n %s %s=%s --overwrite (or remove it to use the default), then restart the pods that use it",
+				subj.ServiceAccountName, subj.Namespace, AnnotationAudience, DefaultAudience))}
+	}
+	return []Finding{pass(subj.Ref(), "Audience annotation is a plausible audience", src)}
+}
+
+func checkRegionalAnnotation(_ *Snapshot, subj *Subject) []Finding {
+	sa := subj.ServiceAccount
+	if sa == nil {
+		return nil
+	}
+	v, ok := sa.Annotations[AnnotationRegionalSTS]
+	if !ok {
+		return nil
+	}
+	src := ev(AnnotationRegionalSTS, v, "serviceaccount.metadata.annotations")
+	if _, err := strconv.ParseBool(v); err != nil {
+		return []Finding{fail(subj.Ref(), fmt.Sprintf("Annotation %s=%q is not a boolean, so the webhook ignores it", AnnotationRegionalSTS, v),
+			[]Evidence{src}, fmt.Sprintf("kubectl annotate serviceaccount %s -n %s %s=true --overwrite, then restart the pods that use it",
+				subj.ServiceAccountName, subj.Namespace, AnnotationRegionalSTS))}
+	}
+	return []Finding{pass(subj.Ref(), "sts-regional-endpoints annotation is a boolean", src)}
+}
+
+// expirationProblem judges a token-expiration value as the webhook parses it.
+func expirationProblem(v string) (msg string, sev Severity) {
+	n, err := strconv.ParseInt(v, 10, 64)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("%q is not an integer, so the webhook ignores it and uses %d seconds", v, DefaultTokenExpiration), SeverityWarning
+	case n < MinTokenExpiration:
+		return fmt.Sprintf("%d seconds is below the minimum; the webhook raises it to %d", n, MinTokenExpiration), SeverityInfo
+	case n > DefaultTokenExpiration:
+		return fmt.Sprintf("%d seconds is above 24 hours; the API server may cap it at --service-account-max-token-expiration", n), SeverityInfo
+	}
+	return "", ""
+}
+
+func checkExpirationAnnotation(_ *Snapshot, subj *Subject) []Finding {
+	var out []Finding
+	if sa := subj.ServiceAccount; sa != nil {
+		if v, ok := sa.Annotations[AnnotationTokenExpiration]; ok {
+			src := ev(AnnotationTokenExpiration, v, "serviceaccount.metadata.annotations")
+			if msg, sev := expirationProblem(v); msg != "" {
+				f := fail(subj.Ref(), "Token-expiration annotation: "+msg, []Evidence{src},
+					fmt.Sprintf("kubectl annotate serviceaccount %s -n %s %s=%d --overwrite", subj.ServiceAccountName, subj.Namespace, AnnotationTokenExpiration, DefaultTokenExpiration))
+				f.Severity = sev
+				out = append(out, f)
+			} else {
+				out = append(out, pass(subj.Ref(), "Token-expiration annotation is in range", src))
+			}
+		}
+	}
+	for _, pf := range subj.Pods {
+		if v, ok := pf.Pod.Annotations[AnnotationTokenExpiration]; ok {
+			if msg, sev := expirationProblem(v); msg != "" {
+				f := fail(podRef(pf.Pod), "Pod token-expiration annotation: "+msg,
+					[]Evidence{ev(AnnotationTokenExpiration, v, "pod.metadata.annotations")},
+					"set "+AnnotationTokenExpiration+" to an integer between 600 and 86400 in "+ownerText(pf))
+				f.Severity = sev
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}

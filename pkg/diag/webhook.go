@@ -1,0 +1,198 @@
+package diag
+
+import (
+	"encoding/csv"
+	"strconv"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/sets"
+)
+
+// The pod identity webhook's names and defaults (REFERENCE.md §4, §8).
+const (
+	AnnotationPrefix            = "eks.amazonaws.com"
+	AnnotationRoleARN           = AnnotationPrefix + "/role-arn"
+	AnnotationAudience          = AnnotationPrefix + "/audience"
+	AnnotationRegionalSTS       = AnnotationPrefix + "/sts-regional-endpoints"
+	AnnotationTokenExpiration   = AnnotationPrefix + "/token-expiration"
+	AnnotationSkipContainers    = AnnotationPrefix + "/skip-containers"
+	LabelSkipWebhook            = AnnotationPrefix + "/skip-pod-identity-webhook"
+	DefaultAudience             = "sts.amazonaws.com"
+	TokenVolumeName             = "aws-iam-token"
+	TokenMountPath              = "/var/run/secrets/eks.amazonaws.com/serviceaccount"
+	TokenPath                   = TokenMountPath + "/token"
+	WindowsTokenPath            = `C:\var\run\secrets\eks.amazonaws.com\serviceaccount\token`
+	DefaultTokenExpiration      = int64(86400)
+	MinTokenExpiration          = int64(600)
+	KubernetesDefaultTokenDir   = "/var/run/secrets/kubernetes.io/serviceaccount"
+	PodIdentityVolumeName       = "eks-pod-identity-token"
+	EnvRoleARN                  = "AWS_ROLE_ARN"
+	EnvTokenFile                = "AWS_WEB_IDENTITY_TOKEN_FILE"
+	EnvRegion                   = "AWS_REGION"
+	EnvDefaultRegion            = "AWS_DEFAULT_REGION"
+	EnvRegionalSTS              = "AWS_STS_REGIONAL_ENDPOINTS"
+	EnvContainerCredentialsFull = "AWS_CONTAINER_CREDENTIALS_FULL_URI"
+	EnvContainerAuthTokenFile   = "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"
+)
+
+// Container is one container of a pod with where it sits.
+type Container struct {
+	corev1.Container
+	// Init is true for init containers (native sidecars included).
+	Init bool
+}
+
+// Containers lists init containers then containers, the two lists the
+// webhook mutates (REFERENCE.md §4.6: ephemeral containers are not touched).
+func Containers(pod *corev1.Pod) []Container {
+	out := make([]Container, 0, len(pod.Spec.InitContainers)+len(pod.Spec.Containers))
+	for _, c := range pod.Spec.InitContainers {
+		out = append(out, Container{Container: c, Init: true})
+	}
+	for _, c := range pod.Spec.Containers {
+		out = append(out, Container{Container: c})
+	}
+	return out
+}
+
+// EnvValue returns a container env var: its literal value, whether it is set
+// at all (value or valueFrom), and whether it comes from valueFrom.
+func EnvValue(c corev1.Container, name string) (value string, set bool, fromRef bool) {
+	for _, e := range c.Env {
+		if e.Name == name {
+			return e.Value, true, e.ValueFrom != nil
+		}
+	}
+	return "", false, false
+}
+
+func hasEnv(c corev1.Container, name string) bool {
+	_, ok, _ := EnvValue(c, name)
+	return ok
+}
+
+// SkipContainers parses the skip-containers annotation exactly as the webhook
+// does: one CSV record, names not trimmed, a parse error skips nothing
+// (REFERENCE.md §4.2).
+func SkipContainers(pod *corev1.Pod) (names sets.Set[string], present bool, err error) {
+	v, ok := pod.Annotations[AnnotationSkipContainers]
+	if !ok {
+		return sets.New[string](), false, nil
+	}
+	r := csv.NewReader(strings.NewReader(v))
+	record, err := r.Read()
+	if err != nil {
+		return sets.New[string](), true, err
+	}
+	return sets.New(record...), true, nil
+}
+
+// EarlyExit reports whether the webhook leaves a container untouched because
+// its own env already has a web-identity key, a region key and
+// AWS_STS_REGIONAL_ENDPOINTS (REFERENCE.md §4.4, fixture rawPodHasAll).
+func EarlyExit(c corev1.Container) bool {
+	webIdentity := hasEnv(c, EnvRoleARN) || hasEnv(c, EnvTokenFile)
+	region := hasEnv(c, EnvRegion) || hasEnv(c, EnvDefaultRegion)
+	return webIdentity && region && hasEnv(c, EnvRegionalSTS)
+}
+
+// IsWindows mirrors the webhook: only nodeSelector counts, never nodeAffinity
+// (REFERENCE.md §4.7).
+func IsWindows(pod *corev1.Pod) bool {
+	return pod.Spec.NodeSelector["kubernetes.io/os"] == "windows" || pod.Spec.NodeSelector["beta.kubernetes.io/os"] == "windows"
+}
+
+// ExpectedTokenPath is the token file the webhook injects for this pod.
+func ExpectedTokenPath(pod *corev1.Pod) string {
+	if IsWindows(pod) {
+		return WindowsTokenPath
+	}
+	return TokenPath
+}
+
+// TokenVolume returns the pod's aws-iam-token projected service-account token
+// source, if any.
+func TokenVolume(pod *corev1.Pod) (*corev1.Volume, *corev1.ServiceAccountTokenProjection) {
+	for i := range pod.Spec.Volumes {
+		v := &pod.Spec.Volumes[i]
+		if v.Name != TokenVolumeName || v.Projected == nil {
+			continue
+		}
+		for _, src := range v.Projected.Sources {
+			if src.ServiceAccountToken != nil {
+				return v, src.ServiceAccountToken
+			}
+		}
+		return v, nil
+	}
+	return nil, nil
+}
+
+// MountOf returns the container's mount of the named volume.
+func MountOf(c corev1.Container, volume string) (corev1.VolumeMount, bool) {
+	for _, m := range c.VolumeMounts {
+		if m.Name == volume {
+			return m, true
+		}
+	}
+	return corev1.VolumeMount{}, false
+}
+
+// RoleARNAnnotation returns the service account's role-arn annotation.
+func RoleARNAnnotation(sa *corev1.ServiceAccount) (string, bool) {
+	if sa == nil {
+		return "", false
+	}
+	v, ok := sa.Annotations[AnnotationRoleARN]
+	return v, ok
+}
+
+func roleARNOf(sa *corev1.ServiceAccount) string {
+	v, _ := RoleARNAnnotation(sa)
+	return v
+}
+
+// ExpectedAudience is the audience the webhook would request for this service
+// account: the annotation, else the webhook's default.
+func ExpectedAudience(sa *corev1.ServiceAccount) string {
+	if sa != nil {
+		if v, ok := sa.Annotations[AnnotationAudience]; ok && v != "" {
+			return v
+		}
+	}
+	return DefaultAudience
+}
+
+// ParseTokenExpiration parses a token-expiration annotation like the webhook:
+// an integer, raised to 600 when lower; anything else is ignored.
+func ParseTokenExpiration(v string) (seconds int64, ok bool) {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	if n < MinTokenExpiration {
+		n = MinTokenExpiration
+	}
+	return n, true
+}
+
+// AnnotationWrittenAt finds when the role-arn annotation was last written,
+// from the managedFields entry that owns it. The time is that manager's last
+// write, which is at or after the annotation's; it is the best the API offers.
+func AnnotationWrittenAt(sa *corev1.ServiceAccount, key string) (t time.Time, manager string, ok bool) {
+	if sa == nil {
+		return time.Time{}, "", false
+	}
+	needle := `"f:` + key + `"`
+	for _, mf := range sa.ManagedFields {
+		if mf.FieldsV1 == nil || mf.Time == nil {
+			continue
+		}
+		if strings.Contains(string(mf.FieldsV1.Raw), needle) && mf.Time.After(t) {
+			t, manager, ok = mf.Time.Time, mf.Manager, true
+		}
+	}
+	return t, manager, ok
+}

@@ -1,0 +1,447 @@
+package kube
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/klog/v2"
+	"k8s.io/kubectl/pkg/polymorphichelpers"
+
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/diag"
+)
+
+// Collector gathers the Kubernetes facts for a diagnosis.
+type Collector struct {
+	Client    kubernetes.Interface
+	Now       func() time.Time
+	ChunkSize int64
+}
+
+// namespaceFacts is everything listed in one namespace (or, with -A, in all).
+type namespaceFacts struct {
+	pods      []corev1.Pod
+	sas       map[string]*corev1.ServiceAccount // ns/name
+	rsOwner   map[types.UID]metav1.OwnerReference
+	jobOwner  map[types.UID]metav1.OwnerReference
+	rsByUID   map[types.UID]*appsv1.ReplicaSet
+	jobByUID  map[types.UID]*batchv1.Job
+	podsBySA  map[string][]*corev1.Pod // ns/sa
+	ownersErr error
+}
+
+// Collect lists what the targets need and builds the snapshot. Pods and
+// service accounts are required (an error aborts with a clear message); the
+// rest is optional and becomes `unknown` findings when it cannot be read.
+func (c *Collector) Collect(ctx context.Context, scope Scope, targets []Target) (*diag.Snapshot, error) {
+	chunk := c.ChunkSize
+	if chunk == 0 {
+		chunk = DefaultChunkSize
+	}
+	now := time.Now
+	if c.Now != nil {
+		now = c.Now
+	}
+	listNamespaces := c.namespacesToList(scope, targets)
+	facts := &namespaceFacts{sas: map[string]*corev1.ServiceAccount{}, rsOwner: map[types.UID]metav1.OwnerReference{},
+		jobOwner: map[types.UID]metav1.OwnerReference{}, rsByUID: map[types.UID]*appsv1.ReplicaSet{}, jobByUID: map[types.UID]*batchv1.Job{},
+		podsBySA: map[string][]*corev1.Pod{}}
+	for _, ns := range listNamespaces {
+		if err := c.listNamespace(ctx, ns, chunk, facts); err != nil {
+			return nil, err
+		}
+	}
+	for i := range facts.pods {
+		p := &facts.pods[i]
+		key := p.Namespace + "/" + serviceAccountOf(&p.Spec)
+		facts.podsBySA[key] = append(facts.podsBySA[key], p)
+	}
+
+	b := &subjectBuilder{facts: facts, subjects: map[string]*diag.Subject{}, podsSeen: map[string]map[types.UID]bool{}}
+	if scope.Discover() {
+		b.discover()
+	}
+	for _, t := range targets {
+		if err := b.addTarget(t); err != nil {
+			return nil, err
+		}
+	}
+	snap := &diag.Snapshot{Now: now(), Subjects: b.ordered(), Namespaces: map[string]*corev1.Namespace{}, NamespaceErrs: map[string]*diag.ReadError{}}
+	c.collectWebhooks(ctx, snap)
+	c.collectNamespaces(ctx, snap)
+	c.collectEnvSources(ctx, snap)
+	return snap, nil
+}
+
+// namespacesToList returns "" for all namespaces, else each namespace once.
+func (c *Collector) namespacesToList(scope Scope, targets []Target) []string {
+	if scope.AllNamespaces {
+		return []string{metav1.NamespaceAll}
+	}
+	seen := map[string]bool{}
+	var out []string
+	add := func(ns string) {
+		if !seen[ns] {
+			seen[ns] = true
+			out = append(out, ns)
+		}
+	}
+	if scope.Discover() {
+		add(scope.Namespace)
+	}
+	for _, t := range targets {
+		add(t.Namespace)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (c *Collector) listNamespace(ctx context.Context, ns string, chunk int64, f *namespaceFacts) error {
+	pods, err := listPods(ctx, c.Client, ns, chunk)
+	if err != nil {
+		return requiredListError("pods", ns, err)
+	}
+	f.pods = append(f.pods, pods...)
+	sas, err := listServiceAccounts(ctx, c.Client, ns, chunk)
+	if err != nil {
+		return requiredListError("serviceaccounts", ns, err)
+	}
+	for i := range sas {
+		f.sas[sas[i].Namespace+"/"+sas[i].Name] = &sas[i]
+	}
+	// ReplicaSets and Jobs only connect pods to their Deployment or CronJob;
+	// without them the remediation names the first owner instead.
+	rss, err := listReplicaSets(ctx, c.Client, ns, chunk)
+	if err != nil {
+		klog.V(2).InfoS("cannot list replicasets; owners stop at the ReplicaSet", "namespace", ns, "err", err)
+		f.ownersErr = err
+	}
+	for i := range rss {
+		f.rsByUID[rss[i].UID] = &rss[i]
+		if o := metav1.GetControllerOf(&rss[i]); o != nil {
+			f.rsOwner[rss[i].UID] = *o
+		}
+	}
+	jobs, err := listJobs(ctx, c.Client, ns, chunk)
+	if err != nil {
+		klog.V(2).InfoS("cannot list jobs; owners stop at the Job", "namespace", ns, "err", err)
+		f.ownersErr = err
+	}
+	for i := range jobs {
+		f.jobByUID[jobs[i].UID] = &jobs[i]
+		if o := metav1.GetControllerOf(&jobs[i]); o != nil {
+			f.jobOwner[jobs[i].UID] = *o
+		}
+	}
+	return nil
+}
+
+func serviceAccountOf(spec *corev1.PodSpec) string {
+	if spec.ServiceAccountName != "" {
+		return spec.ServiceAccountName
+	}
+	if spec.DeprecatedServiceAccount != "" {
+		return spec.DeprecatedServiceAccount
+	}
+	return "default"
+}
+
+// ownerOf walks a pod's controller references up to the top workload, using
+// the ReplicaSets and Jobs listed once (never a GET per pod).
+func (f *namespaceFacts) ownerOf(p *corev1.Pod) diag.Owner {
+	ref := metav1.GetControllerOf(p)
+	if ref == nil {
+		return diag.Owner{}
+	}
+	owner := diag.Owner{Kind: ref.Kind, Name: ref.Name}
+	switch ref.Kind {
+	case "ReplicaSet":
+		if up, ok := f.rsOwner[ref.UID]; ok {
+			owner = diag.Owner{Kind: up.Kind, Name: up.Name}
+		}
+	case "Job":
+		if up, ok := f.jobOwner[ref.UID]; ok {
+			owner = diag.Owner{Kind: up.Kind, Name: up.Name}
+		}
+	}
+	return owner
+}
+
+// ownedBy reports whether a pod belongs to the workload with the given UID,
+// directly or through one ReplicaSet/Job in between.
+func (f *namespaceFacts) ownedBy(p *corev1.Pod, uid types.UID) bool {
+	ref := metav1.GetControllerOf(p)
+	if ref == nil {
+		return false
+	}
+	if ref.UID == uid {
+		return true
+	}
+	if up, ok := f.rsOwner[ref.UID]; ok && up.UID == uid {
+		return true
+	}
+	if up, ok := f.jobOwner[ref.UID]; ok && up.UID == uid {
+		return true
+	}
+	return false
+}
+
+type subjectBuilder struct {
+	facts    *namespaceFacts
+	subjects map[string]*diag.Subject
+	podsSeen map[string]map[types.UID]bool
+}
+
+func (b *subjectBuilder) subject(ns, sa string) *diag.Subject {
+	key := ns + "/" + sa
+	if s, ok := b.subjects[key]; ok {
+		return s
+	}
+	s := &diag.Subject{Namespace: ns, ServiceAccountName: sa, ServiceAccount: b.facts.sas[key]}
+	b.subjects[key] = s
+	b.podsSeen[key] = map[types.UID]bool{}
+	return s
+}
+
+func (b *subjectBuilder) addPod(p *corev1.Pod) {
+	sa := serviceAccountOf(&p.Spec)
+	s := b.subject(p.Namespace, sa)
+	key := p.Namespace + "/" + sa
+	if b.podsSeen[key][p.UID] {
+		return
+	}
+	b.podsSeen[key][p.UID] = true
+	s.Pods = append(s.Pods, diag.PodFacts{Pod: p, Owner: b.facts.ownerOf(p)})
+}
+
+// discover picks every service account with a role-arn annotation (even a
+// misspelt one) and every service account used by a pod that carries
+// AWS_ROLE_ARN, with all the pods that use them.
+func (b *subjectBuilder) discover() {
+	for key, sa := range b.facts.sas {
+		if irsaAnnotated(sa) {
+			b.subject(sa.Namespace, sa.Name)
+			for _, p := range b.facts.podsBySA[key] {
+				b.addPod(p)
+			}
+		}
+	}
+	for i := range b.facts.pods {
+		p := &b.facts.pods[i]
+		if podClaimsIRSA(p) {
+			for _, q := range b.facts.podsBySA[p.Namespace+"/"+serviceAccountOf(&p.Spec)] {
+				b.addPod(q)
+			}
+		}
+	}
+}
+
+func irsaAnnotated(sa *corev1.ServiceAccount) bool {
+	for k := range sa.Annotations {
+		if k == diag.AnnotationRoleARN || strings.Contains(strings.ToLower(k), "role-arn") || strings.Contains(strings.ToLower(k), "role_arn") {
+			return true
+		}
+	}
+	return false
+}
+
+func podClaimsIRSA(p *corev1.Pod) bool {
+	for _, c := range diag.Containers(p) {
+		if _, set, _ := diag.EnvValue(c.Container, diag.EnvRoleARN); set {
+			return true
+		}
+	}
+	return false
+}
+
+func (b *subjectBuilder) addTarget(t Target) error {
+	switch t.Kind {
+	case "Pod":
+		p, ok := t.Object.(*corev1.Pod)
+		if !ok {
+			return fmt.Errorf("pod/%s: unexpected object type %T", t.Name, t.Object)
+		}
+		// Prefer the listed copy so every pod comes from the same snapshot.
+		for i := range b.facts.pods {
+			if b.facts.pods[i].UID == p.UID {
+				p = &b.facts.pods[i]
+				break
+			}
+		}
+		b.addPod(p)
+	case "ServiceAccount":
+		b.subject(t.Namespace, t.Name)
+		for _, p := range b.facts.podsBySA[t.Namespace+"/"+t.Name] {
+			b.addPod(p)
+		}
+	default:
+		return b.addWorkload(t)
+	}
+	return nil
+}
+
+func (b *subjectBuilder) addWorkload(t Target) error {
+	var templateSA string
+	_, err := polymorphichelpers.UpdatePodSpecForObjectFn(t.Object, func(spec *corev1.PodSpec) error {
+		templateSA = serviceAccountOf(spec)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("reading the pod template of %s/%s: %w", strings.ToLower(t.Kind), t.Name, err)
+	}
+	accessor, err := metaAccessor(t.Object)
+	if err != nil {
+		return err
+	}
+	w := diag.Workload{Kind: t.Kind, Name: t.Name, TemplateServiceAccount: templateSA}
+	var live []*corev1.Pod
+	for i := range b.facts.pods {
+		p := &b.facts.pods[i]
+		if p.Namespace == t.Namespace && b.facts.ownedBy(p, accessor.GetUID()) {
+			live = append(live, p)
+			w.Pods = append(w.Pods, diag.PodRef{Name: p.Name, ServiceAccount: serviceAccountOf(&p.Spec)})
+		}
+	}
+	s := b.subject(t.Namespace, templateSA)
+	s.Workloads = append(s.Workloads, w)
+	for _, p := range live {
+		b.addPod(p)
+	}
+	return nil
+}
+
+func metaAccessor(obj runtime.Object) (metav1.Object, error) {
+	m, ok := obj.(metav1.Object)
+	if !ok {
+		return nil, fmt.Errorf("object %T has no metadata", obj)
+	}
+	return m, nil
+}
+
+func (b *subjectBuilder) ordered() []*diag.Subject {
+	keys := make([]string, 0, len(b.subjects))
+	for k := range b.subjects {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]*diag.Subject, 0, len(keys))
+	for _, k := range keys {
+		s := b.subjects[k]
+		sort.SliceStable(s.Pods, func(i, j int) bool { return s.Pods[i].Pod.Name < s.Pods[j].Pod.Name })
+		sort.SliceStable(s.Workloads, func(i, j int) bool {
+			return s.Workloads[i].Kind+"/"+s.Workloads[i].Name < s.Workloads[j].Kind+"/"+s.Workloads[j].Name
+		})
+		out = append(out, s)
+	}
+	return out
+}
+
+func (c *Collector) collectWebhooks(ctx context.Context, snap *diag.Snapshot) {
+	l, err := c.Client.AdmissionregistrationV1().MutatingWebhookConfigurations().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		snap.Webhooks.Err = readError("list", "mutatingwebhookconfigurations", "", "", err)
+		return
+	}
+	snap.Webhooks.Configs = l.Items
+	sort.Slice(snap.Webhooks.Configs, func(i, j int) bool { return snap.Webhooks.Configs[i].Name < snap.Webhooks.Configs[j].Name })
+}
+
+func (c *Collector) collectNamespaces(ctx context.Context, snap *diag.Snapshot) {
+	seen := map[string]bool{}
+	for _, s := range snap.Subjects {
+		if seen[s.Namespace] {
+			continue
+		}
+		seen[s.Namespace] = true
+		ns, err := c.Client.CoreV1().Namespaces().Get(ctx, s.Namespace, metav1.GetOptions{})
+		if err != nil {
+			snap.NamespaceErrs[s.Namespace] = readError("get", "namespaces", "", s.Namespace, err)
+			continue
+		}
+		snap.Namespaces[s.Namespace] = ns
+	}
+}
+
+// collectEnvSources reads the key names of Secrets and ConfigMaps used with
+// envFrom, once per distinct object. Values are dropped at once.
+func (c *Collector) collectEnvSources(ctx context.Context, snap *diag.Snapshot) {
+	cache := map[string]diag.EnvSource{}
+	for _, s := range snap.Subjects {
+		for i := range s.Pods {
+			pf := &s.Pods[i]
+			for _, ctr := range diag.Containers(pf.Pod) {
+				for _, ef := range ctr.EnvFrom {
+					kind, name := "", ""
+					switch {
+					case ef.SecretRef != nil:
+						kind, name = "Secret", ef.SecretRef.Name
+					case ef.ConfigMapRef != nil:
+						kind, name = "ConfigMap", ef.ConfigMapRef.Name
+					default:
+						continue
+					}
+					id := kind + "/" + name
+					key := pf.Pod.Namespace + "/" + id
+					src, ok := cache[key]
+					if !ok {
+						src = c.readEnvSource(ctx, pf.Pod.Namespace, kind, name)
+						cache[key] = src
+					}
+					if pf.EnvSources == nil {
+						pf.EnvSources = map[string]diag.EnvSource{}
+					}
+					pf.EnvSources[id] = src
+				}
+			}
+		}
+	}
+}
+
+func (c *Collector) readEnvSource(ctx context.Context, ns, kind, name string) diag.EnvSource {
+	src := diag.EnvSource{Kind: kind, Name: name}
+	var keys []string
+	var err error
+	switch kind {
+	case "Secret":
+		var s *corev1.Secret
+		if s, err = c.Client.CoreV1().Secrets(ns).Get(ctx, name, metav1.GetOptions{}); err == nil {
+			for k := range s.Data {
+				keys = append(keys, k)
+			}
+			for k := range s.StringData {
+				keys = append(keys, k)
+			}
+		}
+	case "ConfigMap":
+		var cm *corev1.ConfigMap
+		if cm, err = c.Client.CoreV1().ConfigMaps(ns).Get(ctx, name, metav1.GetOptions{}); err == nil {
+			for k := range cm.Data {
+				keys = append(keys, k)
+			}
+		}
+	}
+	switch {
+	case apierrors.IsNotFound(err):
+		src.Missing = true
+	case err != nil:
+		src.Err = readError("get", strings.ToLower(kind)+"s", ns, name, err)
+	}
+	sort.Strings(keys)
+	src.Keys = keys
+	return src
+}
+
+// oneLine keeps API errors on one line for findings and messages.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}

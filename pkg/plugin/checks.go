@@ -1,0 +1,90 @@
+package plugin
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/cli-runtime/pkg/printers"
+
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/diag"
+)
+
+// CheckInfo is one catalogue entry as printed.
+type CheckInfo struct {
+	ID       diag.CheckID  `json:"id"`
+	Severity diag.Severity `json:"severity"`
+	Title    string        `json:"title"`
+	LooksAt  string        `json:"looksAt"`
+}
+
+// CheckList is what `checks -o json|yaml` prints.
+type CheckList struct {
+	APIVersion string      `json:"apiVersion"`
+	Kind       string      `json:"kind"`
+	Items      []CheckInfo `json:"items"`
+}
+
+func catalogue() CheckList {
+	l := CheckList{APIVersion: APIVersion, Kind: KindCheckList}
+	for _, c := range diag.Catalogue() {
+		l.Items = append(l.Items, CheckInfo{ID: c.ID, Severity: c.Severity, Title: c.Title, LooksAt: c.LooksAt})
+	}
+	return l
+}
+
+// WriteCatalogueMarkdown renders docs/checks.md; a test fails when the file drifts.
+func WriteCatalogueMarkdown(w io.Writer) error {
+	var b strings.Builder
+	b.WriteString("# Check catalogue\n\nGenerated from the code by `kubectl irsa checks -o markdown`; do not edit by hand.\n\n")
+	b.WriteString("| ID | Default severity | Must hold | Looks at |\n|---|---|---|---|\n")
+	for _, c := range catalogue().Items {
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", c.ID, c.Severity, c.Title, strings.ReplaceAll(c.LooksAt, "|", "\\|"))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func newCmdChecks(streams genericiooptions.IOStreams) *cobra.Command {
+	var output string
+	var noHeaders bool
+	cmd := &cobra.Command{
+		Use:   "checks",
+		Short: "List every check with its id, default severity and what it looks at",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			l := catalogue()
+			switch output {
+			case "json":
+				return printJSON(streams.Out, l)
+			case "yaml":
+				return printYAML(streams.Out, l)
+			case "markdown":
+				return WriteCatalogueMarkdown(streams.Out)
+			case "", "wide":
+				tw := printers.GetNewTabWriter(streams.Out)
+				if !noHeaders {
+					h := "ID\tSEVERITY\tTITLE"
+					if output == "wide" {
+						h += "\tLOOKS-AT"
+					}
+					fmt.Fprintln(tw, h)
+				}
+				for _, c := range l.Items {
+					row := fmt.Sprintf("%s\t%s\t%s", c.ID, c.Severity, c.Title)
+					if output == "wide" {
+						row += "\t" + c.LooksAt
+					}
+					fmt.Fprintln(tw, row)
+				}
+				return tw.Flush()
+			}
+			return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("unknown output format %q: use wide, json, yaml or markdown", output)}
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "", "Output format: wide, json, yaml or markdown")
+	cmd.Flags().BoolVar(&noHeaders, "no-headers", false, "Don't print headers")
+	return cmd
+}

@@ -1,0 +1,164 @@
+package plugin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/cli-runtime/pkg/resource"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/kubectl/pkg/util/templates"
+
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/diag"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/kube"
+)
+
+var diagnoseLong = templates.LongDesc(`
+	Diagnose IAM Roles for Service Accounts (IRSA) for pods, service accounts
+	and workloads.
+
+	For every service account in scope it walks the chain the pod identity
+	webhook and the AWS SDKs walk: the service account and its
+	eks.amazonaws.com annotations, what the webhook injected into each
+	container (env, projected token, mount), credentials that shadow IRSA, the
+	region, and the webhook's own configuration. Each finding names the
+	broken link, shows its evidence and prints a fix you can paste.
+
+	With no argument it diagnoses every service account in the namespace that
+	has a role-arn annotation or is used by a pod carrying AWS_ROLE_ARN.
+
+	Exit codes: 0 nothing failed at or above --fail-on; 1 the tool could not
+	run (usage, kubeconfig, cluster unreachable, a required read forbidden);
+	2 findings at or above --fail-on.`)
+
+var diagnoseExample = templates.Examples(`
+	# Diagnose one pod
+	kubectl irsa diagnose pod/my-app-7d4b9c-x2k8p -n shop
+
+	# Diagnose a deployment: its pod template's service account and its live pods
+	kubectl irsa diagnose deploy/my-app -n shop
+
+	# Every IRSA service account in every namespace, with evidence and fixes
+	kubectl irsa diagnose -A -o wide
+
+	# Pods selected by label, as JSON, failing CI only on errors
+	kubectl irsa diagnose -l app=my-app -o json --fail-on=error`)
+
+// DiagnoseOptions holds everything a diagnosis run needs. Complete fills the
+// clients from flags; tests set them directly.
+type DiagnoseOptions struct {
+	configFlags *genericclioptions.ConfigFlags
+
+	Scope  kube.Scope
+	Print  printOptions
+	FailOn string
+
+	NewBuilder func() *resource.Builder
+	Client     kubernetes.Interface
+	Now        func() time.Time
+
+	genericiooptions.IOStreams
+}
+
+func newCmdDiagnose(configFlags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
+	o := &DiagnoseOptions{configFlags: configFlags, IOStreams: streams, FailOn: string(diag.SeverityError)}
+	cmd := &cobra.Command{
+		Use:                   "diagnose [(TYPE/NAME | TYPE NAME ...)] [-l SELECTOR] [-A] [-o wide|json|yaml]",
+		DisableFlagsInUseLine: true,
+		Short:                 "Diagnose IRSA for pods, service accounts and workloads",
+		Long:                  diagnoseLong,
+		Example:               diagnoseExample,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Complete(args); err != nil {
+				return &ExitCodeError{Code: ExitError, Err: err}
+			}
+			if err := o.Validate(); err != nil {
+				return &ExitCodeError{Code: ExitError, Err: err}
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVarP(&o.Scope.AllNamespaces, "all-namespaces", "A", false, "Diagnose across all namespaces")
+	f.StringVarP(&o.Scope.Selector, "selector", "l", "", "Label selector; without a TYPE it selects pods")
+	f.StringVarP(&o.Print.Output, "output", "o", "", "Output format: wide, json or yaml")
+	f.BoolVar(&o.Print.NoHeaders, "no-headers", false, "Don't print headers in table output")
+	f.BoolVar(&o.Print.ShowPassed, "show-passed", false, "Also show checks that passed")
+	f.StringVar(&o.FailOn, "fail-on", o.FailOn, "Exit 2 when a finding fails at or above this severity: error, warning, info or none")
+	return cmd
+}
+
+// Complete resolves the namespace and builds the clients from kubeconfig.
+func (o *DiagnoseOptions) Complete(args []string) error {
+	o.Scope.Args = args
+	if o.configFlags == nil {
+		return nil
+	}
+	ns, _, err := o.configFlags.ToRawKubeConfigLoader().Namespace()
+	if err != nil {
+		return fmt.Errorf("reading kubeconfig: %w", err)
+	}
+	o.Scope.Namespace = ns
+	cfg, err := o.configFlags.ToRESTConfig()
+	if err != nil {
+		return fmt.Errorf("reading kubeconfig: %w", err)
+	}
+	if o.Client, err = kubernetes.NewForConfig(cfg); err != nil {
+		return fmt.Errorf("creating the Kubernetes client: %w", err)
+	}
+	o.NewBuilder = func() *resource.Builder { return resource.NewBuilder(o.configFlags) }
+	return nil
+}
+
+// Validate checks flag values.
+func (o *DiagnoseOptions) Validate() error {
+	if !validOutput(o.Print.Output) {
+		return fmt.Errorf("unknown output format %q: use wide, json or yaml", o.Print.Output)
+	}
+	if _, ok := diag.ParseSeverity(o.FailOn); !ok {
+		return fmt.Errorf("--fail-on=%q: use error, warning, info or none", o.FailOn)
+	}
+	return nil
+}
+
+// Run resolves, collects, judges and renders; the order never goes back.
+func (o *DiagnoseOptions) Run(ctx context.Context) error {
+	targets, err := kube.Resolve(o.NewBuilder, o.Scope)
+	if err != nil {
+		return &ExitCodeError{Code: ExitError, Err: err}
+	}
+	collector := &kube.Collector{Client: o.Client, Now: o.Now}
+	snap, err := collector.Collect(ctx, o.Scope, targets)
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return &ExitCodeError{Code: ExitError, Err: errors.New("interrupted")}
+		}
+		return &ExitCodeError{Code: ExitError, Err: err}
+	}
+	o.Print.AllNamespaces = o.Scope.AllNamespaces
+	if len(snap.Subjects) == 0 {
+		where := "namespace " + o.Scope.Namespace
+		if o.Scope.AllNamespaces {
+			where = "any namespace"
+		}
+		fmt.Fprintf(o.ErrOut, "No IRSA service accounts found in %s.\n", where)
+		if o.Print.Output == "json" || o.Print.Output == "yaml" {
+			return printDiagnoses(o.Out, nil, o.Print)
+		}
+		return nil
+	}
+	ds := diag.Run(snap)
+	if err := printDiagnoses(o.Out, ds, o.Print); err != nil {
+		return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("writing output: %w", err)}
+	}
+	fmt.Fprintln(o.ErrOut, summary(ds))
+	threshold, _ := diag.ParseSeverity(o.FailOn)
+	if diag.Failing(ds, threshold) {
+		return &ExitCodeError{Code: ExitFindings}
+	}
+	return nil
+}

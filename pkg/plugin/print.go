@@ -1,0 +1,172 @@
+package plugin
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"k8s.io/cli-runtime/pkg/printers"
+	"sigs.k8s.io/yaml"
+
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/diag"
+)
+
+// APIVersion and kinds of the machine-readable output. The shape is a public
+// contract: fields are only ever added.
+const (
+	APIVersion        = "kubectl-irsa.io/v1alpha1"
+	KindDiagnosisList = "DiagnosisList"
+	KindCheckList     = "CheckList"
+)
+
+// DiagnosisList is what -o json|yaml prints.
+type DiagnosisList struct {
+	APIVersion string           `json:"apiVersion"`
+	Kind       string           `json:"kind"`
+	Items      []diag.Diagnosis `json:"items"`
+}
+
+// printOptions says how to render.
+type printOptions struct {
+	Output        string // "", wide, json, yaml
+	NoHeaders     bool
+	ShowPassed    bool
+	AllNamespaces bool
+}
+
+var outputFormats = []string{"", "wide", "json", "yaml"}
+
+func validOutput(o string) bool {
+	for _, f := range outputFormats {
+		if o == f {
+			return true
+		}
+	}
+	return false
+}
+
+// visible drops passes unless asked for; machine output keeps what the table
+// shows so the two never disagree.
+func visible(ds []diag.Diagnosis, showPassed bool) []diag.Diagnosis {
+	out := make([]diag.Diagnosis, 0, len(ds))
+	for _, d := range ds {
+		c := d
+		c.Findings = []diag.Finding{}
+		for _, f := range d.Findings {
+			if f.Status != diag.StatusPass || showPassed {
+				c.Findings = append(c.Findings, f)
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func printDiagnoses(w io.Writer, ds []diag.Diagnosis, o printOptions) error {
+	ds = visible(ds, o.ShowPassed)
+	switch o.Output {
+	case "json":
+		return printJSON(w, DiagnosisList{APIVersion: APIVersion, Kind: KindDiagnosisList, Items: ds})
+	case "yaml":
+		return printYAML(w, DiagnosisList{APIVersion: APIVersion, Kind: KindDiagnosisList, Items: ds})
+	}
+	return printTable(w, ds, o)
+}
+
+func printJSON(w io.Writer, v any) error {
+	b, err := json.MarshalIndent(v, "", "    ")
+	if err != nil {
+		return fmt.Errorf("encoding json: %w", err)
+	}
+	_, err = fmt.Fprintln(w, string(b))
+	return err
+}
+
+func printYAML(w io.Writer, v any) error {
+	b, err := yaml.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encoding yaml: %w", err)
+	}
+	_, err = w.Write(b)
+	return err
+}
+
+// cell makes cluster-provided text safe for a terminal and for one tab cell.
+func cell(s string) string {
+	if s == "" {
+		return "<none>"
+	}
+	s = printers.EscapeTerminal(s)
+	return strings.NewReplacer("\t", " ", "\n", " ", "\r", " ").Replace(s)
+}
+
+func evidenceText(evs []diag.Evidence) string {
+	parts := make([]string, 0, len(evs))
+	for _, e := range evs {
+		parts = append(parts, e.Key+"="+e.Value)
+	}
+	return strings.Join(parts, "; ")
+}
+
+func printTable(w io.Writer, ds []diag.Diagnosis, o printOptions) error {
+	tw := printers.GetNewTabWriter(w)
+	wide := o.Output == "wide"
+	if !o.NoHeaders {
+		var cols []string
+		if o.AllNamespaces {
+			cols = append(cols, "NAMESPACE")
+		}
+		cols = append(cols, "SERVICEACCOUNT", "OBJECT", "CHECK", "SEVERITY", "STATUS", "MESSAGE")
+		if wide {
+			cols = append(cols, "EVIDENCE", "REMEDIATION")
+		}
+		if _, err := fmt.Fprintln(tw, strings.Join(cols, "\t")); err != nil {
+			return err
+		}
+	}
+	for _, d := range ds {
+		for _, f := range d.Findings {
+			var cells []string
+			if o.AllNamespaces {
+				cells = append(cells, cell(d.Subject.Namespace))
+			}
+			cells = append(cells, cell(d.Subject.Name), cell(f.Object.String()), string(f.ID), string(f.Severity), string(f.Status), cell(f.Message))
+			if wide {
+				cells = append(cells, cell(evidenceText(f.Evidence)), cell(f.Remediation))
+			}
+			if _, err := fmt.Fprintln(tw, strings.Join(cells, "\t")); err != nil {
+				return err
+			}
+		}
+	}
+	return tw.Flush()
+}
+
+// summary is the one line written to stderr after a diagnosis.
+func summary(ds []diag.Diagnosis) string {
+	counts := map[string]int{}
+	pods := 0
+	for _, d := range ds {
+		pods += len(d.Pods)
+		for _, f := range d.Findings {
+			switch f.Status {
+			case diag.StatusFail:
+				counts[string(f.Severity)]++
+			case diag.StatusUnknown:
+				counts["unknown"]++
+			case diag.StatusPass:
+				counts["passed"]++
+			}
+		}
+	}
+	plural := func(n int, word string) string {
+		if n == 1 {
+			return fmt.Sprintf("%d %s", n, word)
+		}
+		return fmt.Sprintf("%d %ss", n, word)
+	}
+	return fmt.Sprintf("%s, %s, %s, %d unknown, %d passed across %s and %s",
+		plural(counts["error"], "error"), plural(counts["warning"], "warning"), plural(counts["info"], "info finding"),
+		counts["unknown"], counts["passed"], plural(len(ds), "service account"), plural(pods, "pod"))
+}

@@ -1,0 +1,65 @@
+// Package plugin is the command line of kubectl-irsa: cobra commands, flags
+// turned into options, rendering and exit codes. Judging lives in pkg/diag and
+// fact gathering in pkg/kube.
+package plugin
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/klog/v2"
+)
+
+// NewCmdIRSA builds the root command.
+func NewCmdIRSA(streams genericiooptions.IOStreams) *cobra.Command {
+	configFlags := genericclioptions.NewConfigFlags(true)
+	root := &cobra.Command{
+		Use:           "irsa",
+		Short:         "Diagnose AWS IAM Roles for Service Accounts (IRSA) on Kubernetes",
+		Long:          "kubectl irsa walks the IRSA chain (service account, webhook mutation, credentials, region) and names the broken link with evidence and a fix.",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Annotations:   map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl irsa"},
+		Version:       Version().Version,
+	}
+	configFlags.AddFlags(root.PersistentFlags())
+
+	// Only -v from klog: client-go logs through it, and nothing else of klog's
+	// flag zoo belongs in a kubectl plugin's help.
+	klogFlags := flag.NewFlagSet("klog", flag.ContinueOnError)
+	klog.InitFlags(klogFlags)
+	root.PersistentFlags().AddGoFlag(klogFlags.Lookup("v"))
+
+	root.AddCommand(newCmdDiagnose(configFlags, streams))
+	root.AddCommand(newCmdChecks(streams))
+	root.AddCommand(newCmdVersion(streams))
+	return root
+}
+
+// Execute runs the command line and returns the process exit code. Errors are
+// printed once, kubectl style, on stderr.
+func Execute(ctx context.Context, streams genericiooptions.IOStreams, args []string) int {
+	cmd := NewCmdIRSA(streams)
+	cmd.SetArgs(args)
+	cmd.SetOut(streams.Out)
+	cmd.SetErr(streams.ErrOut)
+	err := cmd.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	var ec *ExitCodeError
+	if errors.As(err, &ec) {
+		if ec.Err != nil {
+			fmt.Fprintf(streams.ErrOut, "error: %v\n", ec.Err)
+		}
+		return ec.Code
+	}
+	// Anything else is a usage error from cobra (unknown flag or command).
+	fmt.Fprintf(streams.ErrOut, "error: %v\nSee 'kubectl irsa --help' for usage.\n", err)
+	return ExitError
+}
