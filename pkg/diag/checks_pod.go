@@ -11,7 +11,7 @@ func init() {
 	register(
 		Check{ID: "IRSA-POD-001", Severity: SeverityError, Title: "Every container got the IRSA env and token mount",
 			LooksAt: "pod containers and init containers: env AWS_ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE, aws-iam-token volume and mount; skip label, skip-containers, creation times, webhook configuration",
-			Run: checkContainersMutated},
+			Run:     checkContainersMutated},
 		Check{ID: "IRSA-POD-002", Severity: SeverityError, Title: "The pod's AWS_ROLE_ARN matches the service account's annotation",
 			LooksAt: "container env AWS_ROLE_ARN, serviceaccount annotation and its managedFields time", Run: checkStaleRoleARN},
 		Check{ID: "IRSA-POD-003", Severity: SeverityWarning, Title: "Live pods run as the service account their workload names",
