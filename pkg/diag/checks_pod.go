@@ -88,7 +88,9 @@ func checkContainersMutated(s *Snapshot, subj *Subject) []Finding {
 					append(evs, ev(AnnotationSkipContainers, p.Annotations[AnnotationSkipContainers], "pod.metadata.annotations")),
 					"if this container calls AWS, remove it from "+AnnotationSkipContainers+" in "+ownerText(pf)+", then "+restart)
 				f.Severity = SeverityWarning
-			case EarlyExit(c.Container):
+			case EarlyExit(c.Container) && !mounted:
+				// After mutation a partly configured container also has a region
+				// and the STS variable; only a real early exit lacks the mount.
 				f = fail(obj, "Container sets a web-identity variable, a region and AWS_STS_REGIONAL_ENDPOINTS itself, so the webhook left it untouched (no token file, no mount)",
 					evs, "remove AWS_ROLE_ARN/AWS_WEB_IDENTITY_TOKEN_FILE from the container's env in "+ownerText(pf)+" and let the webhook inject them, then "+restart)
 			case roleSet != tokenSet:
