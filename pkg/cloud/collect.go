@@ -1,0 +1,484 @@
+package cloud
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"k8s.io/klog/v2"
+
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/awsfacts"
+)
+
+// DefaultConcurrency bounds the AWS calls in flight when Collector.Concurrency
+// is not set. IAM publishes no per-API rate, and a handful of parallel calls is
+// well below what trips its throttling while still hiding latency.
+const DefaultConcurrency = 8
+
+// Operation names in IAM-policy form: they double as the permission a user
+// lacks when the call is denied.
+const (
+	OpGetCallerIdentity          = "sts:GetCallerIdentity"
+	OpDescribeCluster            = "eks:DescribeCluster"
+	OpGetRole                    = "iam:GetRole"
+	OpListAttachedRolePolicies   = "iam:ListAttachedRolePolicies"
+	OpListRolePolicies           = "iam:ListRolePolicies"
+	OpGetOpenIDConnectProvider   = "iam:GetOpenIDConnectProvider"
+	OpListOpenIDConnectProviders = "iam:ListOpenIDConnectProviders"
+)
+
+// Collector gathers AWS facts. The zero value plus clients is ready to use; it
+// is safe for concurrent use, and caches roles and providers by ARN for its
+// lifetime (one run), so each is fetched at most once.
+type Collector struct {
+	IAM IAMAPI
+	EKS EKSAPI
+	STS STSAPI
+	// Concurrency bounds the AWS calls in flight; <= 0 means DefaultConcurrency.
+	Concurrency int
+	// Region is reported on the cluster fact when EKS's answer does not carry
+	// one (e.g. the call failed).
+	Region string
+
+	semOnce sync.Once
+	sem     chan struct{}
+
+	mu        sync.Mutex
+	roles     map[string]*flight[awsfacts.Role]
+	providers map[string]*flight[awsfacts.OIDCProvider]
+}
+
+// flight is one in-progress or finished fetch; later callers wait on done and
+// share val, which is what keeps "each ARN once" true under concurrency.
+type flight[T any] struct {
+	done chan struct{}
+	val  T
+}
+
+// Request says what to collect.
+type Request struct {
+	ClusterName   string
+	RoleARNs      []string
+	ProviderARNs  []string
+	ListProviders bool
+}
+
+// Facts is everything one Collect run learned. Maps are never nil.
+type Facts struct {
+	Caller        awsfacts.Caller
+	Cluster       *awsfacts.Cluster
+	Roles         map[string]awsfacts.Role
+	Providers     map[string]awsfacts.OIDCProvider
+	ProviderLists map[string]awsfacts.ProviderList
+}
+
+// Collect gathers every fact the request names, concurrently and within the
+// concurrency bound. It never fails: each failed call is recorded in its fact.
+func (c *Collector) Collect(ctx context.Context, req Request) Facts {
+	facts := Facts{
+		Roles:         map[string]awsfacts.Role{},
+		Providers:     map[string]awsfacts.OIDCProvider{},
+		ProviderLists: map[string]awsfacts.ProviderList{},
+	}
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		cluster  awsfacts.Cluster
+		provList awsfacts.ProviderList
+	)
+	wg.Go(func() { facts.Caller = c.Caller(ctx) })
+	if req.ClusterName != "" {
+		wg.Go(func() { cluster = c.Cluster(ctx, req.ClusterName) })
+	}
+	if req.ListProviders {
+		wg.Go(func() { provList = c.ListProviders(ctx, "") })
+	}
+	for _, a := range dedupe(req.RoleARNs) {
+		wg.Go(func() {
+			r := c.Role(ctx, a)
+			mu.Lock()
+			facts.Roles[a] = r
+			mu.Unlock()
+		})
+	}
+	for _, a := range dedupe(req.ProviderARNs) {
+		wg.Go(func() {
+			p := c.Provider(ctx, a)
+			mu.Lock()
+			facts.Providers[a] = p
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+
+	if req.ClusterName != "" {
+		facts.Cluster = &cluster
+	}
+	if req.ListProviders {
+		// ListOpenIDConnectProviders can only list the caller's own account;
+		// the caller is known only now, so the list is keyed here.
+		if provList.Account == "" {
+			provList.Account = facts.Caller.Account
+		}
+		facts.ProviderLists[provList.Account] = provList
+	}
+	return facts
+}
+
+// dedupe returns the distinct non-empty values, sorted so that call order (and
+// any log it produces) is deterministic.
+func dedupe(in []string) []string {
+	out := make([]string, 0, len(in))
+	for _, s := range in {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	sort.Strings(out)
+	return slices.Compact(out)
+}
+
+// call runs one AWS request under the concurrency bound. Waiting for a slot
+// honours ctx, so a cancelled run drains instead of queueing more calls.
+func (c *Collector) call(ctx context.Context, op, resource string, fn func(context.Context) error) *awsfacts.CallError {
+	c.semOnce.Do(func() {
+		n := c.Concurrency
+		if n <= 0 {
+			n = DefaultConcurrency
+		}
+		c.sem = make(chan struct{}, n)
+	})
+	select {
+	case c.sem <- struct{}{}:
+	case <-ctx.Done():
+		return Classify(op, resource, ctx.Err())
+	}
+	defer func() { <-c.sem }()
+
+	start := time.Now()
+	ce := Classify(op, resource, fn(ctx))
+	if klog.V(4).Enabled() {
+		status := "ok"
+		if ce != nil {
+			status = string(ce.Code)
+		}
+		klog.V(4).InfoS("AWS call", "op", op, "resource", resource, "status", status, "duration", time.Since(start))
+	}
+	return ce
+}
+
+// Caller asks STS who the plugin runs as. It needs no permission, so a failure
+// here is almost always a credentials or network problem.
+func (c *Collector) Caller(ctx context.Context) awsfacts.Caller {
+	var out awsfacts.Caller
+	out.Err = c.call(ctx, OpGetCallerIdentity, "", func(ctx context.Context) error {
+		res, err := c.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		if err != nil {
+			return err
+		}
+		out.Account = aws.ToString(res.Account)
+		out.ARN = aws.ToString(res.Arn)
+		return nil
+	})
+	return out
+}
+
+// Cluster describes the EKS cluster. Identity and Oidc are nil for clusters
+// without IRSA support (EKS Anywhere, Outposts local clusters): Issuer is then "".
+func (c *Collector) Cluster(ctx context.Context, name string) awsfacts.Cluster {
+	out := awsfacts.Cluster{Name: name, Region: c.Region}
+	out.Err = c.call(ctx, OpDescribeCluster, name, func(ctx context.Context) error {
+		res, err := c.EKS.DescribeCluster(ctx, &eks.DescribeClusterInput{Name: aws.String(name)})
+		if err != nil {
+			return err
+		}
+		cl := res.Cluster
+		if cl == nil {
+			return fmt.Errorf("eks returned no cluster for %q", name)
+		}
+		if n := aws.ToString(cl.Name); n != "" {
+			out.Name = n
+		}
+		out.ARN = aws.ToString(cl.Arn)
+		out.Version = aws.ToString(cl.Version)
+		out.PlatformVersion = aws.ToString(cl.PlatformVersion)
+		if cl.Identity != nil && cl.Identity.Oidc != nil {
+			out.Issuer = aws.ToString(cl.Identity.Oidc.Issuer)
+		}
+		// The cluster ARN names the region EKS actually answered from, which
+		// beats the configured one when they differ.
+		if a, err := arn.Parse(out.ARN); err == nil && a.Region != "" {
+			out.Region = a.Region
+		}
+		return nil
+	})
+	return out
+}
+
+// Role returns the role and its permission policy listings. Concurrent and
+// repeated calls for the same ARN share one fetch.
+func (c *Collector) Role(ctx context.Context, roleARN string) awsfacts.Role {
+	f, leader := c.roleFlight(roleARN)
+	if leader {
+		f.val = c.fetchRole(ctx, roleARN)
+		close(f.done)
+	} else if !wait(ctx, f.done) {
+		return awsfacts.Role{ARN: roleARN, Err: Classify(OpGetRole, roleARN, ctx.Err())}
+	}
+	r := f.val
+	// Callers own their copy: the cached slices must not be aliased.
+	r.AttachedPolicyARNs = slices.Clone(r.AttachedPolicyARNs)
+	r.InlinePolicyNames = slices.Clone(r.InlinePolicyNames)
+	return r
+}
+
+// wait blocks until done is closed or ctx ends; a finished result wins over a
+// cancellation that happened at the same time.
+func wait(ctx context.Context, done <-chan struct{}) bool {
+	select {
+	case <-done:
+		return true
+	default:
+	}
+	select {
+	case <-done:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (c *Collector) roleFlight(key string) (*flight[awsfacts.Role], bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.roles == nil {
+		c.roles = map[string]*flight[awsfacts.Role]{}
+	}
+	if f, ok := c.roles[key]; ok {
+		return f, false
+	}
+	f := &flight[awsfacts.Role]{done: make(chan struct{})}
+	c.roles[key] = f
+	return f, true
+}
+
+// roleNameFromARN returns the role name, the segment after the last '/' of
+// the resource: GetRole takes the name, and paths like role/team/app are common.
+func roleNameFromARN(roleARN string) (arn.ARN, string, error) {
+	a, err := arn.Parse(roleARN)
+	if err != nil {
+		return arn.ARN{}, "", fmt.Errorf("invalid role ARN: %w", err)
+	}
+	if a.Service != "iam" || !strings.HasPrefix(a.Resource, "role/") {
+		return arn.ARN{}, "", fmt.Errorf("not an IAM role ARN (want arn:<partition>:iam::<account>:role/<name>)")
+	}
+	name := a.Resource[strings.LastIndex(a.Resource, "/")+1:]
+	if name == "" {
+		return arn.ARN{}, "", fmt.Errorf("role ARN has an empty role name")
+	}
+	return a, name, nil
+}
+
+func (c *Collector) fetchRole(ctx context.Context, roleARN string) awsfacts.Role {
+	out := awsfacts.Role{ARN: roleARN}
+	want, name, err := roleNameFromARN(roleARN)
+	if err != nil {
+		out.Err = &awsfacts.CallError{Op: OpGetRole, Resource: roleARN, Code: awsfacts.ErrOther, Message: err.Error()}
+		return out
+	}
+	out.Name = name
+
+	var got *iam.GetRoleOutput
+	out.Err = c.call(ctx, OpGetRole, roleARN, func(ctx context.Context) error {
+		var err error
+		got, err = c.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
+		return err
+	})
+	if out.Err != nil {
+		return out
+	}
+	if got == nil || got.Role == nil {
+		out.Err = &awsfacts.CallError{Op: OpGetRole, Resource: roleARN, Code: awsfacts.ErrOther, Message: "IAM returned no role"}
+		return out
+	}
+	role := got.Role
+	// GetRole looks the name up in the caller's own account. If the ARN names
+	// another account, the answer is about a different role that happens to
+	// share the name, so it must not be reported as this one.
+	if a, err := arn.Parse(aws.ToString(role.Arn)); err == nil && a.AccountID != want.AccountID {
+		out.Err = &awsfacts.CallError{
+			Op: OpGetRole, Resource: roleARN, Code: awsfacts.ErrOther,
+			Message: fmt.Sprintf("role is in account %s but the AWS credentials are for account %s; use credentials for the role's account", want.AccountID, a.AccountID),
+		}
+		return out
+	}
+	doc, err := decodePolicyDocument(aws.ToString(role.AssumeRolePolicyDocument))
+	if err != nil {
+		out.Err = &awsfacts.CallError{Op: OpGetRole, Resource: roleARN, Code: awsfacts.ErrOther, Message: err.Error()}
+		return out
+	}
+	out.Found = true
+	if n := aws.ToString(role.RoleName); n != "" {
+		out.Name = n
+	}
+	out.Path = aws.ToString(role.Path)
+	out.TrustPolicy = doc
+
+	out.AttachedPolicyARNs, out.InlinePolicyNames, out.PoliciesErr = c.rolePolicies(ctx, roleARN, name)
+	return out
+}
+
+// decodePolicyDocument undoes IAM's RFC 3986 encoding of policy documents,
+// which the Go SDK (unlike botocore) leaves in place. QueryUnescape semantics
+// are right because IAM sends '+' as %2B; a literal '+' would not occur.
+func decodePolicyDocument(s string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	d, err := url.QueryUnescape(s)
+	if err != nil {
+		return "", fmt.Errorf("decoding the trust policy IAM returned: %w", err)
+	}
+	return d, nil
+}
+
+// rolePolicies lists attached managed policies and inline policy names across
+// all pages. A failure here leaves the role facts intact (PoliciesErr).
+func (c *Collector) rolePolicies(ctx context.Context, roleARN, name string) ([]string, []string, *awsfacts.CallError) {
+	var attached, inline []string
+	ap := iam.NewListAttachedRolePoliciesPaginator(c.IAM, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(name)})
+	for ap.HasMorePages() {
+		ce := c.call(ctx, OpListAttachedRolePolicies, roleARN, func(ctx context.Context) error {
+			page, err := ap.NextPage(ctx)
+			if err != nil {
+				return err
+			}
+			for _, p := range page.AttachedPolicies {
+				attached = append(attached, aws.ToString(p.PolicyArn))
+			}
+			return nil
+		})
+		if ce != nil {
+			return attached, inline, ce
+		}
+	}
+	ip := iam.NewListRolePoliciesPaginator(c.IAM, &iam.ListRolePoliciesInput{RoleName: aws.String(name)})
+	for ip.HasMorePages() {
+		ce := c.call(ctx, OpListRolePolicies, roleARN, func(ctx context.Context) error {
+			page, err := ip.NextPage(ctx)
+			if err != nil {
+				return err
+			}
+			inline = append(inline, page.PolicyNames...)
+			return nil
+		})
+		if ce != nil {
+			return attached, inline, ce
+		}
+	}
+	return attached, inline, nil
+}
+
+// Provider returns the IAM OIDC provider. A missing provider is Found=false
+// with Err.Code NotFound. Concurrent and repeated calls share one fetch.
+func (c *Collector) Provider(ctx context.Context, providerARN string) awsfacts.OIDCProvider {
+	f, leader := c.providerFlight(providerARN)
+	if leader {
+		f.val = c.fetchProvider(ctx, providerARN)
+		close(f.done)
+	} else if !wait(ctx, f.done) {
+		return awsfacts.OIDCProvider{ARN: providerARN, Err: Classify(OpGetOpenIDConnectProvider, providerARN, ctx.Err())}
+	}
+	p := f.val
+	p.ClientIDs = slices.Clone(p.ClientIDs)
+	p.Thumbprints = slices.Clone(p.Thumbprints)
+	return p
+}
+
+func (c *Collector) providerFlight(key string) (*flight[awsfacts.OIDCProvider], bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.providers == nil {
+		c.providers = map[string]*flight[awsfacts.OIDCProvider]{}
+	}
+	if f, ok := c.providers[key]; ok {
+		return f, false
+	}
+	f := &flight[awsfacts.OIDCProvider]{done: make(chan struct{})}
+	c.providers[key] = f
+	return f, true
+}
+
+func (c *Collector) fetchProvider(ctx context.Context, providerARN string) awsfacts.OIDCProvider {
+	out := awsfacts.OIDCProvider{ARN: providerARN}
+	a, err := arn.Parse(providerARN)
+	if err != nil || a.Service != "iam" || !strings.HasPrefix(a.Resource, "oidc-provider/") {
+		out.Err = &awsfacts.CallError{
+			Op: OpGetOpenIDConnectProvider, Resource: providerARN, Code: awsfacts.ErrOther,
+			Message: "not an IAM OIDC provider ARN (want arn:<partition>:iam::<account>:oidc-provider/<url>)",
+		}
+		return out
+	}
+	out.Err = c.call(ctx, OpGetOpenIDConnectProvider, providerARN, func(ctx context.Context) error {
+		res, err := c.IAM.GetOpenIDConnectProvider(ctx, &iam.GetOpenIDConnectProviderInput{OpenIDConnectProviderArn: aws.String(providerARN)})
+		if err != nil {
+			return err
+		}
+		out.Found = true
+		out.URL = aws.ToString(res.Url)
+		out.ClientIDs = res.ClientIDList
+		out.Thumbprints = res.ThumbprintList
+		return nil
+	})
+	return out
+}
+
+// ListProviders lists the OIDC providers of the caller's account. IAM can only
+// list the caller's own account, so when account is set and the answer is about
+// another one, the list is reported as unavailable rather than as empty.
+func (c *Collector) ListProviders(ctx context.Context, account string) awsfacts.ProviderList {
+	out := awsfacts.ProviderList{Account: account}
+	var arns []string
+	out.Err = c.call(ctx, OpListOpenIDConnectProviders, account, func(ctx context.Context) error {
+		// Not paginated: IAM returns every provider (at most 100 per account).
+		res, err := c.IAM.ListOpenIDConnectProviders(ctx, &iam.ListOpenIDConnectProvidersInput{})
+		if err != nil {
+			return err
+		}
+		for _, p := range res.OpenIDConnectProviderList {
+			if s := aws.ToString(p.Arn); s != "" {
+				arns = append(arns, s)
+			}
+		}
+		return nil
+	})
+	if out.Err != nil {
+		return out
+	}
+	sort.Strings(arns)
+	if len(arns) > 0 {
+		a, err := arn.Parse(arns[0])
+		if err == nil {
+			if account != "" && a.AccountID != account {
+				out.Err = &awsfacts.CallError{
+					Op: OpListOpenIDConnectProviders, Resource: account, Code: awsfacts.ErrOther,
+					Message: fmt.Sprintf("the AWS credentials are for account %s; IAM can only list OIDC providers of the caller's account, not %s", a.AccountID, account),
+				}
+				return out
+			}
+			out.Account = a.AccountID
+		}
+	}
+	out.ARNs = arns
+	return out
+}
