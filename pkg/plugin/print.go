@@ -97,8 +97,31 @@ func cell(s string) string {
 	if s == "" {
 		return "<none>"
 	}
-	s = printers.EscapeTerminal(s)
-	return strings.NewReplacer("\t", " ", "\n", " ", "\r", " ").Replace(s)
+	return escapeTerminal(s)
+}
+
+// escapeTerminal renders every control character visibly (caret notation for
+// C0 and DEL, \u escapes for C1), so annotations and names from the cluster
+// cannot move the cursor, retitle the window or ring the bell. It is stricter
+// than printers.EscapeTerminal, which lets BEL and C1 controls through.
+func escapeTerminal(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r':
+			b.WriteByte(' ')
+		case r < 0x20:
+			b.WriteByte('^')
+			b.WriteRune(r + '@')
+		case r == 0x7f:
+			b.WriteString("^?")
+		case r >= 0x80 && r < 0xa0:
+			fmt.Fprintf(&b, "\\u%04x", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 func evidenceText(evs []diag.Evidence) string {

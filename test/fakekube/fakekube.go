@@ -221,7 +221,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
-		writeStatus(w, http.StatusNotFound, "NotFound", fmt.Sprintf("%s %q not found", strings.TrimSuffix(res, "s"), name))
+		writeStatus(w, http.StatusNotFound, "NotFound", fmt.Sprintf("%s %q not found", res, name))
 		return
 	}
 	s.list(w, r, info, ns, objs)

@@ -1,0 +1,116 @@
+package plugin
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/kubectl-irsa/kubectl-irsa/test/fakekube"
+	"github.com/kubectl-irsa/kubectl-irsa/test/testutil"
+)
+
+func TestGoldenOutput(t *testing.T) {
+	t.Parallel()
+	srv := fakekube.New(t, world()...)
+	tests := []struct {
+		file string
+		args []string
+	}{
+		{"diagnose-table.txt", []string{"diagnose"}},
+		{"diagnose-all-namespaces.txt", []string{"diagnose", "-A"}},
+		{"diagnose-wide.txt", []string{"diagnose", "sts/db", "cronjob/report", "-o", "wide"}},
+		{"diagnose-no-headers.txt", []string{"diagnose", "--no-headers"}},
+		{"diagnose-show-passed.txt", []string{"diagnose", "pod/web-1", "--show-passed"}},
+		{"diagnose.json", []string{"diagnose", "sts/db", "-o", "json"}},
+		{"diagnose.yaml", []string{"diagnose", "sts/db", "-o", "yaml"}},
+		{"checks.txt", []string{"checks"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			t.Parallel()
+			r := run(t, srv, tc.args...)
+			if r.code == ExitError {
+				t.Fatalf("exit 1: %s", r.stderr)
+			}
+			golden(t, tc.file, r.stdout)
+		})
+	}
+}
+
+func TestSummaryGoesToStderr(t *testing.T) {
+	t.Parallel()
+	srv := fakekube.New(t, world()...)
+	r := run(t, srv, "diagnose", "-o", "json")
+	if want := "2 errors, 0 warnings, 0 info findings, 0 unknown, 39 passed across 2 service accounts and 4 pods\n"; r.stderr != want {
+		t.Errorf("stderr %q, want %q", r.stderr, want)
+	}
+	if !json.Valid([]byte(r.stdout)) {
+		t.Error("stdout is not pure JSON")
+	}
+	empty := run(t, srv, "diagnose", "-n", "default")
+	if empty.code != ExitOK || empty.stdout != "" || empty.stderr != "No IRSA service accounts found in namespace default.\n" {
+		t.Errorf("empty namespace: %+v", empty)
+	}
+}
+
+func TestClusterTextIsEscaped(t *testing.T) {
+	t.Parallel()
+	srv := fakekube.New(t,
+		testutil.NewSA("shop", "evil").Annotate("eks.amazonaws.com/role-arn", "arn:aws:iam::1\x1b[2J\x1b]0;pwned\a:role/x").Build(),
+		testutil.NewPod("shop", "p", "evil").Build(), testutil.Webhook())
+	r := run(t, srv, "diagnose", "-o", "wide")
+	if strings.ContainsRune(r.stdout, '\x1b') || strings.ContainsRune(r.stdout, '\a') {
+		t.Fatalf("raw escape sequence reached the terminal: %q", r.stdout)
+	}
+	if !strings.Contains(r.stdout, "^[[2J^[]0;pwned^G") {
+		t.Errorf("escaped form missing from %q", r.stdout)
+	}
+}
+
+func TestChecksDocIsGenerated(t *testing.T) {
+	t.Parallel()
+	var b bytes.Buffer
+	if err := WriteCatalogueMarkdown(&b); err != nil {
+		t.Fatal(err)
+	}
+	path := "../../docs/checks.md"
+	if *update {
+		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	have, err := os.ReadFile(path)
+	if err != nil || !bytes.Equal(have, b.Bytes()) {
+		t.Fatalf("docs/checks.md drifted from the code: run go test ./pkg/plugin -update (err %v)", err)
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range catalogue().Items {
+		if !bytes.Contains(have, []byte(string(c.ID))) {
+			t.Errorf("docs/checks.md lacks %s", c.ID)
+		}
+	}
+	if !bytes.Contains(readme, []byte("docs/checks.md")) {
+		t.Error("README does not point at docs/checks.md")
+	}
+}
+
+func TestVersion(t *testing.T) {
+	t.Parallel()
+	r := runArgs(t, "version")
+	if r.code != ExitOK || !strings.HasPrefix(r.stdout, "kubectl-irsa dev (development build)\n") {
+		t.Errorf("version: %+v", r)
+	}
+	j := runArgs(t, "version", "-o", "json")
+	var v VersionInfo
+	if err := json.Unmarshal([]byte(j.stdout), &v); err != nil || v.Version != "dev" || v.GoVersion == "" {
+		t.Errorf("version -o json: %q %v", j.stdout, err)
+	}
+	if bad := runArgs(t, "version", "-o", "xml"); bad.code != ExitError {
+		t.Errorf("version -o xml exit %d", bad.code)
+	}
+}
