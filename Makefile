@@ -1,0 +1,44 @@
+# kubectl-irsa developer targets. `make help` lists them.
+GO      ?= go
+BIN     ?= bin
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+DATE    ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+PKG     := github.com/kubectl-irsa/kubectl-irsa/pkg/plugin
+LDFLAGS := -s -w -X $(PKG).version=$(VERSION) -X $(PKG).commit=$(COMMIT) -X $(PKG).date=$(DATE)
+
+.PHONY: help build install test fmt-check vet unit golden docs tidy-check clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+build: ## Build bin/kubectl-irsa
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/kubectl-irsa ./cmd/kubectl-irsa
+
+install: ## Install kubectl-irsa into GOBIN (on PATH, kubectl finds it as `kubectl irsa`)
+	$(GO) install -trimpath -ldflags '$(LDFLAGS)' ./cmd/kubectl-irsa
+
+test: fmt-check vet tidy-check unit ## The whole test suite that CI runs: format, vet, tidy, unit and wire tests
+
+fmt-check: ## Fail when gofmt would change a file
+	@out=$$(gofmt -l $$(git ls-files -co --exclude-standard '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet: ## go vet
+	$(GO) vet ./...
+
+tidy-check: ## Fail when go.mod/go.sum are not tidy
+	@cp go.mod /tmp/kubectl-irsa-go.mod.bak && cp go.sum /tmp/kubectl-irsa-go.sum.bak
+	@$(GO) mod tidy
+	@if ! diff -q go.mod /tmp/kubectl-irsa-go.mod.bak >/dev/null || ! diff -q go.sum /tmp/kubectl-irsa-go.sum.bak >/dev/null; then \
+		cp /tmp/kubectl-irsa-go.mod.bak go.mod; cp /tmp/kubectl-irsa-go.sum.bak go.sum; echo "go.mod/go.sum not tidy: run go mod tidy"; exit 1; fi
+
+unit: ## Unit, wire and golden tests (race detector on)
+	$(GO) test -race -count=1 ./...
+
+golden: ## Rewrite golden files and docs/checks.md after an intended output change
+	$(GO) test ./pkg/plugin -update
+
+docs: golden ## Regenerate docs/checks.md from the code
+
+clean: ## Remove build output
+	rm -rf $(BIN) dist
