@@ -52,6 +52,13 @@ func (c *Collector) Collect(ctx context.Context, scope Scope, targets []Target) 
 	if c.Now != nil {
 		now = c.Now
 	}
+	if scope.Discover() && !scope.AllNamespaces {
+		// Listing in a namespace that does not exist returns nothing, which
+		// would read as "no IRSA here"; say what is really wrong instead.
+		if _, err := c.Client.CoreV1().Namespaces().Get(ctx, scope.Namespace, metav1.GetOptions{}); apierrors.IsNotFound(err) {
+			return nil, fmt.Errorf("namespace %q not found", scope.Namespace)
+		}
+	}
 	listNamespaces := c.namespacesToList(scope, targets)
 	facts := &namespaceFacts{sas: map[string]*corev1.ServiceAccount{}, rsOwner: map[types.UID]metav1.OwnerReference{},
 		jobOwner: map[types.UID]metav1.OwnerReference{}, rsByUID: map[types.UID]*appsv1.ReplicaSet{}, jobByUID: map[types.UID]*batchv1.Job{},

@@ -26,7 +26,9 @@ func TestResolveArgumentForms(t *testing.T) {
 		{[]string{"pod", "web-1", "db-0"}, map[string][]string{"shop/app": {"web-1"}, "shop/legacy": {"db-0"}}},
 		{[]string{"pods/web-1", "sa/legacy"}, map[string][]string{"shop/app": {"web-1"}, "shop/legacy": {"db-0"}}},
 		{[]string{"sa/app"}, map[string][]string{"shop/app": {"report-1-x7k2p", "web-1", "web-2"}}},
-		{[]string{"serviceaccount", "plain"}, map[string][]string{"shop/plain": {"stray"}}},
+		{[]string{"serviceaccount", "plain"}, map[string][]string{"shop/plain": {"agent-node1", "stray"}}},
+		{[]string{"ds/agent"}, map[string][]string{"shop/plain": {"agent-node1"}}},
+		{[]string{"daemonset", "agent"}, map[string][]string{"shop/plain": {"agent-node1"}}},
 		{[]string{"deploy/web"}, map[string][]string{"shop/app": {"web-1", "web-2"}, "shop/default": {"web-old"}}},
 		{[]string{"deployment", "web"}, map[string][]string{"shop/app": {"web-1", "web-2"}, "shop/default": {"web-old"}}},
 		{[]string{"rs/web-rs"}, map[string][]string{"shop/app": {"web-1", "web-2"}, "shop/default": {"web-old"}}},
@@ -41,7 +43,7 @@ func TestResolveArgumentForms(t *testing.T) {
 		// annotation counts) and of service accounts whose pods carry AWS_ROLE_ARN.
 		{nil, map[string][]string{"shop/app": {"report-1-x7k2p", "web-1", "web-2"}, "shop/legacy": {"db-0"}}},
 		{[]string{"-A"}, map[string][]string{"billing/invoices": {"invoices-0"}, "shop/app": {"report-1-x7k2p", "web-1", "web-2"}, "shop/legacy": {"db-0"}}},
-		{[]string{"-A", "sa"}, map[string][]string{"billing/invoices": {"invoices-0"}, "shop/app": {"report-1-x7k2p", "web-1", "web-2"}, "shop/default": {"web-old"}, "shop/legacy": {"db-0"}, "shop/plain": {"stray"}}},
+		{[]string{"-A", "sa"}, map[string][]string{"billing/invoices": {"invoices-0"}, "shop/app": {"report-1-x7k2p", "web-1", "web-2"}, "shop/default": {"web-old"}, "shop/legacy": {"db-0"}, "shop/plain": {"agent-node1", "stray"}}},
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
@@ -115,6 +117,7 @@ func TestDiagnoseBadInput(t *testing.T) {
 		{[]string{"diagnose", "secret/aws-creds"}, "cannot diagnose secrets \"aws-creds\""},
 		{[]string{"diagnose", "-l", "app=nothing"}, "no resources found"},
 		{[]string{"diagnose", "-o", "xml"}, `unknown output format "xml"`},
+		{[]string{"diagnose", "-n", "nowhere"}, `namespace "nowhere" not found`},
 		{[]string{"diagnose", "--fail-on", "sometimes"}, `--fail-on="sometimes"`},
 		{[]string{"diagnose", "--context", "missing"}, `context was not found for specified context: missing`},
 		{[]string{"diagnose", "--bogus"}, "unknown flag: --bogus"},

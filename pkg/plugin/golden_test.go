@@ -59,7 +59,7 @@ func TestClusterTextIsEscaped(t *testing.T) {
 	t.Parallel()
 	srv := fakekube.New(t,
 		testutil.NewSA("shop", "evil").Annotate("eks.amazonaws.com/role-arn", "arn:aws:iam::1\x1b[2J\x1b]0;pwned\a:role/x").Build(),
-		testutil.NewPod("shop", "p", "evil").Build(), testutil.Webhook())
+		testutil.NewPod("shop", "p", "evil").Build(), testutil.Webhook(), testutil.Namespace("shop", nil))
 	r := run(t, srv, "diagnose", "-o", "wide")
 	if strings.ContainsRune(r.stdout, '\x1b') || strings.ContainsRune(r.stdout, '\a') {
 		t.Fatalf("raw escape sequence reached the terminal: %q", r.stdout)

@@ -27,6 +27,7 @@ func world() []runtime.Object {
 	objs := []runtime.Object{
 		testutil.Namespace("shop", map[string]string{"team": "shop"}),
 		testutil.Namespace("billing", nil),
+		testutil.Namespace("default", nil),
 		testutil.Webhook(),
 		testutil.NewSA("shop", "app").RoleARN(testutil.RoleARN).Build(),
 		testutil.NewSA("shop", "legacy").RoleARN("arn:aws:iam::111122223333:role/team/legacy").AnnotationWrittenAt("eks.amazonaws.com/role-arn", testutil.T0.Add(3*time.Hour)).Build(),
@@ -47,6 +48,8 @@ func world() []runtime.Object {
 	objs = append(objs, cj, job,
 		testutil.NewPod("shop", "report-1-x7k2p", "app").OwnedBy("Job", "report-1").EnvFromSecret("app", "aws-creds", "").Mutate(testutil.RoleARN, "sts.amazonaws.com").Build(),
 		testutil.NewPod("shop", "stray", "plain").Build(),
+		testutil.DaemonSet("shop", "agent", "plain"),
+		testutil.NewPod("shop", "agent-node1", "plain").OwnedBy("DaemonSet", "agent").Build(),
 		testutil.NewPod("billing", "invoices-0", "invoices").Build(),
 	)
 	return objs

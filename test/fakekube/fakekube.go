@@ -22,6 +22,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/rest"
 	"k8s.io/kubectl/pkg/scheme"
 )
 
@@ -320,4 +321,9 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 func writeStatus(w http.ResponseWriter, code int, reason, msg string) {
 	writeJSON(w, code, metav1.Status{TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"}, Status: metav1.StatusFailure,
 		Message: msg, Reason: metav1.StatusReason(reason), Code: int32(code)})
+}
+
+// RESTConfig returns a client configuration for the server.
+func (s *Server) RESTConfig() *rest.Config {
+	return &rest.Config{Host: s.URL, BearerToken: "not-a-real-token"}
 }

@@ -342,3 +342,11 @@ func (b *Pod) Unmount(container, volume string) *Pod {
 	c.VolumeMounts = out
 	return b
 }
+
+// DaemonSet returns a daemonset whose template runs as sa.
+func DaemonSet(ns, name, sa string) *appsv1.DaemonSet {
+	return &appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, UID: uid("DaemonSet", ns, name)},
+		Spec: appsv1.DaemonSetSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": name}},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": name}},
+				Spec: corev1.PodSpec{ServiceAccountName: sa, Containers: []corev1.Container{{Name: "app", Image: "example/app:1"}}}}}}
+}
