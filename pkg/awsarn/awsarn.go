@@ -22,19 +22,22 @@ type Partition struct {
 	// NeedsRegion is true where SDKs have no usable global STS endpoint, so a
 	// pod without AWS_REGION/AWS_DEFAULT_REGION cannot reach STS at all.
 	NeedsRegion bool
+	// IAMRegion is where IAM, global within the partition, signs requests;
+	// used when nothing else names a region.
+	IAMRegion string
 }
 
 // partitions follows the SDK's partitions.json (REFERENCE.md §3.7). Order
 // matters: more specific region prefixes come before "us-".
 var partitions = []Partition{
-	{ID: "aws-us-gov", DNSSuffix: "amazonaws.com", RegionPrefixes: []string{"us-gov-"}, NeedsRegion: true},
-	{ID: "aws-iso", DNSSuffix: "c2s.ic.gov", RegionPrefixes: []string{"us-iso-"}, NeedsRegion: true},
-	{ID: "aws-iso-b", DNSSuffix: "sc2s.sgov.gov", RegionPrefixes: []string{"us-isob-"}, NeedsRegion: true},
-	{ID: "aws-iso-e", DNSSuffix: "cloud.adc-e.uk", RegionPrefixes: []string{"eu-isoe-"}, NeedsRegion: true},
-	{ID: "aws-iso-f", DNSSuffix: "csp.hci.ic.gov", RegionPrefixes: []string{"us-isof-"}, NeedsRegion: true},
-	{ID: "aws-eusc", DNSSuffix: "amazonaws.eu", RegionPrefixes: []string{"eusc-"}, NeedsRegion: true},
-	{ID: "aws-cn", DNSSuffix: "amazonaws.com.cn", RegionPrefixes: []string{"cn-"}, NeedsRegion: true},
-	{ID: "aws", DNSSuffix: "amazonaws.com", RegionPrefixes: []string{"us-", "eu-", "ap-", "sa-", "ca-", "me-", "af-", "il-", "mx-"}},
+	{ID: "aws-us-gov", DNSSuffix: "amazonaws.com", RegionPrefixes: []string{"us-gov-"}, NeedsRegion: true, IAMRegion: "us-gov-west-1"},
+	{ID: "aws-iso", DNSSuffix: "c2s.ic.gov", RegionPrefixes: []string{"us-iso-"}, NeedsRegion: true, IAMRegion: "us-iso-east-1"},
+	{ID: "aws-iso-b", DNSSuffix: "sc2s.sgov.gov", RegionPrefixes: []string{"us-isob-"}, NeedsRegion: true, IAMRegion: "us-isob-east-1"},
+	{ID: "aws-iso-e", DNSSuffix: "cloud.adc-e.uk", RegionPrefixes: []string{"eu-isoe-"}, NeedsRegion: true, IAMRegion: "eu-isoe-west-1"},
+	{ID: "aws-iso-f", DNSSuffix: "csp.hci.ic.gov", RegionPrefixes: []string{"us-isof-"}, NeedsRegion: true, IAMRegion: "us-isof-south-1"},
+	{ID: "aws-eusc", DNSSuffix: "amazonaws.eu", RegionPrefixes: []string{"eusc-"}, NeedsRegion: true, IAMRegion: "eusc-de-east-1"},
+	{ID: "aws-cn", DNSSuffix: "amazonaws.com.cn", RegionPrefixes: []string{"cn-"}, NeedsRegion: true, IAMRegion: "cn-north-1"},
+	{ID: "aws", DNSSuffix: "amazonaws.com", RegionPrefixes: []string{"us-", "eu-", "ap-", "sa-", "ca-", "me-", "af-", "il-", "mx-"}, IAMRegion: "us-east-1"},
 }
 
 // Partitions returns the known partitions, in lookup order.

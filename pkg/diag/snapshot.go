@@ -20,6 +20,8 @@ type Snapshot struct {
 	Namespaces map[string]*corev1.Namespace
 	// NamespaceErrs records namespaces that could not be read.
 	NamespaceErrs map[string]*ReadError
+	// AWS holds the AWS facts; nil when the AWS half was skipped.
+	AWS *AWSFacts
 }
 
 // WebhookFacts is the result of listing MutatingWebhookConfigurations.

@@ -59,8 +59,12 @@ type ObjectRef struct {
 	Container string `json:"container,omitempty"`
 }
 
-// String renders kind/name[container] in kubectl's lower-case style.
+// String renders kind/name[container] in kubectl's lower-case style; AWS
+// objects are named by their ARN, which already says what they are.
 func (r ObjectRef) String() string {
+	if r.Kind == "IAMRole" || r.Kind == "OIDCProvider" {
+		return r.Name
+	}
 	s := lowerKind(r.Kind) + "/" + r.Name
 	if r.Container != "" {
 		s += "[" + r.Container + "]"

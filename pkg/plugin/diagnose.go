@@ -13,6 +13,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/kubectl/pkg/util/templates"
 
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/awsarn"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/cloud"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/diag"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/kube"
 )
@@ -56,6 +58,13 @@ type DiagnoseOptions struct {
 	Scope  kube.Scope
 	Print  printOptions
 	FailOn string
+	AWS    AWSFlags
+
+	// hint is what the kubeconfig context says about its EKS cluster.
+	hint kube.ClusterHint
+	// NewAWSCollector builds the AWS collector; nil means from the AWS
+	// configuration chain. Tests point it at a fake.
+	NewAWSCollector func(ctx context.Context, roleARNs []string) (*cloud.Collector, error)
 
 	NewBuilder func() *resource.Builder
 	Client     kubernetes.Interface
@@ -64,8 +73,8 @@ type DiagnoseOptions struct {
 	genericiooptions.IOStreams
 }
 
-func newCmdDiagnose(configFlags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &DiagnoseOptions{configFlags: configFlags, IOStreams: streams, FailOn: string(diag.SeverityError)}
+func newCmdDiagnose(configFlags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams, deps Deps) *cobra.Command {
+	o := &DiagnoseOptions{configFlags: configFlags, IOStreams: streams, FailOn: string(diag.SeverityError), NewAWSCollector: deps.NewAWSCollector}
 	cmd := &cobra.Command{
 		Use:                   "diagnose [(TYPE/NAME | TYPE NAME ...)] [-l SELECTOR] [-A] [-o wide|json|yaml]",
 		DisableFlagsInUseLine: true,
@@ -89,6 +98,7 @@ func newCmdDiagnose(configFlags *genericclioptions.ConfigFlags, streams generici
 	f.BoolVar(&o.Print.NoHeaders, "no-headers", false, "Don't print headers in table output")
 	f.BoolVar(&o.Print.ShowPassed, "show-passed", false, "Also show checks that passed")
 	f.StringVar(&o.FailOn, "fail-on", o.FailOn, "Exit 2 when a finding fails at or above this severity: error, warning, info or none")
+	o.AWS.AddFlags(f)
 	return cmd
 }
 
@@ -103,6 +113,13 @@ func (o *DiagnoseOptions) Complete(args []string) error {
 		return fmt.Errorf("reading kubeconfig: %w", err)
 	}
 	o.Scope.Namespace = ns
+	if raw, err := o.configFlags.ToRawKubeConfigLoader().RawConfig(); err == nil {
+		context := ""
+		if o.configFlags.Context != nil {
+			context = *o.configFlags.Context
+		}
+		o.hint = kube.HintFromKubeconfig(raw, context)
+	}
 	cfg, err := o.configFlags.ToRESTConfig()
 	if err != nil {
 		return fmt.Errorf("reading kubeconfig: %w", err)
@@ -118,6 +135,14 @@ func (o *DiagnoseOptions) Complete(args []string) error {
 func (o *DiagnoseOptions) Validate() error {
 	if !validOutput(o.Print.Output) {
 		return fmt.Errorf("unknown output format %q: use wide, json or yaml", o.Print.Output)
+	}
+	if o.AWS.Concurrency < 1 {
+		return fmt.Errorf("--aws-concurrency must be at least 1")
+	}
+	if o.AWS.Issuer != "" {
+		if _, err := awsarn.ParseIssuer(o.AWS.Issuer); err != nil {
+			return fmt.Errorf("--issuer: %w", err)
+		}
 	}
 	if _, ok := diag.ParseSeverity(o.FailOn); !ok {
 		return fmt.Errorf("--fail-on=%q: use error, warning, info or none", o.FailOn)
@@ -150,6 +175,9 @@ func (o *DiagnoseOptions) Run(ctx context.Context) error {
 			return printDiagnoses(o.Out, nil, o.Print)
 		}
 		return nil
+	}
+	if !o.AWS.Skip {
+		snap.AWS = o.gatherAWS(ctx, snap)
 	}
 	ds := diag.Run(snap)
 	if err := printDiagnoses(o.Out, ds, o.Print); err != nil {

@@ -15,7 +15,7 @@ import (
 
 func TestResolveArgumentForms(t *testing.T) {
 	t.Parallel()
-	srv := fakekube.New(t, world()...)
+	srv := newWorld(t)
 	tests := []struct {
 		args []string
 		// subjects maps "ns/sa" to its pods.
@@ -72,7 +72,7 @@ func TestResolveArgumentForms(t *testing.T) {
 
 func TestDiagnoseFindingsAndExitCodes(t *testing.T) {
 	t.Parallel()
-	srv := fakekube.New(t, world()...)
+	srv := newWorld(t)
 	tests := []struct {
 		args    []string
 		code    int
@@ -106,7 +106,7 @@ func TestDiagnoseFindingsAndExitCodes(t *testing.T) {
 
 func TestDiagnoseBadInput(t *testing.T) {
 	t.Parallel()
-	srv := fakekube.New(t, world()...)
+	srv := newWorld(t)
 	tests := []struct {
 		args   []string
 		stderr string
@@ -145,7 +145,7 @@ func TestDiagnoseBadInput(t *testing.T) {
 
 func TestDiagnoseForbiddenReads(t *testing.T) {
 	t.Parallel()
-	srv := fakekube.New(t, world()...)
+	srv := newWorld(t)
 	srv.Forbid("list", "mutatingwebhookconfigurations", "")
 	srv.Forbid("get", "secrets", "shop")
 	r := run(t, srv, "diagnose", "cronjob/report", "-o", "json", "--fail-on", "none")
@@ -197,7 +197,7 @@ func TestDiagnoseUnreachableServer(t *testing.T) {
 
 func TestDiagnoseListsEachKindOnce(t *testing.T) {
 	t.Parallel()
-	srv := fakekube.New(t, world()...)
+	srv := newWorld(t)
 	r := run(t, srv, "diagnose", "-A", "-o", "json", "--fail-on", "none")
 	if r.code != ExitOK {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)

@@ -13,7 +13,7 @@ import (
 
 func TestGoldenOutput(t *testing.T) {
 	t.Parallel()
-	srv := fakekube.New(t, world()...)
+	srv := newWorld(t)
 	tests := []struct {
 		file string
 		args []string
@@ -41,9 +41,9 @@ func TestGoldenOutput(t *testing.T) {
 
 func TestSummaryGoesToStderr(t *testing.T) {
 	t.Parallel()
-	srv := fakekube.New(t, world()...)
+	srv := newWorld(t)
 	r := run(t, srv, "diagnose", "-o", "json")
-	if want := "2 errors, 0 warnings, 0 info findings, 0 unknown, 39 passed across 2 service accounts and 4 pods\n"; r.stderr != want {
+	if want := "2 errors, 0 warnings, 0 info findings, 0 unknown, 53 passed across 2 service accounts and 4 pods\n"; r.stderr != want {
 		t.Errorf("stderr %q, want %q", r.stderr, want)
 	}
 	if !json.Valid([]byte(r.stdout)) {

@@ -13,10 +13,23 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/klog/v2"
+
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/cloud"
 )
+
+// Deps are the seams tests use to replace what talks to the outside world.
+type Deps struct {
+	// NewAWSCollector builds the AWS collector for diagnose; nil means the
+	// AWS configuration chain (profiles, SSO, environment, IMDS).
+	NewAWSCollector func(ctx context.Context, roleARNs []string) (*cloud.Collector, error)
+}
 
 // NewCmdIRSA builds the root command.
 func NewCmdIRSA(streams genericiooptions.IOStreams) *cobra.Command {
+	return newCmdIRSA(streams, Deps{})
+}
+
+func newCmdIRSA(streams genericiooptions.IOStreams, deps Deps) *cobra.Command {
 	configFlags := genericclioptions.NewConfigFlags(true)
 	root := &cobra.Command{
 		Use:           "irsa",
@@ -35,7 +48,7 @@ func NewCmdIRSA(streams genericiooptions.IOStreams) *cobra.Command {
 	klog.InitFlags(klogFlags)
 	root.PersistentFlags().AddGoFlag(klogFlags.Lookup("v"))
 
-	root.AddCommand(newCmdDiagnose(configFlags, streams))
+	root.AddCommand(newCmdDiagnose(configFlags, streams, deps))
 	root.AddCommand(newCmdChecks(streams))
 	root.AddCommand(newCmdVersion(streams))
 	return root
@@ -44,7 +57,11 @@ func NewCmdIRSA(streams genericiooptions.IOStreams) *cobra.Command {
 // Execute runs the command line and returns the process exit code. Errors are
 // printed once, kubectl style, on stderr.
 func Execute(ctx context.Context, streams genericiooptions.IOStreams, args []string) int {
-	cmd := NewCmdIRSA(streams)
+	return execute(ctx, streams, args, Deps{})
+}
+
+func execute(ctx context.Context, streams genericiooptions.IOStreams, args []string, deps Deps) int {
+	cmd := newCmdIRSA(streams, deps)
 	cmd.SetArgs(args)
 	cmd.SetOut(streams.Out)
 	cmd.SetErr(streams.ErrOut)

@@ -60,13 +60,15 @@ type result struct {
 	stdout, stderr string
 }
 
-// run executes the plugin's command line against a fake API server.
+// run executes the plugin's command line against a fake API server and the
+// healthy AWS side of the world.
 func run(t *testing.T, srv *fakekube.Server, args ...string) result {
 	t.Helper()
-	streams, _, out, errOut := genericiooptions.NewTestIOStreams()
-	full := append([]string{"--kubeconfig", srv.Kubeconfig(t, "shop"), "--cache-dir", t.TempDir()}, args...)
-	code := Execute(context.Background(), streams, full)
-	return result{code: code, stdout: out.String(), stderr: errOut.String()}
+	return runAWS(t, srv, fakeAWS(t, awsWorld()), args...)
+}
+
+func genericiooptionsTestStreams() (genericiooptions.IOStreams, *bytes.Buffer, *bytes.Buffer, *bytes.Buffer) {
+	return genericiooptions.NewTestIOStreams()
 }
 
 func decode(t *testing.T, r result) DiagnosisList {

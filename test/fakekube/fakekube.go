@@ -64,6 +64,7 @@ type Server struct {
 	mu        sync.Mutex
 	objects   map[string][]runtime.Object // by resource
 	forbidden map[string]bool             // "verb resource namespace"
+	issuer    string
 	requests  []Request
 }
 
@@ -104,6 +105,14 @@ func (s *Server) Forbid(verb, resource, namespace string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.forbidden[verb+" "+resource+" "+namespace] = true
+}
+
+// SetIssuer makes the server publish an OIDC discovery document with this
+// issuer, as a kube-apiserver does for --service-account-issuer.
+func (s *Server) SetIssuer(iss string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.issuer = iss
 }
 
 // Requests returns the logged requests (discovery excluded).
@@ -161,6 +170,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	case r.URL.Path == "/apis":
 		writeJSON(w, http.StatusOK, groupList())
+		return
+	case r.URL.Path == "/.well-known/openid-configuration":
+		s.mu.Lock()
+		iss := s.issuer
+		s.mu.Unlock()
+		if iss == "" {
+			writeStatus(w, http.StatusNotFound, "NotFound", "the server could not find the requested resource")
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"issuer": iss, "jwks_uri": iss + "/openid/v1/jwks"})
 		return
 	case r.URL.Path == "/version":
 		writeJSON(w, http.StatusOK, map[string]string{"major": "1", "minor": "37", "gitVersion": "v1.37.2"})

@@ -1,0 +1,109 @@
+package cloud
+
+import (
+	"context"
+	"sort"
+	"sync"
+
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/awsarn"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/awsfacts"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/diag"
+)
+
+// GatherInput says what the diagnosis needs from AWS.
+type GatherInput struct {
+	// Issuer is the --issuer flag; it wins over every other source.
+	Issuer string
+	// ClusterName is the EKS cluster (from --cluster or the kubeconfig);
+	// ClusterSource says which, for messages.
+	ClusterName   string
+	ClusterSource string
+	// RoleARNs are the distinct role ARNs of the subjects.
+	RoleARNs []string
+	// DiscoverIssuer asks the API server for its issuer; the last resort.
+	DiscoverIssuer func(context.Context) (string, error)
+}
+
+// Gather collects the AWS facts in the order the chain needs them: the
+// caller, the cluster and every role at once; then the issuer; then the OIDC
+// provider each role's account must hold; and, only when one is missing, the
+// caller's provider list to explain near misses. Every call happens at most
+// once per distinct ARN, and a failed call is a fact, never an abort.
+func (c *Collector) Gather(ctx context.Context, in GatherInput) *diag.AWSFacts {
+	f := c.Collect(ctx, Request{ClusterName: in.ClusterName, RoleARNs: in.RoleARNs})
+	out := &diag.AWSFacts{Caller: f.Caller, Cluster: f.Cluster, Roles: f.Roles,
+		Providers: map[string]awsfacts.OIDCProvider{}, ProviderLists: map[string]awsfacts.ProviderList{}}
+	out.Issuer = c.resolveIssuer(ctx, in, f.Cluster)
+
+	var providerARNs []string
+	seen := map[string]bool{}
+	for _, a := range in.RoleARNs {
+		role, err := awsarn.ParseRoleARN(a)
+		if err != nil || out.Issuer.URL == "" {
+			continue
+		}
+		if p, ok := diag.ExpectedProviderARN(role, out.Issuer.URL); ok && !seen[p] {
+			seen[p] = true
+			providerARNs = append(providerARNs, p)
+		}
+	}
+	sort.Strings(providerARNs)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for _, p := range providerARNs {
+		wg.Go(func() {
+			fact := c.Provider(ctx, p)
+			mu.Lock()
+			out.Providers[p] = fact
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	for _, p := range providerARNs {
+		if e := out.Providers[p].Err; e != nil && e.Code == awsfacts.ErrNotFound {
+			// Only the caller's own account can be listed; that is enough to
+			// spot a trailing slash, a recreated cluster or a provider that
+			// sits in the cluster's account instead of the role's.
+			l := c.ListProviders(ctx, out.Caller.Account)
+			if l.Account == "" {
+				l.Account = out.Caller.Account
+			}
+			out.ProviderLists[l.Account] = l
+			break
+		}
+	}
+	return out
+}
+
+func (c *Collector) resolveIssuer(ctx context.Context, in GatherInput, cluster *awsfacts.Cluster) diag.IssuerFacts {
+	if in.Issuer != "" {
+		return diag.IssuerFacts{URL: in.Issuer, Source: "--issuer"}
+	}
+	var is diag.IssuerFacts
+	switch {
+	case in.ClusterName == "":
+		is.Tried = append(is.Tried, "no EKS cluster name (pass --cluster, or use a kubeconfig context made by aws eks update-kubeconfig)")
+	case cluster == nil:
+	case cluster.Err != nil:
+		is.Tried = append(is.Tried, "eks:DescribeCluster "+in.ClusterName+": "+cluster.Err.Message)
+	case cluster.Issuer == "":
+		is.Tried = append(is.Tried, "EKS cluster "+in.ClusterName+" has no OIDC issuer")
+	default:
+		src := "eks:DescribeCluster " + in.ClusterName
+		if in.ClusterSource != "" {
+			src += " (cluster from " + in.ClusterSource + ")"
+		}
+		return diag.IssuerFacts{URL: cluster.Issuer, Source: src}
+	}
+	if in.DiscoverIssuer != nil {
+		iss, err := in.DiscoverIssuer(ctx)
+		if err == nil && iss != "" {
+			is.URL, is.Source = iss, "the API server's /.well-known/openid-configuration"
+			return is
+		}
+		if err != nil {
+			is.Tried = append(is.Tried, "API server discovery: "+err.Error())
+		}
+	}
+	return is
+}

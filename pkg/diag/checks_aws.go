@@ -1,0 +1,370 @@
+package diag
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/awsarn"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/awsfacts"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/iampolicy"
+)
+
+func init() {
+	register(
+		Check{ID: "IRSA-ISSUER-001", Severity: SeverityError, Title: "The cluster's OIDC issuer is known",
+			LooksAt: "--issuer, eks:DescribeCluster identity.oidc.issuer, the API server's /.well-known/openid-configuration", Run: checkIssuer},
+		Check{ID: "IRSA-OIDC-001", Severity: SeverityError, Title: "An IAM OIDC provider for the issuer exists in the role's account",
+			LooksAt: "iam:GetOpenIDConnectProvider in the role's account, iam:ListOpenIDConnectProviders for near misses", Run: checkProviderExists},
+		Check{ID: "IRSA-OIDC-002", Severity: SeverityError, Title: "The token's audience is one of the provider's client IDs",
+			LooksAt: "the projected token audience, the provider's ClientIDList", Run: checkProviderAudience},
+		Check{ID: "IRSA-ROLE-001", Severity: SeverityError, Title: "The IAM role exists",
+			LooksAt: "iam:GetRole by role name (paths allowed)", Run: checkRoleExists},
+		Check{ID: "IRSA-ROLE-002", Severity: SeverityWarning, Title: "The role has permission policies",
+			LooksAt: "iam:ListAttachedRolePolicies, iam:ListRolePolicies", Run: checkRolePolicies},
+		Check{ID: "IRSA-TRUST-001", Severity: SeverityError, Title: "The role's trust policy lets this service account assume it",
+			LooksAt: "the trust policy evaluated with IAM semantics against the token's iss, sub and aud", Run: checkTrustAllows},
+		Check{ID: "IRSA-TRUST-002", Severity: SeverityError, Title: "The trust policy does not let other identities assume the role",
+			LooksAt: "the trust policy's principal, :sub and :aud conditions (wildcards, missing conditions, default service account)", Run: checkTrustSecurity},
+		Check{ID: "IRSA-TRUST-003", Severity: SeverityWarning, Title: "The trust policy's statements for this provider have no defects",
+			LooksAt: "condition keys and operators of the statements naming this provider", Run: checkTrustDefects},
+	)
+}
+
+// awsSubject is what every AWS check needs about a subject.
+type awsSubject struct {
+	role     awsarn.RoleARN
+	roleFact awsfacts.Role
+	provider string // expected provider ARN, "" when the issuer is unknown
+	issuer   string
+}
+
+// foreignAccount explains why a resource in another account could not be
+// read: GetRole and GetOpenIDConnectProvider only see the caller's account,
+// so a miss there proves nothing (cross-account IRSA, FAILURE-MODES.md F14).
+func foreignAccount(s *Snapshot, account string) (string, bool) {
+	caller := s.AWS.Caller.Account
+	if caller == "" || caller == account {
+		return "", false
+	}
+	return "it is in account " + account + ", but kubectl-irsa runs as account " + caller + " and IAM can only be read in its own account", true
+}
+
+func foreignFix(account string) string {
+	return "run again with credentials for account " + account + " (--aws-profile) to check it"
+}
+
+// awsFor returns the subject's AWS context. ok is false when the check has
+// nothing to say (AWS skipped, no IRSA, invalid ARN: other checks report
+// those); pre carries the unknown finding when AWS could not be reached.
+func awsFor(s *Snapshot, subj *Subject) (a awsSubject, pre []Finding, ok bool) {
+	if s.AWS == nil {
+		return a, nil, false
+	}
+	v, intended := irsaIntended(subj)
+	if !intended {
+		return a, nil, false
+	}
+	role, err := awsarn.ParseRoleARN(v)
+	if err != nil {
+		return a, nil, false
+	}
+	if s.AWS.Unavailable != "" {
+		return a, []Finding{unknown(subj.Ref(), "AWS facts could not be gathered: "+s.AWS.Unavailable,
+			"pass --region or --aws-profile, or configure AWS credentials; --skip-aws hides the AWS checks")}, false
+	}
+	a.role, a.issuer = role, s.AWS.Issuer.URL
+	a.roleFact = s.AWS.Roles[v]
+	if a.issuer != "" {
+		a.provider, _ = ExpectedProviderARN(role, a.issuer)
+	}
+	return a, nil, true
+}
+
+func checkIssuer(s *Snapshot, subj *Subject) []Finding {
+	a, pre, ok := awsFor(s, subj)
+	if !ok {
+		return pre
+	}
+	is := s.AWS.Issuer
+	if a.issuer == "" {
+		if c := s.AWS.Cluster; c != nil && c.Err == nil {
+			return []Finding{fail(subj.Ref(), "EKS cluster "+c.Name+" has no OIDC issuer, so IRSA cannot work on it (EKS Anywhere and Outposts local clusters do not support it)",
+				[]Evidence{ev("cluster", c.ARN, "eks:DescribeCluster")}, "use EKS Pod Identity, or a cluster with an OIDC issuer")}
+		}
+		return []Finding{unknown(subj.Ref(), "The cluster's OIDC issuer could not be determined: "+strings.Join(is.Tried, "; "),
+			"pass --issuer https://… or --cluster NAME --region REGION")}
+	}
+	parsed, err := awsarn.ParseIssuer(a.issuer)
+	if err != nil {
+		return []Finding{fail(subj.Ref(), "The cluster's OIDC issuer is not usable: "+err.Error(), []Evidence{ev("issuer", a.issuer, is.Source)}, "pass the right --issuer")}
+	}
+	evs := []Evidence{ev("issuer", a.issuer, is.Source)}
+	if parsed.Partition != "" && parsed.Partition != a.role.Partition {
+		return []Finding{fail(subj.Ref(), fmt.Sprintf("The issuer is in partition %s but the role ARN names partition %s: STS in one partition never trusts the other", parsed.Partition, a.role.Partition),
+			append(evs, ev("role partition", a.role.Partition, "serviceaccount annotation "+AnnotationRoleARN)),
+			"use a role ARN in partition "+parsed.Partition+" (arn:"+parsed.Partition+":iam::…)")}
+	}
+	return []Finding{pass(subj.Ref(), "The cluster's OIDC issuer is known", evs...)}
+}
+
+func checkProviderExists(s *Snapshot, subj *Subject) []Finding {
+	a, pre, ok := awsFor(s, subj)
+	if !ok || a.provider == "" {
+		return pre
+	}
+	p := s.AWS.Providers[a.provider]
+	obj := ObjectRef{Kind: "OIDCProvider", Name: a.provider}
+	src := ev("provider", a.provider, "iam:GetOpenIDConnectProvider")
+	switch {
+	case p.Found:
+		return []Finding{pass(obj, "The IAM OIDC provider exists in the role's account", src)}
+	case p.Err == nil:
+		return []Finding{unknown(obj, "The IAM OIDC provider was not looked up", "")}
+	}
+	if why, foreign := foreignAccount(s, a.role.Account); foreign {
+		return []Finding{unknown(obj, "Could not tell whether the IAM OIDC provider exists: "+why, foreignFix(a.role.Account), src)}
+	}
+	if p.Err.Code != awsfacts.ErrNotFound {
+		return []Finding{callUnknown(obj, "whether the IAM OIDC provider exists", p.Err)}
+	}
+	is, _ := awsarn.ParseIssuer(a.issuer)
+	evs := []Evidence{src, ev("issuer", a.issuer, s.AWS.Issuer.Source), ev("role account", a.role.Account, "role ARN")}
+	msg := "No IAM OIDC provider for the cluster's issuer in account " + a.role.Account + ": STS answers \"No OpenIDConnect provider found in your account for " + a.issuer + "\""
+	if near := nearMissProviders(s.AWS.ProviderLists[a.role.Account], is.HostPath); len(near) > 0 {
+		msg += "; " + strings.Join(near, "; ")
+		evs = append(evs, ev("providers in account "+a.role.Account, strings.Join(s.AWS.ProviderLists[a.role.Account].ARNs, ", "), "iam:ListOpenIDConnectProviders"))
+	}
+	if caller := s.AWS.Caller.Account; caller != "" && caller != a.role.Account {
+		if l, ok := s.AWS.ProviderLists[caller]; ok && slices.Contains(l.ARNs, awsarn.ProviderARN(a.role.Partition, caller, is.HostPath)) {
+			msg += "; it exists only in account " + caller + ", but the provider must be in the role's account"
+		}
+	}
+	fix := "aws iam create-open-id-connect-provider --url " + shellQuote(a.issuer) + " --client-id-list " + DefaultAudience
+	if c := s.AWS.Cluster; c != nil && c.Name != "" && (s.AWS.Caller.Account == "" || s.AWS.Caller.Account == a.role.Account) {
+		fix = "eksctl utils associate-iam-oidc-provider --cluster " + c.Name + " --region " + c.Region + " --approve  # or: " + fix
+	} else if s.AWS.Caller.Account != "" && s.AWS.Caller.Account != a.role.Account {
+		fix += "  # run with credentials for account " + a.role.Account + " (cross-account: the provider must be in the role's account)"
+	}
+	return []Finding{fail(obj, msg, evs, fix)}
+}
+
+// nearMissProviders explains providers in the account that are almost the
+// issuer: a trailing slash, another cluster ID (a recreated cluster), or the
+// dual-stack host (FAILURE-MODES.md F1d).
+func nearMissProviders(l awsfacts.ProviderList, hostPath string) []string {
+	var out []string
+	host, path, _ := strings.Cut(hostPath, "/")
+	for _, arn := range l.ARNs {
+		u, ok := awsarn.ProviderURLFromARN(arn)
+		if !ok || u == hostPath {
+			continue
+		}
+		uh, up, _ := strings.Cut(u, "/")
+		switch {
+		case strings.TrimSuffix(u, "/") == hostPath:
+			out = append(out, "provider "+arn+" was registered with a trailing slash")
+		case uh == host && up != path:
+			out = append(out, "provider "+arn+" is for another cluster ID on the same host (was the cluster recreated?)")
+		case strings.HasPrefix(uh, "oidc-eks.") && strings.HasSuffix(uh, ".api.aws") && up == path:
+			out = append(out, "provider "+arn+" uses the dual-stack host, but tokens carry iss="+host)
+		}
+	}
+	return out
+}
+
+func checkProviderAudience(s *Snapshot, subj *Subject) []Finding {
+	a, _, ok := awsFor(s, subj)
+	if !ok || a.provider == "" {
+		return nil
+	}
+	p := s.AWS.Providers[a.provider]
+	if !p.Found {
+		return nil // IRSA-OIDC-001 reports it
+	}
+	aud, src := TokenAudience(subj)
+	obj := ObjectRef{Kind: "OIDCProvider", Name: a.provider}
+	evs := []Evidence{ev("token audience", aud, src), ev("client IDs", strings.Join(p.ClientIDs, ", "), "iam:GetOpenIDConnectProvider")}
+	if slices.Contains(p.ClientIDs, aud) {
+		return []Finding{pass(obj, "The token's audience is one of the provider's client IDs", evs...)}
+	}
+	msg := fmt.Sprintf("The token's audience %q is not among the provider's client IDs: STS answers \"Incorrect token audience\"", aud)
+	for _, id := range p.ClientIDs {
+		if prob := audienceProblem(id); prob != "" {
+			msg += fmt.Sprintf("; client ID %q %s", id, prob)
+		}
+	}
+	return []Finding{fail(obj, msg, evs, "aws iam add-client-id-to-open-id-connect-provider --open-id-connect-provider-arn "+shellQuote(a.provider)+" --client-id "+shellQuote(aud))}
+}
+
+func roleRef(arn string) ObjectRef { return ObjectRef{Kind: "IAMRole", Name: arn} }
+
+func checkRoleExists(s *Snapshot, subj *Subject) []Finding {
+	a, _, ok := awsFor(s, subj)
+	if !ok {
+		return nil
+	}
+	r, obj := a.roleFact, roleRef(a.role.String())
+	src := ev("role name", a.role.Name, "iam:GetRole")
+	switch {
+	case r.Found:
+		return []Finding{pass(obj, "The IAM role exists", src, ev("path", r.Path, "iam:GetRole"))}
+	case r.Err == nil:
+		return []Finding{unknown(obj, "The role was not looked up", "")}
+	}
+	if why, foreign := foreignAccount(s, a.role.Account); foreign {
+		return []Finding{unknown(obj, "Could not tell whether the role exists: "+why, foreignFix(a.role.Account), src)}
+	}
+	if r.Err.Code != awsfacts.ErrNotFound {
+		return []Finding{callUnknown(obj, "whether the role exists", r.Err)}
+	}
+	msg := fmt.Sprintf("Role %q does not exist in account %s: STS answers \"Not authorized to perform sts:AssumeRoleWithWebIdentity\"", a.role.Name, a.role.Account)
+	if a.role.Path != "/" {
+		msg += " (looked up by name; the path " + a.role.Path + " is not part of the lookup)"
+	}
+	return []Finding{fail(obj, msg, []Evidence{src},
+		fmt.Sprintf("create the role (aws iam create-role --role-name %s --path %s --assume-role-policy-document file://trust.json), or annotate the service account with an existing role's ARN", a.role.Name, a.role.Path))}
+}
+
+func checkRolePolicies(s *Snapshot, subj *Subject) []Finding {
+	a, _, ok := awsFor(s, subj)
+	if !ok || !a.roleFact.Found {
+		return nil
+	}
+	r, obj := a.roleFact, roleRef(a.role.String())
+	if r.PoliciesErr != nil {
+		return []Finding{callUnknown(obj, "which permission policies the role has", r.PoliciesErr)}
+	}
+	n := len(r.AttachedPolicyARNs) + len(r.InlinePolicyNames)
+	evs := []Evidence{ev("attached policies", fmt.Sprint(len(r.AttachedPolicyARNs)), "iam:ListAttachedRolePolicies"), ev("inline policies", fmt.Sprint(len(r.InlinePolicyNames)), "iam:ListRolePolicies")}
+	if n == 0 {
+		return []Finding{fail(obj, "The role has no permission policies: assuming it works, but every AWS call the pod makes is denied", evs,
+			"aws iam attach-role-policy --role-name "+a.role.Name+" --policy-arn <POLICY_ARN>")}
+	}
+	return []Finding{pass(obj, "The role has permission policies", evs...)}
+}
+
+// trustDiagnosis evaluates the role's trust policy for the subject.
+func trustDiagnosis(s *Snapshot, subj *Subject) (a awsSubject, d iampolicy.TrustDiagnosis, f []Finding, ok bool) {
+	a, _, ok = awsFor(s, subj)
+	if !ok || !a.roleFact.Found || a.provider == "" {
+		return a, d, nil, false
+	}
+	obj := roleRef(a.role.String())
+	p, err := iampolicy.Parse(a.roleFact.TrustPolicy)
+	if err != nil {
+		return a, d, []Finding{fail(obj, "The role's trust policy cannot be parsed: "+err.Error(), nil, "fix the trust policy JSON")}, false
+	}
+	aud, _ := TokenAudience(subj)
+	is, _ := awsarn.ParseIssuer(a.issuer)
+	d = iampolicy.DiagnoseTrust(p, iampolicy.Expectation{ProviderARN: a.provider, IssuerHostPath: is.HostPath, Subject: subjectString(subj), Audience: aud})
+	return a, d, nil, true
+}
+
+func problemEvidence(p iampolicy.Problem) []Evidence {
+	src := "iam:GetRole AssumeRolePolicyDocument"
+	if p.StatementIndex >= 0 {
+		src += fmt.Sprintf(" Statement[%d]", p.StatementIndex)
+	}
+	evs := []Evidence{ev("cause", string(p.Kind), src)}
+	if p.Key != "" {
+		evs = append(evs, ev("key", p.Key, src))
+	}
+	if p.Expected != "" {
+		evs = append(evs, ev("expected", p.Expected, "the pod's token"))
+	}
+	if p.Found != "" {
+		evs = append(evs, ev("found", p.Found, src))
+	}
+	return evs
+}
+
+func problemSentence(p iampolicy.Problem) string {
+	s := p.Detail
+	if s == "" {
+		s = string(p.Kind)
+	}
+	if p.StatementIndex >= 0 {
+		s += fmt.Sprintf(" (statement %d)", p.StatementIndex)
+	}
+	return s
+}
+
+// compactJSON puts the suggested statement on one line for a table cell.
+func compactJSON(s string) string {
+	var v any
+	if json.Unmarshal([]byte(s), &v) != nil {
+		return s
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return s
+	}
+	return string(b)
+}
+
+func checkTrustAllows(s *Snapshot, subj *Subject) []Finding {
+	a, d, pre, ok := trustDiagnosis(s, subj)
+	if !ok {
+		return pre
+	}
+	obj := roleRef(a.role.String())
+	if d.Decision == iampolicy.DecisionAllow {
+		return []Finding{pass(obj, "The trust policy lets "+subjectString(subj)+" assume the role")}
+	}
+	msg := "The trust policy does not let " + subjectString(subj) + " assume the role"
+	var evs []Evidence
+	for i, p := range d.Problems {
+		if i == 0 {
+			msg += ": " + problemSentence(p)
+		}
+		evs = append(evs, problemEvidence(p)...)
+	}
+	fix := "add this statement to the role's trust policy (aws iam update-assume-role-policy --role-name " + a.role.Name + " --policy-document file://trust.json): " + compactJSON(d.SuggestedStatement)
+	return []Finding{fail(obj, msg, evs, fix)}
+}
+
+// securitySeverity maps FAILURE-MODES.md §3 grades onto finding severities.
+func securitySeverity(k iampolicy.ProblemKind) Severity {
+	switch k.Severity() {
+	case iampolicy.SeverityCritical, iampolicy.SeverityHigh:
+		return SeverityError
+	case iampolicy.SeverityMedium:
+		return SeverityWarning
+	}
+	return SeverityInfo
+}
+
+func checkTrustSecurity(s *Snapshot, subj *Subject) []Finding {
+	a, d, _, ok := trustDiagnosis(s, subj)
+	if !ok {
+		return nil
+	}
+	obj := roleRef(a.role.String())
+	if len(d.Security) == 0 {
+		return []Finding{pass(obj, "The trust policy admits only this service account")}
+	}
+	var out []Finding
+	for _, p := range d.Security {
+		f := fail(obj, "Trust policy risk ("+string(p.Kind.Severity())+"): "+problemSentence(p), problemEvidence(p),
+			"narrow the statement to exactly this service account: "+compactJSON(d.SuggestedStatement))
+		f.Severity = securitySeverity(p.Kind)
+		out = append(out, f)
+	}
+	return out
+}
+
+func checkTrustDefects(s *Snapshot, subj *Subject) []Finding {
+	a, d, _, ok := trustDiagnosis(s, subj)
+	if !ok || d.Decision != iampolicy.DecisionAllow {
+		return nil // when denied, IRSA-TRUST-001 lists every problem
+	}
+	obj := roleRef(a.role.String())
+	var out []Finding
+	for _, p := range d.Problems {
+		out = append(out, fail(obj, "The pod is allowed, but a statement for this provider is broken: "+problemSentence(p), problemEvidence(p),
+			"fix the statement; this is what a working one looks like: "+compactJSON(d.SuggestedStatement)))
+	}
+	return out
+}

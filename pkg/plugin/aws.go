@@ -1,0 +1,98 @@
+package plugin
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/pflag"
+	"k8s.io/klog/v2"
+
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/awsarn"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/cloud"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/diag"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/kube"
+)
+
+// AWSFlags are the AWS half's flags. --profile belongs to kubectl, hence --aws-profile.
+type AWSFlags struct {
+	Region      string
+	Profile     string
+	Cluster     string
+	Issuer      string
+	Skip        bool
+	Concurrency int
+	Timeout     time.Duration
+}
+
+// AddFlags registers the AWS flags.
+func (f *AWSFlags) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&f.Region, "region", "", "AWS region of the EKS cluster (default: from the kubeconfig context, then AWS_REGION or the profile)")
+	fs.StringVar(&f.Profile, "aws-profile", "", "AWS shared-config profile (default: AWS_PROFILE or the default chain)")
+	fs.StringVar(&f.Cluster, "cluster", "", "EKS cluster name (default: from the kubeconfig context's cluster ARN or exec arguments)")
+	fs.StringVar(&f.Issuer, "issuer", "", "The cluster's OIDC issuer URL; skips eks:DescribeCluster")
+	fs.BoolVar(&f.Skip, "skip-aws", false, "Check only the Kubernetes side; make no AWS call")
+	fs.IntVar(&f.Concurrency, "aws-concurrency", cloud.DefaultConcurrency, "Maximum AWS calls in flight")
+	fs.DurationVar(&f.Timeout, "aws-timeout", 2*time.Minute, "Time limit for all AWS calls together")
+}
+
+// gatherAWS is the composition root of the AWS half: it turns flags and
+// kubeconfig hints into a configured collector and asks it for the facts.
+func (o *DiagnoseOptions) gatherAWS(ctx context.Context, snap *diag.Snapshot) *diag.AWSFacts {
+	roles := diag.RoleARNs(snap.Subjects)
+	if len(roles) == 0 {
+		return &diag.AWSFacts{}
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.AWS.Timeout)
+	defer cancel()
+	collector := o.NewAWSCollector
+	if collector == nil {
+		collector = o.defaultAWSCollector
+	}
+	c, err := collector(ctx, roles)
+	if err != nil {
+		return &diag.AWSFacts{Unavailable: err.Error()}
+	}
+	in := cloud.GatherInput{Issuer: o.AWS.Issuer, ClusterName: o.AWS.Cluster, ClusterSource: "--cluster", RoleARNs: roles}
+	if in.ClusterName == "" {
+		in.ClusterName, in.ClusterSource = o.hint.Name, o.hint.Source
+	}
+	if o.Client != nil {
+		in.DiscoverIssuer = func(ctx context.Context) (string, error) {
+			return kube.DiscoverIssuer(ctx, o.Client.Discovery().RESTClient())
+		}
+	}
+	return c.Gather(ctx, in)
+}
+
+// defaultAWSCollector loads the AWS configuration the way the AWS CLI does.
+// The region comes from --region, the kubeconfig context, the environment or
+// profile, the issuer, and finally the partition's IAM region (IAM is global
+// within a partition), so IAM checks work even when nothing names a region.
+func (o *DiagnoseOptions) defaultAWSCollector(ctx context.Context, roles []string) (*cloud.Collector, error) {
+	region := o.AWS.Region
+	if region == "" {
+		region = o.hint.Region
+	}
+	cfg, err := cloud.LoadConfig(ctx, cloud.ConfigOptions{Region: region, Profile: o.AWS.Profile, UserAgentVersion: Version().Version})
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Region == "" {
+		if is, err := awsarn.ParseIssuer(o.AWS.Issuer); err == nil && is.Region != "" {
+			cfg.Region = is.Region
+		}
+	}
+	if cfg.Region == "" {
+		if r, err := awsarn.ParseRoleARN(roles[0]); err == nil {
+			if p, ok := awsarn.LookupPartition(r.Partition); ok {
+				cfg.Region = p.IAMRegion
+				klog.V(2).InfoS("no AWS region configured; using the partition's IAM region", "region", cfg.Region)
+			}
+		}
+	}
+	if cfg.Region == "" {
+		return nil, fmt.Errorf("no AWS region: pass --region")
+	}
+	return cloud.NewCollector(cfg, cloud.CollectorOptions{Concurrency: o.AWS.Concurrency}), nil
+}

@@ -1,0 +1,86 @@
+package plugin
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/cloud"
+	"github.com/kubectl-irsa/kubectl-irsa/test/fakeaws"
+	"github.com/kubectl-irsa/kubectl-irsa/test/fakekube"
+)
+
+const (
+	worldIssuer   = "https://oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
+	worldHost     = "oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
+	worldAccount  = "111122223333"
+	worldProvider = "arn:aws:iam::111122223333:oidc-provider/" + worldHost
+)
+
+// newWorld starts the fake API server with world() and its OIDC issuer.
+func newWorld(t *testing.T) *fakekube.Server {
+	t.Helper()
+	srv := fakekube.New(t, world()...)
+	srv.SetIssuer(worldIssuer)
+	return srv
+}
+
+// trustFor is the trust policy statement IRSA documentation recommends.
+func trustFor(provider, host, sub string) string {
+	return fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":%q},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{%q:%q,%q:"sts.amazonaws.com"}}}]}`,
+		provider, host+":sub", sub, host+":aud")
+}
+
+// awsWorld is the healthy AWS side of world(): the provider, and the roles
+// of shop/app and shop/legacy (one with a path), each with a policy.
+func awsWorld() *fakeaws.Server {
+	a := fakeaws.New()
+	a.SetCaller(fakeaws.Caller{Account: worldAccount, ARN: "arn:aws:iam::111122223333:user/operator"})
+	a.AddProvider(fakeaws.Provider{ARN: worldProvider, URL: worldHost, ClientIDs: []string{"sts.amazonaws.com"}, Thumbprints: []string{"9e99a48a9960b14926bb7f3b02e22da2b0ab7280"}})
+	a.AddRole(fakeaws.Role{ARN: "arn:aws:iam::111122223333:role/app", TrustPolicy: trustFor(worldProvider, worldHost, "system:serviceaccount:shop:app"),
+		AttachedPolicyARNs: []string{"arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"}})
+	a.AddRole(fakeaws.Role{ARN: "arn:aws:iam::111122223333:role/team/legacy", TrustPolicy: trustFor(worldProvider, worldHost, "system:serviceaccount:shop:legacy"),
+		InlinePolicyNames: []string{"read-bucket"}})
+	return a
+}
+
+// fakeAWS serves an AWS fake for the test and returns the collector seam
+// that points real SDK clients at it.
+func fakeAWS(t *testing.T, a *fakeaws.Server) Deps {
+	t.Helper()
+	srv := httptest.NewServer(a)
+	t.Cleanup(srv.Close)
+	return Deps{NewAWSCollector: func(ctx context.Context, _ []string) (*cloud.Collector, error) {
+		cfg := aws.Config{
+			Region:       "us-west-2",
+			Credentials:  credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "not-a-secret", ""),
+			BaseEndpoint: aws.String(srv.URL),
+			Retryer: func() aws.Retryer {
+				return retry.NewStandard(func(o *retry.StandardOptions) {
+					o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return time.Millisecond, nil })
+				})
+			},
+		}
+		return cloud.NewCollector(cfg, cloud.CollectorOptions{}), nil
+	}}
+}
+
+// runAWS runs the command line with a Kubernetes and an AWS fake.
+func runAWS(t *testing.T, kube *fakekube.Server, deps Deps, args ...string) result {
+	t.Helper()
+	streams, _, out, errOut := genericiooptionsTestStreams()
+	full := append([]string{"--kubeconfig", kube.Kubeconfig(t, "shop"), "--cache-dir", t.TempDir()}, args...)
+	code := execute(context.Background(), streams, full, deps)
+	return result{code: code, stdout: out.String(), stderr: errOut.String()}
+}
+
+func findingLine(id, status, object, message string) string {
+	return strings.Join([]string{id, status, object, message}, " | ")
+}
