@@ -75,6 +75,24 @@ func (c *Collector) Gather(ctx context.Context, in GatherInput) *diag.AWSFacts {
 	return out
 }
 
+// Issuer resolves the issuer alone (for `kubectl irsa thumbprint`): the
+// same sources in the same order as Gather, so the commands agree.
+func (c *Collector) Issuer(ctx context.Context, in GatherInput) (diag.IssuerFacts, *awsfacts.Cluster) {
+	var cluster *awsfacts.Cluster
+	if in.Issuer == "" && in.ClusterName != "" {
+		cl := c.Cluster(ctx, in.ClusterName)
+		cluster = &cl
+	}
+	return c.resolveIssuer(ctx, in, cluster), cluster
+}
+
+// ResolveIssuerWithoutAWS resolves the issuer from --issuer or the API
+// server only, for runs that make no AWS call.
+func (c *Collector) ResolveIssuerWithoutAWS(ctx context.Context, in GatherInput) diag.IssuerFacts {
+	in.ClusterName = ""
+	return c.resolveIssuer(ctx, in, nil)
+}
+
 func (c *Collector) resolveIssuer(ctx context.Context, in GatherInput, cluster *awsfacts.Cluster) diag.IssuerFacts {
 	if in.Issuer != "" {
 		return diag.IssuerFacts{URL: in.Issuer, Source: "--issuer"}

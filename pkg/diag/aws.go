@@ -20,6 +20,22 @@ type AWSFacts struct {
 	Roles         map[string]awsfacts.Role
 	Providers     map[string]awsfacts.OIDCProvider
 	ProviderLists map[string]awsfacts.ProviderList
+	// TLS holds the thumbprint verdict per provider ARN, computed by
+	// pkg/thumbprint's Judge exactly as `kubectl irsa thumbprint` does.
+	TLS map[string]TLSFacts
+}
+
+// TLSFacts is the issuer's served TLS chain judged against a provider's
+// thumbprints (REFERENCE.md §1.6).
+type TLSFacts struct {
+	Verdict    string
+	Severity   Severity
+	Message    string
+	Thumbprint string
+	// Fix is the exact update command, when one is needed.
+	Fix string
+	// Err says why the chain could not be read.
+	Err string
 }
 
 // IssuerFacts is the cluster's OIDC issuer and how it was found.

@@ -368,3 +368,35 @@ func checkTrustDefects(s *Snapshot, subj *Subject) []Finding {
 	}
 	return out
 }
+
+func init() {
+	register(Check{ID: "IRSA-OIDC-003", Severity: SeverityError, Title: "The provider's thumbprints fit the issuer's served TLS chain",
+		LooksAt: "the TLS chains of the issuer and jwks_uri hosts (last certificate served), the provider's ThumbprintList",
+		Run:     checkThumbprint})
+}
+
+func checkThumbprint(s *Snapshot, subj *Subject) []Finding {
+	a, _, ok := awsFor(s, subj)
+	if !ok || a.provider == "" || !s.AWS.Providers[a.provider].Found {
+		return nil
+	}
+	t, ok := s.AWS.TLS[a.provider]
+	if !ok {
+		return nil
+	}
+	obj := ObjectRef{Kind: "OIDCProvider", Name: a.provider}
+	evs := []Evidence{ev("verdict", t.Verdict, "kubectl irsa thumbprint")}
+	if t.Thumbprint != "" {
+		evs = append(evs, ev("served thumbprint", t.Thumbprint, "TLS chain of the jwks_uri host"))
+	}
+	evs = append(evs, ev("provider thumbprints", strings.Join(s.AWS.Providers[a.provider].Thumbprints, ", "), "iam:GetOpenIDConnectProvider"))
+	if t.Err != "" {
+		return []Finding{unknown(obj, "Could not read the issuer's TLS chain: "+t.Err, "run kubectl irsa thumbprint for details; check HTTPS_PROXY/NO_PROXY", evs...)}
+	}
+	if t.Severity == SeverityError || t.Severity == SeverityWarning {
+		f := fail(obj, t.Message, evs, t.Fix)
+		f.Severity = t.Severity
+		return []Finding{f}
+	}
+	return []Finding{pass(obj, t.Message, evs...)}
+}

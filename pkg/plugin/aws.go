@@ -3,6 +3,7 @@ package plugin
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -12,6 +13,7 @@ import (
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/cloud"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/diag"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/kube"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/thumbprint"
 )
 
 // AWSFlags are the AWS half's flags. --profile belongs to kubectl, hence --aws-profile.
@@ -47,7 +49,9 @@ func (o *DiagnoseOptions) gatherAWS(ctx context.Context, snap *diag.Snapshot) *d
 	defer cancel()
 	collector := o.NewAWSCollector
 	if collector == nil {
-		collector = o.defaultAWSCollector
+		collector = func(ctx context.Context, roles []string) (*cloud.Collector, error) {
+			return newAWSCollector(ctx, o.AWS, o.hint, roles)
+		}
 	}
 	c, err := collector(ctx, roles)
 	if err != nil {
@@ -62,30 +66,70 @@ func (o *DiagnoseOptions) gatherAWS(ctx context.Context, snap *diag.Snapshot) *d
 			return kube.DiscoverIssuer(ctx, o.Client.Discovery().RESTClient())
 		}
 	}
-	return c.Gather(ctx, in)
+	facts := c.Gather(ctx, in)
+	o.judgeTLS(ctx, facts)
+	return facts
 }
 
-// defaultAWSCollector loads the AWS configuration the way the AWS CLI does.
-// The region comes from --region, the kubeconfig context, the environment or
+// judgeTLS reads the issuer's TLS chains once and judges them against every
+// provider found, with the same code as `kubectl irsa thumbprint`.
+func (o *DiagnoseOptions) judgeTLS(ctx context.Context, facts *diag.AWSFacts) {
+	if facts.Issuer.URL == "" || o.Inspect == nil {
+		return
+	}
+	var found []string
+	for arn, p := range facts.Providers {
+		if p.Found {
+			found = append(found, arn)
+		}
+	}
+	if len(found) == 0 {
+		return
+	}
+	report, err := o.Inspect(ctx, facts.Issuer.URL)
+	facts.TLS = map[string]diag.TLSFacts{}
+	for _, arn := range found {
+		if err != nil && len(report.Hosts) == 0 {
+			facts.TLS[arn] = diag.TLSFacts{Err: oneLine(err)}
+			continue
+		}
+		p := facts.Providers[arn]
+		j := thumbprint.Judge(report, true, p.Thumbprints)
+		t := diag.TLSFacts{Verdict: string(j.Verdict), Severity: diag.Severity(j.Severity), Message: j.Message, Thumbprint: report.Thumbprint}
+		if len(j.Required) > 0 {
+			if list, err := thumbprint.UpdatedList(p.Thumbprints, j.Required, thumbprint.ValidEntry); err == nil {
+				t.Fix = thumbprint.UpdateCommand(arn, list) + "  # or: kubectl irsa thumbprint --update"
+			}
+		}
+		facts.TLS[arn] = t
+	}
+}
+
+// newAWSCollector loads the AWS configuration the way the AWS CLI does. The
+// region comes from --region, the kubeconfig context, the environment or
 // profile, the issuer, and finally the partition's IAM region (IAM is global
 // within a partition), so IAM checks work even when nothing names a region.
-func (o *DiagnoseOptions) defaultAWSCollector(ctx context.Context, roles []string) (*cloud.Collector, error) {
-	region := o.AWS.Region
+// arns are role or provider ARNs whose partition names that IAM region.
+func newAWSCollector(ctx context.Context, flags AWSFlags, hint kube.ClusterHint, arns []string) (*cloud.Collector, error) {
+	region := flags.Region
 	if region == "" {
-		region = o.hint.Region
+		region = hint.Region
 	}
-	cfg, err := cloud.LoadConfig(ctx, cloud.ConfigOptions{Region: region, Profile: o.AWS.Profile, UserAgentVersion: Version().Version})
+	cfg, err := cloud.LoadConfig(ctx, cloud.ConfigOptions{Region: region, Profile: flags.Profile, UserAgentVersion: Version().Version})
 	if err != nil {
 		return nil, err
 	}
 	if cfg.Region == "" {
-		if is, err := awsarn.ParseIssuer(o.AWS.Issuer); err == nil && is.Region != "" {
+		if is, err := awsarn.ParseIssuer(flags.Issuer); err == nil && is.Region != "" {
 			cfg.Region = is.Region
 		}
 	}
-	if cfg.Region == "" {
-		if r, err := awsarn.ParseRoleARN(roles[0]); err == nil {
-			if p, ok := awsarn.LookupPartition(r.Partition); ok {
+	for _, a := range arns {
+		if cfg.Region != "" {
+			break
+		}
+		if parsed, err := awsarn.Parse(a); err == nil {
+			if p, ok := awsarn.LookupPartition(parsed.Partition); ok {
 				cfg.Region = p.IAMRegion
 				klog.V(2).InfoS("no AWS region configured; using the partition's IAM region", "region", cfg.Region)
 			}
@@ -94,5 +138,10 @@ func (o *DiagnoseOptions) defaultAWSCollector(ctx context.Context, roles []strin
 	if cfg.Region == "" {
 		return nil, fmt.Errorf("no AWS region: pass --region")
 	}
-	return cloud.NewCollector(cfg, cloud.CollectorOptions{Concurrency: o.AWS.Concurrency}), nil
+	return cloud.NewCollector(cfg, cloud.CollectorOptions{Concurrency: flags.Concurrency}), nil
+}
+
+// oneLine keeps errors on one line in findings.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
 }

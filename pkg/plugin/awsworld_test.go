@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/cloud"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/thumbprint"
 	"github.com/kubectl-irsa/kubectl-irsa/test/fakeaws"
 	"github.com/kubectl-irsa/kubectl-irsa/test/fakekube"
 )
@@ -57,7 +58,7 @@ func fakeAWS(t *testing.T, a *fakeaws.Server) Deps {
 	t.Helper()
 	srv := httptest.NewServer(a)
 	t.Cleanup(srv.Close)
-	return Deps{NewAWSCollector: func(ctx context.Context, _ []string) (*cloud.Collector, error) {
+	return Deps{Inspect: publicChain, NewAWSCollector: func(ctx context.Context, _ []string) (*cloud.Collector, error) {
 		cfg := aws.Config{
 			Region:       "us-west-2",
 			Credentials:  credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "not-a-secret", ""),
@@ -70,6 +71,20 @@ func fakeAWS(t *testing.T, a *fakeaws.Server) Deps {
 		}
 		return cloud.NewCollector(cfg, cloud.CollectorOptions{}), nil
 	}}
+}
+
+// worldThumbprint is what the world's issuer serves as its last certificate.
+const worldThumbprint = "9e99a48a9960b14926bb7f3b02e22da2b0ab7280"
+
+// publicChain stands in for reading the world issuer's TLS chain: tests never
+// dial a public host. It reports what an EKS issuer serves: a publicly
+// trusted chain.
+func publicChain(_ context.Context, issuer string) (thumbprint.Report, error) {
+	host := thumbprint.HostChain{Role: thumbprint.RoleJWKS, URL: issuer + "/keys", Host: strings.SplitN(strings.TrimPrefix(issuer, "https://"), "/", 2)[0], Port: "443",
+		Certs: []thumbprint.CertInfo{{Depth: 0, Subject: "CN=oidc.eks.us-west-2.amazonaws.com", SHA1: "0000000000000000000000000000000000000001"},
+			{Depth: 1, Subject: "CN=Amazon Root CA 1", SHA1: worldThumbprint, IsCA: true}},
+		Thumbprint: worldThumbprint, Verified: true}
+	return thumbprint.Report{Issuer: issuer, Hosts: []thumbprint.HostChain{host}, Thumbprint: worldThumbprint}, nil
 }
 
 // runAWS runs the command line with a Kubernetes and an AWS fake.

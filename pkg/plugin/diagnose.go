@@ -17,6 +17,7 @@ import (
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/cloud"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/diag"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/kube"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/thumbprint"
 )
 
 var diagnoseLong = templates.LongDesc(`
@@ -65,6 +66,8 @@ type DiagnoseOptions struct {
 	// NewAWSCollector builds the AWS collector; nil means from the AWS
 	// configuration chain. Tests point it at a fake.
 	NewAWSCollector func(ctx context.Context, roleARNs []string) (*cloud.Collector, error)
+	// Inspect reads the issuer's TLS chains (pkg/thumbprint); tests replace it.
+	Inspect func(ctx context.Context, issuer string) (thumbprint.Report, error)
 
 	NewBuilder func() *resource.Builder
 	Client     kubernetes.Interface
@@ -74,7 +77,7 @@ type DiagnoseOptions struct {
 }
 
 func newCmdDiagnose(configFlags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams, deps Deps) *cobra.Command {
-	o := &DiagnoseOptions{configFlags: configFlags, IOStreams: streams, FailOn: string(diag.SeverityError), NewAWSCollector: deps.NewAWSCollector}
+	o := &DiagnoseOptions{configFlags: configFlags, IOStreams: streams, FailOn: string(diag.SeverityError), NewAWSCollector: deps.NewAWSCollector, Inspect: deps.inspect()}
 	cmd := &cobra.Command{
 		Use:                   "diagnose [(TYPE/NAME | TYPE NAME ...)] [-l SELECTOR] [-A] [-o wide|json|yaml]",
 		DisableFlagsInUseLine: true,

@@ -43,7 +43,7 @@ func TestSummaryGoesToStderr(t *testing.T) {
 	t.Parallel()
 	srv := newWorld(t)
 	r := run(t, srv, "diagnose", "-o", "json")
-	if want := "2 errors, 0 warnings, 0 info findings, 0 unknown, 53 passed across 2 service accounts and 4 pods\n"; r.stderr != want {
+	if want := "2 errors, 0 warnings, 0 info findings, 0 unknown, 55 passed across 2 service accounts and 4 pods\n"; r.stderr != want {
 		t.Errorf("stderr %q, want %q", r.stderr, want)
 	}
 	if !json.Valid([]byte(r.stdout)) {

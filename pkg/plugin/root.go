@@ -15,6 +15,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/cloud"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/thumbprint"
 )
 
 // Deps are the seams tests use to replace what talks to the outside world.
@@ -22,6 +23,20 @@ type Deps struct {
 	// NewAWSCollector builds the AWS collector for diagnose; nil means the
 	// AWS configuration chain (profiles, SSO, environment, IMDS).
 	NewAWSCollector func(ctx context.Context, roleARNs []string) (*cloud.Collector, error)
+	// Inspect reads an issuer's TLS chains; nil means pkg/thumbprint over
+	// the network (HTTPS_PROXY and NO_PROXY honoured).
+	Inspect func(ctx context.Context, issuer string) (thumbprint.Report, error)
+	// Confirm asks the user a yes/no question; nil means the terminal.
+	Confirm func(question string) (bool, error)
+}
+
+func (d Deps) inspect() func(ctx context.Context, issuer string) (thumbprint.Report, error) {
+	if d.Inspect != nil {
+		return d.Inspect
+	}
+	return func(ctx context.Context, issuer string) (thumbprint.Report, error) {
+		return thumbprint.Inspect(ctx, issuer, thumbprint.Options{})
+	}
 }
 
 // NewCmdIRSA builds the root command.
@@ -49,6 +64,7 @@ func newCmdIRSA(streams genericiooptions.IOStreams, deps Deps) *cobra.Command {
 	root.PersistentFlags().AddGoFlag(klogFlags.Lookup("v"))
 
 	root.AddCommand(newCmdDiagnose(configFlags, streams, deps))
+	root.AddCommand(newCmdThumbprint(configFlags, streams, deps))
 	root.AddCommand(newCmdChecks(streams))
 	root.AddCommand(newCmdVersion(streams))
 	return root
