@@ -60,7 +60,10 @@ func (c *Collector) Gather(ctx context.Context, in GatherInput) *diag.AWSFacts {
 	}
 	wg.Wait()
 	for _, p := range providerARNs {
-		if e := out.Providers[p].Err; e != nil && e.Code == awsfacts.ErrNotFound {
+		// A provider that is missing, or that lives in another account than
+		// the caller's, is explained with the caller's own list.
+		e := out.Providers[p].Err
+		if e != nil && (e.Code == awsfacts.ErrNotFound || accountOf(p) != out.Caller.Account) {
 			// Only the caller's own account can be listed; that is enough to
 			// spot a trailing slash, a recreated cluster or a provider that
 			// sits in the cluster's account instead of the role's.
@@ -124,4 +127,12 @@ func (c *Collector) resolveIssuer(ctx context.Context, in GatherInput, cluster *
 		}
 	}
 	return is
+}
+
+func accountOf(arn string) string {
+	a, err := awsarn.Parse(arn)
+	if err != nil {
+		return ""
+	}
+	return a.Account
 }

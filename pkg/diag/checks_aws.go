@@ -124,7 +124,15 @@ func checkProviderExists(s *Snapshot, subj *Subject) []Finding {
 		return []Finding{unknown(obj, "The IAM OIDC provider was not looked up", "")}
 	}
 	if why, foreign := foreignAccount(s, a.role.Account); foreign {
-		return []Finding{unknown(obj, "Could not tell whether the IAM OIDC provider exists: "+why, foreignFix(a.role.Account), src)}
+		msg := "Could not tell whether the IAM OIDC provider exists: " + why
+		caller := s.AWS.Caller.Account
+		is, _ := awsarn.ParseIssuer(a.issuer)
+		if l, ok := s.AWS.ProviderLists[caller]; ok && slices.Contains(l.ARNs, awsarn.ProviderARN(a.role.Partition, caller, is.HostPath)) {
+			// FAILURE-MODES.md F14: the provider was created where the cluster
+			// is, but STS looks in the role's account.
+			msg += "; a provider for this issuer exists in account " + caller + ", but STS looks for it in the role's account " + a.role.Account
+		}
+		return []Finding{unknown(obj, msg, foreignFix(a.role.Account)+", or create the provider there: aws iam create-open-id-connect-provider --url "+shellQuote(a.issuer)+" --client-id-list "+DefaultAudience, src)}
 	}
 	if p.Err.Code != awsfacts.ErrNotFound {
 		return []Finding{callUnknown(obj, "whether the IAM OIDC provider exists", p.Err)}
@@ -135,11 +143,6 @@ func checkProviderExists(s *Snapshot, subj *Subject) []Finding {
 	if near := nearMissProviders(s.AWS.ProviderLists[a.role.Account], is.HostPath); len(near) > 0 {
 		msg += "; " + strings.Join(near, "; ")
 		evs = append(evs, ev("providers in account "+a.role.Account, strings.Join(s.AWS.ProviderLists[a.role.Account].ARNs, ", "), "iam:ListOpenIDConnectProviders"))
-	}
-	if caller := s.AWS.Caller.Account; caller != "" && caller != a.role.Account {
-		if l, ok := s.AWS.ProviderLists[caller]; ok && slices.Contains(l.ARNs, awsarn.ProviderARN(a.role.Partition, caller, is.HostPath)) {
-			msg += "; it exists only in account " + caller + ", but the provider must be in the role's account"
-		}
 	}
 	fix := "aws iam create-open-id-connect-provider --url " + shellQuote(a.issuer) + " --client-id-list " + DefaultAudience
 	if c := s.AWS.Cluster; c != nil && c.Name != "" && (s.AWS.Caller.Account == "" || s.AWS.Caller.Account == a.role.Account) {

@@ -318,7 +318,11 @@ func TestDiagnoseCrossAccountAndPartitions(t *testing.T) {
 	if r.code != ExitOK {
 		t.Errorf("cross-account with the wrong account's credentials: exit %d, failing %v", r.code, failing(decode(t, r)))
 	}
-	assertOutcomes(t, r, []outcome{{"IRSA-ROLE-001", diag.StatusUnknown, "", []string{"it is in account 444455556666, but kubectl-irsa runs as account 111122223333", "--aws-profile"}}})
+	assertOutcomes(t, r, []outcome{
+		{"IRSA-ROLE-001", diag.StatusUnknown, "", []string{"it is in account 444455556666, but kubectl-irsa runs as account 111122223333", "--aws-profile"}},
+		// F14: the provider exists in the cluster's (caller's) account only.
+		{"IRSA-OIDC-001", diag.StatusUnknown, "", []string{"a provider for this issuer exists in account 111122223333, but STS looks for it in the role's account 444455556666", "create-open-id-connect-provider"}},
+	})
 }
 
 // TestDiagnoseFetchesEachRoleOnce: many pods and subjects share roles; IAM
