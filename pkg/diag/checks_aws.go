@@ -248,21 +248,64 @@ func checkRolePolicies(s *Snapshot, subj *Subject) []Finding {
 	return []Finding{pass(obj, "The role has permission policies", evs...)}
 }
 
+// runMemo holds what several checks of one Run share: a trust policy is
+// parsed once per role and evaluated once per subject, so the cost of a run
+// grows with distinct roles and subjects, not with the number of checks.
+type runMemo struct {
+	policies map[string]parsedPolicy
+	trust    map[*Subject]trustResult
+}
+
+type parsedPolicy struct {
+	policy *iampolicy.Policy
+	err    error
+}
+
+type trustResult struct {
+	a  awsSubject
+	d  iampolicy.TrustDiagnosis
+	f  []Finding
+	ok bool
+}
+
+func newRunMemo() *runMemo {
+	return &runMemo{policies: map[string]parsedPolicy{}, trust: map[*Subject]trustResult{}}
+}
+
 // trustDiagnosis evaluates the role's trust policy for the subject.
-func trustDiagnosis(s *Snapshot, subj *Subject) (a awsSubject, d iampolicy.TrustDiagnosis, f []Finding, ok bool) {
-	a, _, ok = awsFor(s, subj)
+func trustDiagnosis(s *Snapshot, subj *Subject) (awsSubject, iampolicy.TrustDiagnosis, []Finding, bool) {
+	if s.memo == nil {
+		s.memo = newRunMemo()
+	}
+	if r, ok := s.memo.trust[subj]; ok {
+		return r.a, r.d, r.f, r.ok
+	}
+	r := computeTrust(s, subj)
+	s.memo.trust[subj] = r
+	return r.a, r.d, r.f, r.ok
+}
+
+func computeTrust(s *Snapshot, subj *Subject) (r trustResult) {
+	a, _, ok := awsFor(s, subj)
+	r.a = a
 	if !ok || !a.roleFact.Found || a.provider == "" {
-		return a, d, nil, false
+		return r
 	}
 	obj := roleRef(a.role.String())
-	p, err := iampolicy.Parse(a.roleFact.TrustPolicy)
-	if err != nil {
-		return a, d, []Finding{fail(obj, "The role's trust policy cannot be parsed: "+err.Error(), nil, "fix the trust policy JSON")}, false
+	pp, seen := s.memo.policies[a.role.String()]
+	if !seen {
+		pp.policy, pp.err = iampolicy.Parse(a.roleFact.TrustPolicy)
+		s.memo.policies[a.role.String()] = pp
+	}
+	if pp.err != nil {
+		r.f = []Finding{fail(obj, "The role's trust policy cannot be parsed: "+pp.err.Error(), nil, "fix the trust policy JSON")}
+		return r
 	}
 	aud, _ := TokenAudience(subj)
 	is, _ := awsarn.ParseIssuer(a.issuer)
-	d = iampolicy.DiagnoseTrust(p, iampolicy.Expectation{ProviderARN: a.provider, IssuerHostPath: is.HostPath, Subject: subjectString(subj), Audience: aud})
-	return a, d, nil, true
+	r.d = iampolicy.DiagnoseTrust(pp.policy, iampolicy.Expectation{ProviderARN: a.provider, IssuerHostPath: is.HostPath, Subject: subjectString(subj), Audience: aud})
+	r.ok = true
+	return r
 }
 
 func problemEvidence(p iampolicy.Problem) []Evidence {

@@ -15,6 +15,8 @@ type Diagnosis struct {
 // Run applies every check to every subject. The result is deterministic:
 // subjects in the snapshot's order, findings sorted by severity, id and object.
 func Run(s *Snapshot) []Diagnosis {
+	s.memo = newRunMemo()
+	defer func() { s.memo = nil }()
 	checks := Catalogue()
 	out := make([]Diagnosis, 0, len(s.Subjects))
 	for _, subj := range s.Subjects {

@@ -22,6 +22,9 @@ type Snapshot struct {
 	NamespaceErrs map[string]*ReadError
 	// AWS holds the AWS facts; nil when the AWS half was skipped.
 	AWS *AWSFacts
+
+	// memo caches work several checks share within one Run.
+	memo *runMemo
 }
 
 // WebhookFacts is the result of listing MutatingWebhookConfigurations.
