@@ -7,7 +7,7 @@ DATE    ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 PKG     := github.com/kubectl-irsa/kubectl-irsa/pkg/plugin
 LDFLAGS := -s -w -X $(PKG).version=$(VERSION) -X $(PKG).commit=$(COMMIT) -X $(PKG).date=$(DATE)
 
-.PHONY: help build install test fmt-check vet unit golden docs tidy-check clean
+.PHONY: help build install test fmt-check vet unit e2e k8s-tools golden docs tidy-check clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -18,7 +18,7 @@ build: ## Build bin/kubectl-irsa
 install: ## Install kubectl-irsa into GOBIN (on PATH, kubectl finds it as `kubectl irsa`)
 	$(GO) install -trimpath -ldflags '$(LDFLAGS)' ./cmd/kubectl-irsa
 
-test: fmt-check vet tidy-check unit ## The whole test suite that CI runs: format, vet, tidy, unit and wire tests
+test: fmt-check vet tidy-check unit e2e ## The whole suite CI runs: format, vet, tidy, unit, wire and end-to-end tests
 
 fmt-check: ## Fail when gofmt would change a file
 	@out=$$(gofmt -l $$(git ls-files -co --exclude-standard '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -34,6 +34,12 @@ tidy-check: ## Fail when go.mod/go.sum are not tidy
 
 unit: ## Unit, wire and golden tests (race detector on)
 	$(GO) test -race -count=1 ./...
+
+k8s-tools: ## Build kube-apiserver, kubectl and etcd once into the versioned cache (first run about 6 minutes)
+	@hack/k8s-tools.sh >/dev/null
+
+e2e: k8s-tools ## End-to-end tests: a real kube-apiserver, etcd, the webhook emulator and kubectl dispatching to the plugin
+	$(GO) test -tags e2e -count=1 -timeout 30m ./test/e2e/...
 
 golden: ## Rewrite golden files and docs/checks.md after an intended output change
 	$(GO) test ./pkg/plugin -update

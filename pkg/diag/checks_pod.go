@@ -46,7 +46,10 @@ func whyNotMutated(s *Snapshot, subj *Subject, pf PodFacts) (reason string, evs 
 				"register the pod identity webhook"
 		}
 	}
-	return "the webhook did not mutate it when it was created (its failurePolicy is Ignore, so an outage, a selector (see IRSA-WEBHOOK-002) or a service account missing from its cache goes unnoticed)", evs, ""
+	// A service account created with nothing but a name has no managedFields,
+	// so an annotation added later has no recorded time: the most common
+	// cause then cannot be proven, only named first.
+	return "the webhook did not mutate it when it was created: most often the role-arn annotation was added after the pod was created (the API server recorded no time for it), otherwise a webhook outage (failurePolicy Ignore), a selector (see IRSA-WEBHOOK-002) or a service account missing from the webhook's cache", evs, ""
 }
 
 func checkContainersMutated(s *Snapshot, subj *Subject) []Finding {

@@ -45,7 +45,7 @@ func TestCheckContainersMutated(t *testing.T) {
 		},
 		"webhook registered but pod unmutated: fail-open explanation": {
 			sc:    scenario{sa: sa("app").RoleARN(testutil.RoleARN).AnnotationWrittenAt("eks.amazonaws.com/role-arn", testutil.T0.Add(-time.Hour)).Build(), pods: []*corev1.Pod{pod("web", "app").Build()}},
-			wants: []want{{status: diag.StatusFail, message: "failurePolicy is Ignore"}},
+			wants: []want{{status: diag.StatusFail, message: "most often the role-arn annotation was added after the pod was created"}},
 		},
 		"early exit: container sets role, region and regional STS itself": {
 			sc: scenario{sa: healthySA, pods: []*corev1.Pod{pod("web", "app").Container("worker").Env("worker", "AWS_ROLE_ARN", testutil.RoleARN).Env("worker", "AWS_REGION", "us-west-2").Env("worker", "AWS_STS_REGIONAL_ENDPOINTS", "regional").
