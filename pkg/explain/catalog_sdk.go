@@ -1,0 +1,241 @@
+package explain
+
+import "strings"
+
+// notMutated is the usual reason a pod has no IRSA environment
+// (REFERENCE §4.1, §4.3; FAILURE-MODES F6).
+var notMutated = cause("The pod has no IRSA environment: the webhook did not mutate it",
+	"The webhook acts only when a pod is created: a pod older than the role-arn annotation, a misspelt annotation key, a webhook that does not match the pod (selectors, skip label) or was down (failurePolicy Ignore) leaves AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE unset, and the SDK falls through to the next source (REFERENCE §4.1, §5.5).",
+	"IRSA-POD-001", "IRSA-SA-002", "IRSA-SA-003", "IRSA-WEBHOOK-001", "IRSA-WEBHOOK-002")
+
+var oldSDK = cause("The SDK is older than the IRSA minimum, or the code bypasses the default credential chain",
+	"Old SDKs ignore AWS_WEB_IDENTITY_TOKEN_FILE (minimums in REFERENCE §6.1, e.g. boto3 1.9.220, Go v1 1.23.13, Java v2 2.10.11 with the sts module); code that builds an instance-profile or static provider itself never uses IRSA (FAILURE-MODES F8).")
+
+func init() {
+	// REFERENCE §2.2 "token file unreadable", §4.8; FAILURE-MODES F7.
+	register("sdk-token-file-unreadable", entry{
+		title: "The SDK could not read the web identity token file",
+		causes: func(f map[string]string) []Cause {
+			cs := []Cause{
+				cause("The container's user cannot read the token file",
+					"Before Kubernetes 1.19 the projected file was 0600 root; today containers with different runAsUser values and no fsGroup still get this. Set the pod's securityContext.fsGroup (e.g. 65534) (REFERENCE §4.8).",
+					"IRSA-TOKEN-003"),
+				cause("The token volume is not mounted in this container",
+					"A container skipped by eks.amazonaws.com/skip-containers, added after the pod was mutated, or given a copied AWS_WEB_IDENTITY_TOKEN_FILE has the variable but not the file.",
+					"IRSA-POD-001", "IRSA-POD-004", "IRSA-TOKEN-002"),
+				cause("AWS_WEB_IDENTITY_TOKEN_FILE points at the wrong path",
+					"The webhook mounts the token at /var/run/secrets/eks.amazonaws.com/serviceaccount/token (Windows: C:\\var\\run\\secrets\\eks.amazonaws.com\\serviceaccount\\token, REFERENCE §4.5, §4.7).",
+					"IRSA-TOKEN-002"),
+			}
+			if f["file_error"] == "not-found" {
+				cs = promote(cs, 1)
+			}
+			return cs
+		},
+	})
+
+	// REFERENCE §2.2, §4.4 (early exit), §5.5.
+	register("sdk-role-arn-not-set", entry{
+		title: "The SDK found a web identity token file but no role ARN",
+		causes: static(
+			cause("The container sets AWS_WEB_IDENTITY_TOKEN_FILE itself, without AWS_ROLE_ARN",
+				"If a container sets either web-identity variable, the webhook adds neither (REFERENCE §4.4); the SDK then has a token file and no role. Go v2 and botocore fail hard instead of falling through (REFERENCE §5.5).",
+				"IRSA-POD-001"),
+			cause("AWS_ROLE_ARN is present but empty",
+				"An explicit empty value in the pod spec, or an empty role-arn annotation when the pod was created.",
+				"IRSA-POD-002", "IRSA-SA-002"),
+			cause("A shared config profile sets web_identity_token_file without role_arn",
+				"botocore reads both from the profile when the environment has none (REFERENCE §5.5).",
+				"IRSA-CRED-002"),
+		),
+	})
+
+	// REFERENCE §2.2, §5.5, §6.1; FAILURE-MODES F8.
+	register("sdk-java-sts-module-missing", entry{
+		title: "The Java SDK cannot use web identity tokens: the STS module is missing",
+		causes: static(
+			cause("The application's classpath lacks the STS module",
+				"Add software.amazon.awssdk:sts (Java v2, at least 2.10.11) or com.amazonaws:aws-java-sdk-sts (Java v1, at least 1.12.782) (REFERENCE §6.1). Shaded jars and trimmed dependency sets drop it."),
+			cause("Until it is added the SDK skips web identity and may use the node role",
+				"The Java chain moves on to profiles, container and instance credentials (REFERENCE §5.5).",
+				"IRSA-POD-001"),
+		),
+		next: func(map[string]string) []string {
+			return []string{"mvn dependency:tree | grep -E 'software.amazon.awssdk:sts|aws-java-sdk-sts'"}
+		},
+	})
+
+	// FAILURE-MODES F6; REFERENCE §5.5.
+	register("sdk-no-credentials", entry{
+		title: "The SDK found no credentials at all",
+		causes: static(
+			notMutated,
+			cause("The pod runs as another service account than the annotated one",
+				"serviceAccountName of the pod (or its workload template) names a service account without the role-arn annotation.",
+				"IRSA-SA-001", "IRSA-POD-003"),
+			oldSDK,
+			cause("Pod Identity was intended but is not set up for this pod",
+				"No association for the service account, or the eks-pod-identity-agent add-on is missing, so no container-credential env was injected.",
+				"IRSA-CRED-003"),
+		),
+		notes: func(map[string]string) []string {
+			return []string{"Messages such as \"no EC2 IMDS role found\" come from the last link of the chain (instance metadata); the interesting question is why the IRSA link before it had nothing (REFERENCE §5.5)."}
+		},
+	})
+
+	// FAILURE-MODES F9; REFERENCE §5.5, §2.6.
+	register("node-role-used", entry{
+		title: "The pod is using the node's instance role, not its IRSA role",
+		causes: static(
+			notMutated,
+			cause("Credentials that come before web identity in the chain are present",
+				"A mounted config with credential_source = Ec2InstanceMetadata, AWS_PROFILE, a credentials file or static keys win over IRSA; JS v3 even prefers a shared-config profile to web identity (REFERENCE §5.5).",
+				"IRSA-CRED-001", "IRSA-CRED-002"),
+			oldSDK,
+			cause("Pod Identity was intended, but the agent or association is missing, so the SDK fell back to instance metadata",
+				"Without container-credential env the chain ends at IMDS, which hands out the node role unless the hop limit or a network policy blocks it (REFERENCE §5.5).",
+				"IRSA-CRED-003"),
+		),
+		notes: func(f map[string]string) []string {
+			n := "The session name of an EC2 instance profile is the instance id (i-…); IRSA sessions are named by the SDK (Go v2: Unix nanoseconds, botocore: botocore-session-<epoch>, REFERENCE §2.6)."
+			if r := f["node_role"]; r != "" {
+				n += " Here the role is " + r + " on instance " + f["instance_id"] + "."
+			}
+			return []string{n}
+		},
+	})
+
+	// Not an IRSA failure as such: some identity was denied an action.
+	register("aws-permission-denied", entry{
+		title: "An AWS API call was denied for the identity the pod uses",
+		causes: func(f map[string]string) []Cause {
+			cs := []Cause{
+				cause("IRSA works, but the role's permission policies do not allow the action",
+					"The caller is the assumed role"+roleSuffix(f)+"; add the action"+actionSuffix(f)+" to its permission policies.",
+					"IRSA-ROLE-002"),
+				cause("The pod uses another identity than the role in its annotation",
+					"Static keys, a profile or a credentials file shadow IRSA; compare the principal with the role-arn annotation.",
+					"IRSA-CRED-001", "IRSA-CRED-002", "IRSA-POD-002"),
+				cause("A resource policy, permission boundary, SCP or KMS key policy denies it",
+					"The denial message names the policy type when AWS includes it (\"because no resource-based policy allows…\", \"with an explicit deny in a service control policy\")."),
+			}
+			if strings.Contains(f["principal"], ":user/") || (f["session_name"] != "" && !sdkSessionRe.MatchString(f["session_name"])) {
+				cs = promote(cs, 1)
+			}
+			return cs
+		},
+		next: func(f map[string]string) []string {
+			return []string{"aws iam list-attached-role-policies --role-name " + arg(f, "role_name", "ROLE_NAME"), "aws iam list-role-policies --role-name " + arg(f, "role_name", "ROLE_NAME")}
+		},
+	})
+
+	register("aws-credentials-expired", entry{
+		title: "The credentials the application signs with have expired",
+		causes: static(
+			cause("The application caches credentials and never refreshes them",
+				"Clients built from a credentials snapshot keep signing with it; use the SDK's refreshing provider (IRSA sessions last 1 h by default, REFERENCE §2.6)."),
+			oldSDK,
+			cause("Temporary static credentials were put into the environment",
+				"AWS_ACCESS_KEY_ID/AWS_SESSION_TOKEN from a Secret expire and shadow IRSA.",
+				"IRSA-CRED-001"),
+		),
+	})
+
+	// REFERENCE §5.5, §7.11.
+	register("sdk-container-host-rejected", entry{
+		title: "The SDK rejected the Pod Identity credentials endpoint",
+		causes: static(
+			cause("The SDK is older than the Pod Identity minimum",
+				"Before Go v2 config v1.25.0 (and equivalents in other SDKs) only loopback hosts were allowed, so http://169.254.170.23 is refused; minimums are in REFERENCE §6.2."),
+			cause("AWS_CONTAINER_CREDENTIALS_FULL_URI was set by hand to an unsupported host",
+				"http hosts must be loopback, 169.254.170.2, 169.254.170.23 or fd00:ec2::23 (REFERENCE §5.5).",
+				"IRSA-CRED-003"),
+		),
+	})
+
+	// FAILURE-MODES F12/F13; REFERENCE §3.7, §5.5.
+	register("sts-endpoint-unreachable", entry{
+		title: "The SDK could not reach the STS endpoint",
+		causes: func(f map[string]string) []Cause {
+			cs := []Cause{
+				cause("A private network has no route to the endpoint the SDK uses",
+					"A VPC with only the regional STS interface endpoint cannot reach the global sts.amazonaws.com (us-east-1); use regional STS: AWS_STS_REGIONAL_ENDPOINTS=regional or the eks.amazonaws.com/sts-regional-endpoints=true annotation, and recreate the pod.",
+					"IRSA-REGION-002", "IRSA-SA-006"),
+				cause("The SDK has no region, or uses the wrong partition's endpoint",
+					"Without AWS_REGION/AWS_DEFAULT_REGION some SDKs use the global endpoint; China needs sts.<region>.amazonaws.com.cn (FAILURE-MODES F13).",
+					"IRSA-REGION-001"),
+				cause("Egress, a proxy, DNS or a network policy blocks STS",
+					"HTTPS_PROXY without a matching NO_PROXY, egress network policies or DNS failures."),
+			}
+			h := f["sts_host"]
+			if regionalCN := strings.Contains(h, "sts.cn-") && !strings.HasSuffix(h, ".cn"); regionalCN {
+				cs = promote(cs, 1)
+			}
+			return cs
+		},
+	})
+
+	// FAILURE-MODES F13.
+	register("arn-partition-invalid", entry{
+		title: "An ARN names the wrong partition",
+		causes: static(
+			cause("An ARN hard-codes arn:aws in a China or GovCloud account (or the reverse)",
+				"Role, provider and trust-policy ARNs must use the cluster's partition (aws-cn, aws-us-gov, REFERENCE §3.7).",
+				"IRSA-SA-004", "IRSA-TRUST-001", "IRSA-TRUST-003"),
+			cause("The pod has no region, so the SDK assumes the commercial partition",
+				"Set AWS_REGION to the cluster's region.", "IRSA-REGION-001"),
+		),
+	})
+
+	// FAILURE-MODES F15.
+	register("iam-trust-policy-size", entry{
+		title: "The role's trust policy is larger than IAM allows",
+		causes: static(
+			cause("Too many clusters or service accounts in one trust policy",
+				"ACLSizePerRole is 2048 characters by default (raisable to 4096); use one role per workload, StringLike patterns with care, or Pod Identity, which needs no per-cluster trust entries (REFERENCE §5.3).",
+				"IRSA-TRUST-002"),
+			cause("Entries for deleted clusters were never removed",
+				"Each re-created cluster gets a new issuer id; old provider statements stay behind (FAILURE-MODES F15).",
+				"IRSA-TRUST-003"),
+		),
+	})
+
+	// REFERENCE §4.1.
+	register("webhook-call-failed", entry{
+		title: "The API server could not call the pod identity webhook",
+		causes: static(
+			cause("The pod identity webhook is down, unreachable or its certificate is invalid",
+				"With failurePolicy Ignore pods are admitted without IRSA env (REFERENCE §4.1); with Fail their creation fails. Pods created meanwhile must be recreated.",
+				"IRSA-WEBHOOK-001", "IRSA-WEBHOOK-002"),
+		),
+		next: func(map[string]string) []string {
+			return []string{"kubectl get mutatingwebhookconfiguration pod-identity-webhook -o yaml"}
+		},
+	})
+
+	register("kubelet-token-mount-failed", entry{
+		title: "kubelet could not project the service account token",
+		causes: static(
+			cause("The service account does not exist (any more)",
+				"kubelet requests the token for pod.spec.serviceAccountName.",
+				"IRSA-SA-001"),
+			cause("The API server does not accept the requested audience or TokenRequest is not enabled",
+				"Self-managed clusters need --service-account-issuer, signing keys and an audience the API server issues (REFERENCE §2.1).",
+				"IRSA-TOKEN-001", "IRSA-ISSUER-001"),
+		),
+	})
+}
+
+func roleSuffix(f map[string]string) string {
+	if r := f["role_name"]; r != "" {
+		return " " + r
+	}
+	return ""
+}
+
+func actionSuffix(f map[string]string) string {
+	if a := f["action"]; a != "" {
+		return " " + a
+	}
+	return ""
+}

@@ -1,0 +1,372 @@
+package explain
+
+import "strings"
+
+// entry says what an id means: its title, its causes ranked for the facts
+// at hand, the commands that decide between them and notes.
+type entry struct {
+	title  string
+	causes func(f map[string]string) []Cause
+	next   func(f map[string]string) []string
+	notes  func(f map[string]string) []string
+}
+
+func cause(summary, detail string, checks ...string) Cause {
+	return Cause{Summary: summary, Detail: detail, CheckIDs: checks}
+}
+
+// promote moves cs[i] to the front, keeping the others in order.
+func promote(cs []Cause, i int) []Cause {
+	out := append([]Cause{cs[i]}, cs[:i]...)
+	return append(out, cs[i+1:]...)
+}
+
+func static(cs ...Cause) func(map[string]string) []Cause {
+	return func(map[string]string) []Cause { return append([]Cause(nil), cs...) }
+}
+
+var catalog = map[string]entry{}
+
+func register(id string, e entry) { catalog[id] = e }
+
+// REFERENCE §2.2 row 2; FAILURE-MODES F1 (a)–(e), F13, F14.
+func init() {
+	register("sts-no-oidc-provider", entry{
+		title: "STS found no IAM OIDC provider for the token's issuer in the role's account",
+		causes: func(f map[string]string) []Cause {
+			cs := []Cause{
+				cause("No IAM OIDC provider was created for this cluster's issuer",
+					"STS looks for a provider whose URL equals the token's iss in the role's account (REFERENCE §2.2 row 2). Every cluster has its own issuer id, so a new or re-created cluster needs a new provider; providers of old clusters do not match. Fix: aws iam create-open-id-connect-provider --url <issuer> --client-id-list sts.amazonaws.com (or eksctl utils associate-iam-oidc-provider --approve).",
+					"IRSA-OIDC-001", "IRSA-ISSUER-001"),
+				cause("The provider exists, but in another account than the role",
+					"The provider must exist in the account of the role in AWS_ROLE_ARN, not only in the cluster's account (REFERENCE §2.5, FAILURE-MODES F14). Create it in the role's account"+ofAccount(f)+" or assume the cross-account role by chaining from a role in the cluster's account.",
+					"IRSA-OIDC-001"),
+				cause("STS was called in the wrong partition or region",
+					"China and GovCloud issuers need STS of their own partition; without AWS_REGION/AWS_DEFAULT_REGION an SDK can call the commercial or global endpoint, where no such provider exists (FAILURE-MODES F13).",
+					"IRSA-REGION-001", "IRSA-REGION-002"),
+				cause("The provider was registered with a different URL form",
+					"A provider for the dual-stack host oidc-eks.<region>.api.aws does not match tokens whose iss is oidc.eks.<region>.amazonaws.com, and vice versa; a trailing slash or upper-case id differ too. The provider URL must equal iss exactly (FAILURE-MODES F1 d).",
+					"IRSA-OIDC-001", "IRSA-ISSUER-001"),
+				cause("The pod got IRSA env although the service account should use Pod Identity",
+					"When a Pod Identity association exists, a webhook cache race can inject IRSA env instead; the role then has no OIDC trust and no provider is needed by design (FAILURE-MODES F1 e, F10). Recreate the pod.",
+					"IRSA-CRED-003", "IRSA-POD-001"),
+			}
+			switch {
+			case f["partition"] != "" && f["partition"] != "aws":
+				cs = promote(cs, 2)
+			case f["dual_stack_issuer"] == "true":
+				cs = append(cs[:1], promote(cs[1:], 2)...)
+			}
+			return cs
+		},
+		next: func(f map[string]string) []string {
+			issuer := arg(f, "issuer", "")
+			if issuer == "" {
+				issuer = arg(f, "token_iss", "ISSUER_URL")
+			}
+			out := []string{
+				"aws iam list-open-id-connect-providers   # with credentials of the role's account" + ofAccount(f),
+				"aws iam get-open-id-connect-provider --open-id-connect-provider-arn " + providerARN(f),
+				"aws iam create-open-id-connect-provider --url " + issuer + " --client-id-list sts.amazonaws.com",
+			}
+			if issuer == "ISSUER_URL" {
+				out = append([]string{"aws eks describe-cluster --name CLUSTER --query cluster.identity.oidc.issuer --output text"}, out...)
+			}
+			return out
+		},
+	})
+
+	// REFERENCE §2.2 row 3, §1.5–§1.6, §7.1; FAILURE-MODES F2.
+	register("sts-thumbprint-mismatch", entry{
+		title: "The IAM OIDC provider's thumbprint does not match the issuer's TLS certificate",
+		causes: static(
+			cause("The provider's thumbprint list holds a wrong or stale certificate hash",
+				"The thumbprint must be the SHA-1 of the last certificate the JWKS host serves (REFERENCE §1.2); a leaf or intermediate hash, or a CA rotation, breaks it. kubectl irsa thumbprint compares them; aws iam update-open-id-connect-provider-thumbprint replaces the whole list.",
+				"IRSA-OIDC-003"),
+			cause("The issuer's jwks_uri is served by another host or CA than the thumbprint was computed for",
+				"STS checks the TLS chain of the jwks_uri host, which can differ from the issuer host (self-hosted issuers on S3/CloudFront, kOps).",
+				"IRSA-ISSUER-001", "IRSA-OIDC-003"),
+		),
+		next: func(f map[string]string) []string {
+			return []string{"kubectl irsa thumbprint", "aws iam get-open-id-connect-provider --open-id-connect-provider-arn " + providerARN(f) + " --query ThumbprintList"}
+		},
+		notes: func(f map[string]string) []string {
+			if isEKSIssuer(f) {
+				return []string{"Since 2023 AWS validates EKS-hosted issuers (publicly trusted CAs) with its own CA library and ignores thumbprints (REFERENCE §1.5, §7.1); this error with an oidc.eks… issuer is unusual, so first make sure the token's iss is the issuer you expect."}
+			}
+			return nil
+		},
+	})
+
+	// REFERENCE §2.2 rows 3–4; FAILURE-MODES F11.
+	register("sts-verification-key", entry{
+		title: "STS could not fetch or match the key that signed the token",
+		causes: func(f map[string]string) []Cause {
+			cs := []Cause{
+				cause("A transient failure fetching the issuer's discovery document or JWKS",
+					"AWS reports this as often transient and SDKs retry (aws/aws-cli#7194, awslabs/aws-sdk-rust#827). If a retry succeeds, nothing is misconfigured.",
+				),
+				cause("The token's signing key (kid) is not in the issuer's JWKS",
+					"The service-account signing key was rotated and the published JWKS lags, a self-hosted issuer's JWKS was not updated, or the token comes from another cluster that uses the same issuer URL.",
+					"IRSA-ISSUER-001"),
+				cause("The issuer's discovery document or JWKS is not reachable from AWS",
+					"STS fetches <issuer>/.well-known/openid-configuration and its jwks_uri over the internet; a private S3 bucket, a private endpoint or an expired or privately signed certificate fails every time.",
+					"IRSA-ISSUER-001", "IRSA-OIDC-003"),
+			}
+			if f["issuer"] != "" && !isEKSIssuer(f) {
+				cs = promote(cs, 2)
+			}
+			return cs
+		},
+		next: func(f map[string]string) []string {
+			iss := arg(f, "issuer", "ISSUER_URL")
+			return []string{"curl -sS " + iss + "/.well-known/openid-configuration", "kubectl get --raw /openid/v1/jwks", "kubectl irsa thumbprint"}
+		},
+	})
+
+	// REFERENCE §2.2 row 5, §3.7, §7.4; FAILURE-MODES F3.
+	register("sts-incorrect-audience", entry{
+		title: "The token's audience is not in the OIDC provider's client ID list",
+		causes: func(f map[string]string) []Cause {
+			cs := []Cause{
+				cause("The provider's ClientIDList lacks the token's audience",
+					"ClientIDList must contain the projected token's aud exactly: sts.amazonaws.com on EKS in every partition, China included (REFERENCE §3.7). Typos such as sts.amazon.com or sts.amazonaws.com.cn, and stray spaces, are common. Fix: aws iam add-client-id-to-open-id-connect-provider.",
+					"IRSA-OIDC-002"),
+				cause("The service account asks for a custom audience the provider does not list",
+					"The eks.amazonaws.com/audience annotation changes the projected token's aud; the same value must be in ClientIDList.",
+					"IRSA-SA-005", "IRSA-TOKEN-001", "IRSA-OIDC-002"),
+				cause("AWS_WEB_IDENTITY_TOKEN_FILE points at a token with another audience",
+					"e.g. the API server's default token /var/run/secrets/kubernetes.io/serviceaccount/token, whose aud is the API server.",
+					"IRSA-TOKEN-002"),
+			}
+			aud := strings.ToLower(f["token_aud"])
+			switch {
+			case strings.Contains(aud, "kubernetes") || strings.Contains(f["token_path"], "kubernetes.io/serviceaccount"):
+				cs = promote(cs, 2)
+			case aud != "" && aud != "sts.amazonaws.com":
+				cs = promote(cs, 1)
+			}
+			return cs
+		},
+		next: func(f map[string]string) []string {
+			return []string{
+				"aws iam get-open-id-connect-provider --open-id-connect-provider-arn " + providerARN(f) + " --query ClientIDList",
+				"aws iam add-client-id-to-open-id-connect-provider --open-id-connect-provider-arn " + providerARN(f) + " --client-id " + arg(f, "token_aud", "sts.amazonaws.com"),
+			}
+		},
+	})
+
+	// REFERENCE §2.1, §2.2 row 6; FAILURE-MODES F11.
+	register("sts-token-expired", entry{
+		title: "STS says the web identity token has expired",
+		causes: func(f map[string]string) []Cause {
+			cs := []Cause{
+				cause("The application read the token once and keeps sending it",
+					"kubelet rewrites the token file at 80% of its lifetime or after 24 h (REFERENCE §2.1) and SDKs re-read it; code that reads the file once, passes the token to AssumeRoleWithWebIdentity itself, or an SDK older than the IRSA minimum (REFERENCE §6.1) fails once the token expires. expired_by says how long ago that was.",
+					"IRSA-TOKEN-004"),
+				cause("Clock skew between the node and AWS",
+					"IAM accepts a token up to 5 minutes past exp (REFERENCE §2.2 row 6); when now−exp is only minutes and the token was fresh, check time sync (chrony/NTP) on the node.",
+				),
+				cause("The token's lifetime is short and kubelet failed to refresh it",
+					"A small eks.amazonaws.com/token-expiration or a failing projected-volume refresh (FailedMount events) leaves an expired file in place.",
+					"IRSA-TOKEN-004", "IRSA-SA-007"),
+			}
+			if d := leadingInt(f["expired_by"]); d > 0 && d <= 900 {
+				cs = promote(cs, 1)
+			}
+			return cs
+		},
+		next: func(f map[string]string) []string {
+			return []string{"kubectl get events -n " + arg(f, "namespace", "NAMESPACE") + " --field-selector involvedObject.name=" + arg(f, "pod", "POD_NAME") + ",reason=FailedMount"}
+		},
+	})
+
+	// REFERENCE §2.2 row 1.
+	register("sts-missing-claim", entry{
+		title: "The web identity token lacks a claim STS requires",
+		causes: static(
+			cause("AWS_WEB_IDENTITY_TOKEN_FILE points at a token that is not a projected service-account token",
+				"Legacy secret-based service-account tokens carry no aud or exp; tokens minted by other systems may lack aud or sub. The IRSA token is /var/run/secrets/eks.amazonaws.com/serviceaccount/token.",
+				"IRSA-TOKEN-002", "IRSA-POD-001"),
+			cause("The projected token volume was written by hand without an audience",
+				"A custom aws-iam-token volume must request audience sts.amazonaws.com (REFERENCE §4.5).",
+				"IRSA-TOKEN-001"),
+		),
+	})
+
+	// REFERENCE §2.2 row 8, §2.3, §2.5, §7.5; FAILURE-MODES F4, F14.
+	register("sts-access-denied", entry{
+		title: "STS refused AssumeRoleWithWebIdentity: the role does not admit this token",
+		causes: static(
+			cause("The trust policy's :sub condition does not match system:serviceaccount:<namespace>:<service-account>",
+				"A namespace or name typo, StringEquals with a * (never matches, use StringLike), or a broken condition key (with https://, the provider ARN, a wrong host, :aud and :sub swapped, an unsubstituted placeholder) all make the condition false (REFERENCE §2.3, §2.4).",
+				"IRSA-TRUST-001", "IRSA-TRUST-003"),
+			cause("The trust policy's Federated principal names another OIDC provider",
+				"A role copied from another cluster or made before the cluster was re-created trusts an old issuer id or region; the principal must be arn:<partition>:iam::<role account>:oidc-provider/<issuer host/path> (REFERENCE §2.5).",
+				"IRSA-TRUST-001", "IRSA-OIDC-001", "IRSA-ISSUER-001"),
+			cause("The pod runs with an old AWS_ROLE_ARN",
+				"The webhook sets AWS_ROLE_ARN when the pod is created; a later change of the role-arn annotation needs the pod recreated (REFERENCE §4.1, §7.8).",
+				"IRSA-POD-002"),
+			cause("The role does not exist",
+				"STS gives the same AccessDenied for a missing role: a typo in the annotation, a deleted role or a wrong account number in the ARN (REFERENCE §2.2 row 8).",
+				"IRSA-ROLE-001", "IRSA-SA-004"),
+			cause("The role is in another account than the OIDC provider its trust policy names",
+				"Cross-account: the provider must exist in the role's account and the principal must name that account's provider (FAILURE-MODES F14).",
+				"IRSA-OIDC-001", "IRSA-TRUST-001"),
+			cause("The :aud condition does not match the token's audience",
+				"Even when the audience is in the provider's ClientIDList, a trust condition on :aud with another value denies (REFERENCE §2.2 row 8).",
+				"IRSA-TRUST-001", "IRSA-TOKEN-001", "IRSA-OIDC-002"),
+			cause("An explicit Deny, or no statement allowing sts:AssumeRoleWithWebIdentity",
+				"A Deny statement (or an organisation RCP) wins over any Allow; a statement allowing only sts:AssumeRole does not cover web identity (REFERENCE §2.4, §2.5).",
+				"IRSA-TRUST-001", "IRSA-TRUST-003"),
+		),
+		next: func(f map[string]string) []string {
+			return []string{
+				"aws iam get-role --role-name " + arg(f, "role_name", "ROLE_NAME") + " --query Role.AssumeRolePolicyDocument",
+				"kubectl get serviceaccount " + arg(f, "service_account", "SERVICE_ACCOUNT") + " -n " + arg(f, "namespace", "NAMESPACE") + ` -o jsonpath='{.metadata.annotations.eks\.amazonaws\.com/role-arn}'`,
+			}
+		},
+		notes: func(map[string]string) []string {
+			return []string{"For AssumeRoleWithWebIdentity, AccessDenied is about the role's trust policy, its existence or its principal, never about its permission policies (REFERENCE §7.5); STS gives the same message for every cause below (REFERENCE §2.2 row 8)."}
+		},
+	})
+
+	// FAILURE-MODES F5.
+	register("sts-request-arn-invalid", entry{
+		title: "STS rejected the role ARN as malformed",
+		causes: static(
+			cause("The service account's role-arn annotation is not a valid role ARN",
+				"It must be arn:<partition>:iam::<12-digit account>:role/<path/name>; extra colons (arn:aws:iam::::123…), a missing account, spaces or a bare role name are common.",
+				"IRSA-SA-004"),
+			cause("The pod still carries an older, malformed AWS_ROLE_ARN",
+				"env is written when the pod is created; after fixing the annotation, recreate the pod.",
+				"IRSA-POD-002"),
+			cause("AWS_ROLE_ARN is set by hand in the pod spec or a profile",
+				"A container's own AWS_ROLE_ARN is kept by the webhook (REFERENCE §4.4).",
+				"IRSA-POD-001", "IRSA-CRED-002"),
+		),
+	})
+
+	// REFERENCE §2.2 row 9, §2.6.
+	register("sts-duration-exceeds-max", entry{
+		title: "The requested session duration exceeds the role's MaxSessionDuration",
+		causes: static(
+			cause("The application or SDK configuration asks for a longer session than the role allows",
+				"SDKs default to 1 h; an explicit DurationSeconds above the role's MaxSessionDuration (900 s to 12 h) fails. Lower it or raise the role's maximum.",
+				"IRSA-ROLE-001"),
+		),
+	})
+
+	// REFERENCE §2.2 "other related failures"; FAILURE-MODES F12.
+	register("sts-region-disabled", entry{
+		title: "STS is not activated in the region the SDK called",
+		causes: static(
+			cause("The account has deactivated the regional STS endpoint",
+				"Activate it in IAM → Account settings → Security Token Service, or point AWS_REGION at a region where STS is active.",
+				"IRSA-REGION-001", "IRSA-REGION-002"),
+			cause("The region is an opt-in region the account has not enabled",
+				"The pod's AWS_REGION names a region the account cannot use.",
+				"IRSA-REGION-001"),
+		),
+		next: func(f map[string]string) []string {
+			return []string{"aws sts get-caller-identity --region " + arg(f, "region", "REGION")}
+		},
+	})
+
+	// REFERENCE §2.2 "other related failures" ([EKSUG] security-iam-troubleshoot).
+	register("sts-signature-region", entry{
+		title: "The request was signed for a region the STS endpoint does not accept",
+		causes: static(
+			cause("The application calls the global STS endpoint while the pod is set up for regional STS",
+				"Use the regional endpoint sts.<region>.amazonaws.com (AWS_STS_REGIONAL_ENDPOINTS=regional) instead of hard-coding sts.amazonaws.com.",
+				"IRSA-REGION-002"),
+			cause("The region in the pod's environment is missing or wrong",
+				"Credentials are scoped to the signing region; an empty or misspelt AWS_REGION makes the scope invalid.",
+				"IRSA-REGION-001"),
+		),
+	})
+
+	register("sts-idp-communication", entry{
+		title: "STS could not communicate with the token's identity provider",
+		causes: static(
+			cause("The issuer was briefly unreachable from AWS",
+				"The STS model documents IDPCommunicationError as transient: retry a limited number of times (REFERENCE §2.2 row 3).",
+			),
+			cause("A self-hosted issuer is down or not reachable from the internet",
+				"STS must fetch the discovery document and JWKS from the issuer URL.",
+				"IRSA-ISSUER-001", "IRSA-OIDC-003"),
+		),
+		next: func(f map[string]string) []string {
+			return []string{"curl -sS " + arg(f, "issuer", "ISSUER_URL") + "/.well-known/openid-configuration"}
+		},
+	})
+
+	register("sts-idp-rejected-claim", entry{
+		title: "The identity provider rejected the token's claims",
+		causes: static(
+			cause("The token is expired or revoked at the identity provider",
+				"IDPRejectedClaim comes mainly from legacy social identity providers and is not normally seen with EKS (REFERENCE §2.2 row 7); check that AWS_WEB_IDENTITY_TOKEN_FILE holds the pod's projected token.",
+				"IRSA-TOKEN-002"),
+		),
+	})
+
+	register("sts-packed-policy-too-large", entry{
+		title: "The session policy or tags passed to STS are too large",
+		causes: static(cause("The application passes a large session policy or session tags",
+			"SDKs set no session policy by default (REFERENCE §2.2 row 9); look at the code or profile that adds Policy/PolicyArns.")),
+	})
+	register("sts-malformed-policy", entry{
+		title: "The session policy passed to STS is malformed",
+		causes: static(cause("The application passes an invalid session policy",
+			"SDKs set no session policy by default (REFERENCE §2.2 row 9); look at the code or profile that adds Policy.")),
+	})
+
+	// A code without one of the known messages: walk the pipeline.
+	register("sts-invalid-identity-token", entry{
+		title: "STS rejected the web identity token",
+		causes: static(
+			cause("No IAM OIDC provider for the token's issuer in the role's account", "REFERENCE §2.2 row 2.", "IRSA-OIDC-001", "IRSA-ISSUER-001"),
+			cause("The token's audience is not in the provider's ClientIDList", "REFERENCE §2.2 row 5.", "IRSA-OIDC-002", "IRSA-TOKEN-001"),
+			cause("The issuer's JWKS cannot be fetched or trusted", "REFERENCE §2.2 rows 3–4.", "IRSA-OIDC-003", "IRSA-ISSUER-001"),
+			cause("The token file is not the pod's projected token", "REFERENCE §2.2 row 1.", "IRSA-TOKEN-002"),
+		),
+		notes: func(map[string]string) []string {
+			return []string{"The message is not one of the known InvalidIdentityToken messages (REFERENCE §8); the causes follow STS's validation order."}
+		},
+	})
+}
+
+func isEKSIssuer(f map[string]string) bool {
+	iss := strings.ToLower(f["issuer"] + " " + f["token_iss"])
+	return strings.Contains(iss, "oidc.eks.") || strings.Contains(iss, "oidc-eks.")
+}
+
+func ofAccount(f map[string]string) string {
+	if a := f["account"]; a != "" {
+		return " (" + a + ")"
+	}
+	return ""
+}
+
+// providerARN builds the provider ARN from the issuer and the role's
+// account (REFERENCE §2.5), with placeholders for what is unknown.
+func providerARN(f map[string]string) string {
+	if p := f["provider_arn"]; p != "" {
+		return shellArg(p)
+	}
+	host := f["issuer_host"]
+	if host == "" {
+		host = strings.TrimPrefix(f["token_iss"], "https://")
+	}
+	if host == "" {
+		return "PROVIDER_ARN"
+	}
+	part, acct := f["partition"], f["account"]
+	if part == "" {
+		part = "aws"
+	}
+	if acct == "" {
+		acct = "ACCOUNT_ID"
+	}
+	return shellArg("arn:" + part + ":iam::" + acct + ":oidc-provider/" + host)
+}
