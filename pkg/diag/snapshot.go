@@ -23,6 +23,10 @@ type Snapshot struct {
 	// AWS holds the AWS facts; nil when the AWS half was skipped.
 	AWS *AWSFacts
 
+	// Probes holds --probe results by "namespace/serviceaccount"; nil
+	// when no probe was asked for.
+	Probes map[string]*ProbeFacts
+
 	// memo caches work several checks share within one Run.
 	memo *runMemo
 }

@@ -5,10 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 
+	authenticationv1 "k8s.io/api/authentication/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/awsarn"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/probe"
 )
 
 // ClusterHint is what a kubeconfig context says about its EKS cluster.
@@ -82,4 +87,23 @@ func DiscoverIssuer(ctx context.Context, c rest.Interface) (string, error) {
 		return "", fmt.Errorf("the API server's discovery document has no issuer")
 	}
 	return doc.Issuer, nil
+}
+
+// TokenMinter mints service-account tokens with the TokenRequest API.
+type TokenMinter struct {
+	Client kubernetes.Interface
+}
+
+// MintToken creates a token for the service account, bound to the pod when
+// one is given. The token is returned to the caller only; nothing logs it.
+func (m TokenMinter) MintToken(ctx context.Context, namespace, serviceAccount, audience string, seconds int64, pod *probe.BoundPod) (string, error) {
+	req := &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{Audiences: []string{audience}, ExpirationSeconds: &seconds}}
+	if pod != nil {
+		req.Spec.BoundObjectRef = &authenticationv1.BoundObjectReference{Kind: "Pod", APIVersion: "v1", Name: pod.Name, UID: types.UID(pod.UID)}
+	}
+	out, err := m.Client.CoreV1().ServiceAccounts(namespace).CreateToken(ctx, serviceAccount, req, metav1.CreateOptions{})
+	if err != nil {
+		return "", err
+	}
+	return out.Status.Token, nil
 }

@@ -2,7 +2,9 @@ package plugin
 
 import (
 	"context"
+
 	"fmt"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"strings"
 	"time"
 
@@ -111,13 +113,21 @@ func (o *DiagnoseOptions) judgeTLS(ctx context.Context, facts *diag.AWSFacts) {
 // within a partition), so IAM checks work even when nothing names a region.
 // arns are role or provider ARNs whose partition names that IAM region.
 func newAWSCollector(ctx context.Context, flags AWSFlags, hint kube.ClusterHint, arns []string) (*cloud.Collector, error) {
+	cfg, err := loadAWSConfig(ctx, flags, hint, arns)
+	if err != nil {
+		return nil, err
+	}
+	return cloud.NewCollector(cfg, cloud.CollectorOptions{Concurrency: flags.Concurrency}), nil
+}
+
+func loadAWSConfig(ctx context.Context, flags AWSFlags, hint kube.ClusterHint, arns []string) (aws.Config, error) {
 	region := flags.Region
 	if region == "" {
 		region = hint.Region
 	}
 	cfg, err := cloud.LoadConfig(ctx, cloud.ConfigOptions{Region: region, Profile: flags.Profile, UserAgentVersion: Version().Version})
 	if err != nil {
-		return nil, err
+		return aws.Config{}, err
 	}
 	if cfg.Region == "" {
 		if is, err := awsarn.ParseIssuer(flags.Issuer); err == nil && is.Region != "" {
@@ -136,9 +146,9 @@ func newAWSCollector(ctx context.Context, flags AWSFlags, hint kube.ClusterHint,
 		}
 	}
 	if cfg.Region == "" {
-		return nil, fmt.Errorf("no AWS region: pass --region")
+		return aws.Config{}, fmt.Errorf("no AWS region: pass --region")
 	}
-	return cloud.NewCollector(cfg, cloud.CollectorOptions{Concurrency: flags.Concurrency}), nil
+	return cfg, nil
 }
 
 // oneLine keeps errors on one line in findings.

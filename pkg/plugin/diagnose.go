@@ -17,6 +17,7 @@ import (
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/cloud"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/diag"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/kube"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/probe"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/thumbprint"
 )
 
@@ -66,6 +67,10 @@ type DiagnoseOptions struct {
 	// NewAWSCollector builds the AWS collector; nil means from the AWS
 	// configuration chain. Tests point it at a fake.
 	NewAWSCollector func(ctx context.Context, roleARNs []string) (*cloud.Collector, error)
+	// Probe asks for a live token and STS call per subject (--probe).
+	Probe bool
+	// NewProbeSTS builds the STS client the probe calls; tests replace it.
+	NewProbeSTS func(ctx context.Context, region string) (probe.STSAPI, error)
 	// Inspect reads the issuer's TLS chains (pkg/thumbprint); tests replace it.
 	Inspect func(ctx context.Context, issuer string) (thumbprint.Report, error)
 
@@ -77,7 +82,7 @@ type DiagnoseOptions struct {
 }
 
 func newCmdDiagnose(configFlags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams, deps Deps) *cobra.Command {
-	o := &DiagnoseOptions{configFlags: configFlags, IOStreams: streams, FailOn: string(diag.SeverityError), NewAWSCollector: deps.NewAWSCollector, Inspect: deps.inspect()}
+	o := &DiagnoseOptions{configFlags: configFlags, IOStreams: streams, FailOn: string(diag.SeverityError), NewAWSCollector: deps.NewAWSCollector, Inspect: deps.inspect(), NewProbeSTS: deps.NewProbeSTS}
 	cmd := &cobra.Command{
 		Use:                   "diagnose [(TYPE/NAME | TYPE NAME ...)] [-l SELECTOR] [-A] [-o wide|json|yaml]",
 		DisableFlagsInUseLine: true,
@@ -102,6 +107,7 @@ func newCmdDiagnose(configFlags *genericclioptions.ConfigFlags, streams generici
 	f.BoolVar(&o.Print.ShowPassed, "show-passed", false, "Also show checks that passed")
 	f.StringVar(&o.FailOn, "fail-on", o.FailOn, "Exit 2 when a finding fails at or above this severity: error, warning, info or none")
 	o.AWS.AddFlags(f)
+	f.BoolVar(&o.Probe, "probe", false, "Also mint a 10-minute token per service account, verify it like STS and call sts:AssumeRoleWithWebIdentity (credentials are discarded; needs create on serviceaccounts/token)")
 	return cmd
 }
 
@@ -138,6 +144,9 @@ func (o *DiagnoseOptions) Complete(args []string) error {
 func (o *DiagnoseOptions) Validate() error {
 	if !validOutput(o.Print.Output) {
 		return fmt.Errorf("unknown output format %q: use wide, json or yaml", o.Print.Output)
+	}
+	if o.Probe && o.AWS.Skip {
+		return fmt.Errorf("--probe calls STS: drop --skip-aws")
 	}
 	if o.AWS.Concurrency < 1 {
 		return fmt.Errorf("--aws-concurrency must be at least 1")
@@ -181,6 +190,9 @@ func (o *DiagnoseOptions) Run(ctx context.Context) error {
 	}
 	if !o.AWS.Skip {
 		snap.AWS = o.gatherAWS(ctx, snap)
+	}
+	if o.Probe {
+		o.runProbes(ctx, snap)
 	}
 	ds := diag.Run(snap)
 	if err := printDiagnoses(o.Out, ds, o.Print); err != nil {

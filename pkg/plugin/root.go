@@ -15,6 +15,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/cloud"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/probe"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/thumbprint"
 )
 
@@ -26,6 +27,8 @@ type Deps struct {
 	// Inspect reads an issuer's TLS chains; nil means pkg/thumbprint over
 	// the network (HTTPS_PROXY and NO_PROXY honoured).
 	Inspect func(ctx context.Context, issuer string) (thumbprint.Report, error)
+	// NewProbeSTS builds the STS client of --probe; nil means the AWS chain.
+	NewProbeSTS func(ctx context.Context, region string) (probe.STSAPI, error)
 	// Confirm asks the user a yes/no question; nil means the terminal.
 	Confirm func(question string) (bool, error)
 }

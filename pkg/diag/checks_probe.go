@@ -1,0 +1,146 @@
+package diag
+
+import (
+	"strings"
+	"time"
+
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/iampolicy"
+)
+
+// ProbeFacts is what `diagnose --probe` learned for one subject. It holds
+// decoded claims and verdicts only: never the token, never credentials.
+type ProbeFacts struct {
+	Audience string
+	// TokenErr is set when TokenRequest failed; nothing else ran then.
+	TokenErr *ReadError
+	Claims   ProbeClaims
+	Steps    []ProbeStep
+	// AssumedRoleARN is set when STS accepted the token.
+	AssumedRoleARN string
+	// STSCode and STSMessage are STS's error; STSErr a transport failure.
+	STSCode, STSMessage, STSErr string
+	// Explanation maps the STS error to its likely cause (pkg/explain).
+	Explanation *ProbeExplanation
+}
+
+// ProbeClaims are the decoded claims of the minted token.
+type ProbeClaims struct {
+	Issuer, Subject string
+	Audience        []string
+	Expiry          time.Time
+}
+
+// ProbeStep is one stage of STS-style verification.
+type ProbeStep struct {
+	Name, Detail string
+	OK           bool
+}
+
+// ProbeExplanation is the cause an STS error points to.
+type ProbeExplanation struct {
+	ID, Cause string
+	CheckIDs  []string
+}
+
+func init() {
+	register(
+		Check{ID: "IRSA-PROBE-001", Severity: SeverityError, Title: "A token can be minted for the service account (--probe)",
+			LooksAt: "TokenRequest (create serviceaccounts/token) with the pod's audience, bound to the pod", Run: checkProbeToken},
+		Check{ID: "IRSA-PROBE-002", Severity: SeverityError, Title: "The token verifies the way STS verifies it (--probe)",
+			LooksAt: "anonymous HTTPS discovery and JWKS, key id, RS256 signature, iss, aud, exp", Run: checkProbeVerify},
+		Check{ID: "IRSA-PROBE-003", Severity: SeverityError, Title: "sts:AssumeRoleWithWebIdentity accepts the token (--probe)",
+			LooksAt: "a live sts:AssumeRoleWithWebIdentity call; credentials are discarded at once", Run: checkProbeSTS},
+	)
+}
+
+func probeFor(s *Snapshot, subj *Subject) (*ProbeFacts, bool) {
+	if s.Probes == nil {
+		return nil, false
+	}
+	p, ok := s.Probes[subj.Namespace+"/"+subj.ServiceAccountName]
+	return p, ok
+}
+
+func checkProbeToken(s *Snapshot, subj *Subject) []Finding {
+	p, ok := probeFor(s, subj)
+	if !ok {
+		return nil
+	}
+	if e := p.TokenErr; e != nil {
+		if e.Forbidden {
+			return []Finding{unknown(subj.Ref(), "Could not mint a token to probe with: "+e.Message,
+				"grant create on serviceaccounts/token in namespace "+subj.Namespace+" (rule: apiGroups [\"\"], resources [serviceaccounts/token], verbs [create])")}
+		}
+		return []Finding{fail(subj.Ref(), "Could not mint a token for the service account: "+e.Message, nil, "check the service account exists and the API server issues tokens")}
+	}
+	c := p.Claims
+	return []Finding{pass(subj.Ref(), "Minted a 10-minute token (its claims are shown, the token never is)",
+		ev("iss", c.Issuer, "TokenRequest"), ev("sub", c.Subject, "TokenRequest"), ev("aud", strings.Join(c.Audience, ","), "TokenRequest"),
+		ev("exp", c.Expiry.UTC().Format(time.RFC3339), "TokenRequest"))}
+}
+
+func checkProbeVerify(s *Snapshot, subj *Subject) []Finding {
+	p, ok := probeFor(s, subj)
+	if !ok || p.TokenErr != nil {
+		return nil
+	}
+	var evs []Evidence
+	for _, st := range p.Steps {
+		state := "ok"
+		if !st.OK {
+			state = "FAILED"
+		}
+		evs = append(evs, ev(st.Name, state+": "+st.Detail, "probe"))
+		if !st.OK {
+			return []Finding{fail(subj.Ref(), "The token fails STS's "+st.Name+" check: "+st.Detail, evs, stepFix(st.Name))}
+		}
+	}
+	return []Finding{pass(subj.Ref(), "The token verifies the way STS verifies it", evs...)}
+}
+
+func stepFix(step string) string {
+	switch step {
+	case "discovery", "jwks":
+		return "STS must fetch the issuer's discovery document and keys anonymously over HTTPS: check the issuer is public and, on self-managed clusters, bind system:service-account-issuer-discovery to system:unauthenticated"
+	case "key id", "signature":
+		return "the issuer publishes other keys than the API server signs with: check --service-account-key-file / the S3-hosted JWKS after a key rotation"
+	case "issuer":
+		return "the provider URL must equal the token's iss exactly (see IRSA-OIDC-001)"
+	case "audience":
+		return "add the token's audience to the provider's client IDs (see IRSA-OIDC-002)"
+	}
+	return "see REFERENCE §2.2"
+}
+
+func checkProbeSTS(s *Snapshot, subj *Subject) []Finding {
+	p, ok := probeFor(s, subj)
+	if !ok || p.TokenErr != nil {
+		return nil
+	}
+	obj := subj.Ref()
+	if p.STSErr != "" {
+		return []Finding{unknown(obj, "Could not reach STS: "+p.STSErr, "check network access to the regional STS endpoint")}
+	}
+	_, d, _, offline := trustDiagnosis(s, subj)
+	offlineAllows := offline && d.Decision == iampolicy.DecisionAllow
+	if p.AssumedRoleARN != "" {
+		f := pass(obj, "STS accepted the token and issued credentials (discarded at once)", ev("assumed role", p.AssumedRoleARN, "sts:AssumeRoleWithWebIdentity"))
+		if offline && !offlineAllows {
+			f.Message += "; the offline trust evaluation (IRSA-TRUST-001) disagrees: please report this, with the trust policy, as a bug"
+		}
+		return []Finding{f}
+	}
+	evs := []Evidence{ev("code", p.STSCode, "sts:AssumeRoleWithWebIdentity"), ev("message", p.STSMessage, "sts:AssumeRoleWithWebIdentity")}
+	msg := "STS refused the token: " + p.STSCode + ": " + p.STSMessage
+	fix := "kubectl irsa explain '" + p.STSCode + ": " + p.STSMessage + "'"
+	if e := p.Explanation; e != nil {
+		evs = append(evs, ev("likely cause", e.Cause, "kubectl irsa explain ("+e.ID+")"))
+		if len(e.CheckIDs) > 0 {
+			fix = "see " + strings.Join(e.CheckIDs, ", ") + "; " + fix
+		}
+	}
+	if p.STSCode == "AccessDenied" && offlineAllows {
+		msg += "; the offline evaluation allows it, so the cause is outside the trust policy as read: a change made minutes ago (IAM is eventually consistent), an organisation RCP, or a role or provider that changed since"
+	}
+	return []Finding{fail(obj, msg, evs, fix)}
+}
