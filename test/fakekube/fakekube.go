@@ -6,8 +6,14 @@
 package fakekube
 
 import (
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -17,6 +23,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	authenticationv1 "k8s.io/api/authentication/v1"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -65,6 +74,9 @@ type Server struct {
 	objects   map[string][]runtime.Object // by resource
 	forbidden map[string]bool             // "verb resource namespace"
 	issuer    string
+	signer    *rsa.PrivateKey
+	kid       string
+	minted    []string
 	requests  []Request
 }
 
@@ -113,6 +125,22 @@ func (s *Server) SetIssuer(iss string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.issuer = iss
+}
+
+// SetTokenSigner makes TokenRequest work: tokens are RS256-signed with key
+// under kid, with the issuer of SetIssuer, as kube-apiserver signs them.
+func (s *Server) SetTokenSigner(key *rsa.PrivateKey, kid string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.signer, s.kid = key, kid
+}
+
+// Minted returns every token the server issued, so tests can prove that
+// none of them reached an output.
+func (s *Server) Minted() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.minted...)
 }
 
 // Requests returns the logged requests (discovery excluded).
@@ -207,6 +235,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	res, name := rest[0], ""
 	if len(rest) > 1 {
 		name = rest[1]
+	}
+	if r.Method == http.MethodPost && res == "serviceaccounts" && len(rest) == 3 && rest[2] == "token" {
+		s.tokenRequest(w, r, ns, name)
+		return
 	}
 	if ns == "" && res == "namespaces" && len(rest) == 2 {
 		name = rest[1]
@@ -345,4 +377,62 @@ func writeStatus(w http.ResponseWriter, code int, reason, msg string) {
 // RESTConfig returns a client configuration for the server.
 func (s *Server) RESTConfig() *rest.Config {
 	return &rest.Config{Host: s.URL, BearerToken: "not-a-real-token"}
+}
+
+// tokenRequest implements POST …/serviceaccounts/NAME/token.
+func (s *Server) tokenRequest(w http.ResponseWriter, r *http.Request, ns, name string) {
+	s.mu.Lock()
+	s.requests = append(s.requests, Request{Verb: "create", Resource: "serviceaccounts/token", Namespace: ns, Name: name})
+	denied := s.forbidden["create serviceaccounts/token "+ns] || s.forbidden["create serviceaccounts/token "]
+	key, kid, iss := s.signer, s.kid, s.issuer
+	exists := false
+	for _, o := range s.objects["serviceaccounts"] {
+		if m, _ := o.(metav1.Object); m.GetNamespace() == ns && m.GetName() == name {
+			exists = true
+		}
+	}
+	s.mu.Unlock()
+	switch {
+	case denied:
+		writeStatus(w, http.StatusForbidden, "Forbidden", fmt.Sprintf(`serviceaccounts "%s" is forbidden: User "tester" cannot create resource "serviceaccounts/token" in API group "" in the namespace %q`, name, ns))
+		return
+	case !exists:
+		writeStatus(w, http.StatusNotFound, "NotFound", fmt.Sprintf("serviceaccounts %q not found", name))
+		return
+	case key == nil:
+		writeStatus(w, http.StatusInternalServerError, "InternalError", "fakekube: no token signer configured")
+		return
+	}
+	// client-go may send protobuf or JSON; the universal deserializer reads
+	// both, as the API server does.
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		writeStatus(w, http.StatusBadRequest, "BadRequest", err.Error())
+		return
+	}
+	var req authenticationv1.TokenRequest
+	if _, _, err := scheme.Codecs.UniversalDeserializer().Decode(body, nil, &req); err != nil {
+		writeStatus(w, http.StatusBadRequest, "BadRequest", err.Error())
+		return
+	}
+	exp := time.Now().Add(time.Duration(*req.Spec.ExpirationSeconds) * time.Second)
+	claims := map[string]any{"iss": iss, "sub": "system:serviceaccount:" + ns + ":" + name, "aud": req.Spec.Audiences,
+		"exp": exp.Unix(), "iat": time.Now().Unix(), "nbf": time.Now().Unix(),
+		"kubernetes.io": map[string]any{"namespace": ns, "serviceaccount": map[string]string{"name": name}}}
+	h, _ := json.Marshal(map[string]string{"alg": "RS256", "kid": kid})
+	p, _ := json.Marshal(claims)
+	in := base64.RawURLEncoding.EncodeToString(h) + "." + base64.RawURLEncoding.EncodeToString(p)
+	sum := sha256.Sum256([]byte(in))
+	sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, sum[:])
+	if err != nil {
+		writeStatus(w, http.StatusInternalServerError, "InternalError", err.Error())
+		return
+	}
+	tok := in + "." + base64.RawURLEncoding.EncodeToString(sig)
+	s.mu.Lock()
+	s.minted = append(s.minted, tok)
+	s.mu.Unlock()
+	req.Status = authenticationv1.TokenRequestStatus{Token: tok, ExpirationTimestamp: metav1.NewTime(exp)}
+	req.Kind, req.APIVersion = "TokenRequest", "authentication.k8s.io/v1"
+	writeJSON(w, http.StatusCreated, req)
 }
