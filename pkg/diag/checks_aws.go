@@ -172,6 +172,8 @@ func nearMissProviders(l awsfacts.ProviderList, hostPath string) []string {
 			out = append(out, "provider "+arn+" is for another cluster ID on the same host (was the cluster recreated?)")
 		case strings.HasPrefix(uh, "oidc-eks.") && strings.HasSuffix(uh, ".api.aws") && up == path:
 			out = append(out, "provider "+arn+" uses the dual-stack host, but tokens carry iss="+host)
+		case up == path && uh != host:
+			out = append(out, "provider "+arn+" has this cluster's ID under another host ("+uh+": another region or partition suffix?)")
 		}
 	}
 	return out

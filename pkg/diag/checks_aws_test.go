@@ -84,6 +84,10 @@ func TestAWSChecks(t *testing.T) {
 			a.Providers[provider] = awsfacts.OIDCProvider{ARN: provider, Err: &awsfacts.CallError{Op: "iam:GetOpenIDConnectProvider", Code: awsfacts.ErrNotFound, Message: "not found"}}
 			a.ProviderLists = map[string]awsfacts.ProviderList{"111122223333": {Account: "111122223333", ARNs: []string{"arn:aws:iam::111122223333:oidc-provider/oidc-eks.us-west-2.api.aws/id/ABC"}}}
 		}, []want{{status: diag.StatusFail, message: "uses the dual-stack host, but tokens carry iss=oidc.eks.us-west-2.amazonaws.com"}}},
+		{"provider registered for another region's host", "IRSA-OIDC-001", func(a *diag.AWSFacts) {
+			a.Providers[provider] = awsfacts.OIDCProvider{ARN: provider, Err: &awsfacts.CallError{Op: "iam:GetOpenIDConnectProvider", Code: awsfacts.ErrNotFound, Message: "not found"}}
+			a.ProviderLists = map[string]awsfacts.ProviderList{"111122223333": {Account: "111122223333", ARNs: []string{"arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC"}}}
+		}, []want{{status: diag.StatusFail, message: "under another host (oidc.eks.us-east-1.amazonaws.com: another region"}}},
 		{"audience not a client ID", "IRSA-OIDC-002", func(a *diag.AWSFacts) {
 			a.Providers[provider] = awsfacts.OIDCProvider{ARN: provider, Found: true, ClientIDs: []string{"sts.amazonaws.com.cn"}}
 		}, []want{{status: diag.StatusFail, message: `client ID "sts.amazonaws.com.cn" is the China STS host`, evidence: []string{"token audience=sts.amazonaws.com"}}}},
