@@ -70,7 +70,7 @@ func nextSteps(f map[string]string, ent entry, causes []Cause) []string {
 	}
 	for _, id := range order {
 		line := id
-		if t := checkTitles[id]; t != "" {
+		if t := checkTitles()[id]; t != "" {
 			line += " (" + t + ")"
 		}
 		word := "cause "

@@ -219,7 +219,7 @@ func TestCatalogueCoverage(t *testing.T) {
 		for _, f := range []map[string]string{{}, {"partition": "aws-cn", "dual_stack_issuer": "true", "expired_by": "60s", "file_error": "not-found", "token_aud": "x"}} {
 			for _, c := range ent.causes(f) {
 				for _, cid := range c.CheckIDs {
-					if checkTitles[cid] == "" {
+					if checkTitles()[cid] == "" {
 						t.Errorf("%s names unknown check %s", id, cid)
 					}
 				}
