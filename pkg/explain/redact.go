@@ -1,11 +1,11 @@
 package explain
 
 import (
-	"encoding/base64"
-	"encoding/json"
 	"regexp"
 	"strings"
 	"unicode"
+
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/tokenclaims"
 )
 
 // Secrets must never be echoed (README "never prints a token or a
@@ -108,39 +108,12 @@ func decodeJWT(tok string) (claims, bool) {
 	if len(parts) < 2 {
 		return claims{}, false
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	tc, err := tokenclaims.DecodePayload(parts[1])
 	if err != nil {
 		return claims{}, false
 	}
-	var p struct {
-		Iss string          `json:"iss"`
-		Sub string          `json:"sub"`
-		Aud json.RawMessage `json:"aud"`
-		Exp json.Number     `json:"exp"`
-		Iat json.Number     `json:"iat"`
-		K8s struct {
-			Namespace string `json:"namespace"`
-			Pod       struct {
-				Name string `json:"name"`
-			} `json:"pod"`
-			ServiceAccount struct {
-				Name string `json:"name"`
-			} `json:"serviceaccount"`
-		} `json:"kubernetes.io"`
-	}
-	if json.Unmarshal(raw, &p) != nil {
-		return claims{}, false
-	}
-	c := claims{Iss: p.Iss, Sub: p.Sub, Namespace: p.K8s.Namespace, Pod: p.K8s.Pod.Name, ServiceAccount: p.K8s.ServiceAccount.Name}
-	// aud is an array in projected tokens but a string in others.
-	var one string
-	if json.Unmarshal(p.Aud, &one) == nil {
-		c.Aud = []string{one}
-	} else {
-		_ = json.Unmarshal(p.Aud, &c.Aud)
-	}
-	c.Exp, _ = p.Exp.Int64()
-	c.Iat, _ = p.Iat.Int64()
+	c := claims{Iss: tc.Issuer, Sub: tc.Subject, Aud: tc.Audience, Exp: tc.Expiry, Iat: tc.IssuedAt,
+		Namespace: tc.Namespace, Pod: tc.Pod, ServiceAccount: tc.ServiceAccount}
 	// Claims are copied into the output; redact them too in case a token
 	// carried a secret in a claim.
 	for _, f := range []*string{&c.Iss, &c.Sub, &c.Namespace, &c.Pod, &c.ServiceAccount} {

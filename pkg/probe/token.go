@@ -17,6 +17,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/tokenclaims"
 )
 
 // Claims are the decoded claims of a projected service-account token
@@ -37,7 +39,7 @@ type Claims struct {
 
 // token is a parsed JWT; unexported so it cannot be printed by accident.
 type token struct {
-	header, payload, signature []byte
+	header, signature []byte
 	signingInput               string
 	claims                     Claims
 }
@@ -53,9 +55,6 @@ func parseToken(raw string) (*token, error) {
 	if t.header, err = base64.RawURLEncoding.DecodeString(parts[0]); err != nil {
 		return nil, fmt.Errorf("decoding the token header: %w", err)
 	}
-	if t.payload, err = base64.RawURLEncoding.DecodeString(parts[1]); err != nil {
-		return nil, fmt.Errorf("decoding the token payload: %w", err)
-	}
 	if t.signature, err = base64.RawURLEncoding.DecodeString(parts[2]); err != nil {
 		return nil, fmt.Errorf("decoding the token signature: %w", err)
 	}
@@ -66,35 +65,12 @@ func parseToken(raw string) (*token, error) {
 	if err := json.Unmarshal(t.header, &h); err != nil {
 		return nil, fmt.Errorf("the token header is not JSON: %w", err)
 	}
-	var p struct {
-		Iss string          `json:"iss"`
-		Sub string          `json:"sub"`
-		Aud json.RawMessage `json:"aud"`
-		Exp int64           `json:"exp"`
-		Iat int64           `json:"iat"`
-		K8s struct {
-			Namespace string `json:"namespace"`
-			Pod       struct {
-				Name string `json:"name"`
-			} `json:"pod"`
-			ServiceAccount struct {
-				Name string `json:"name"`
-			} `json:"serviceaccount"`
-		} `json:"kubernetes.io"`
+	tc, err := tokenclaims.DecodePayload(parts[1])
+	if err != nil {
+		return nil, err
 	}
-	if err := json.Unmarshal(t.payload, &p); err != nil {
-		return nil, fmt.Errorf("the token payload is not JSON: %w", err)
-	}
-	var aud []string
-	if len(p.Aud) > 0 && p.Aud[0] == '"' {
-		var one string
-		_ = json.Unmarshal(p.Aud, &one)
-		aud = []string{one}
-	} else if len(p.Aud) > 0 {
-		_ = json.Unmarshal(p.Aud, &aud)
-	}
-	t.claims = Claims{Issuer: p.Iss, Subject: p.Sub, Audience: aud, Expiry: time.Unix(p.Exp, 0).UTC(), IssuedAt: time.Unix(p.Iat, 0).UTC(),
-		Namespace: p.K8s.Namespace, Pod: p.K8s.Pod.Name, ServiceAccount: p.K8s.ServiceAccount.Name, KeyID: h.Kid, Algorithm: h.Alg}
+	t.claims = Claims{Issuer: tc.Issuer, Subject: tc.Subject, Audience: tc.Audience, Expiry: time.Unix(tc.Expiry, 0).UTC(), IssuedAt: time.Unix(tc.IssuedAt, 0).UTC(),
+		Namespace: tc.Namespace, Pod: tc.Pod, ServiceAccount: tc.ServiceAccount, KeyID: h.Kid, Algorithm: h.Alg}
 	return t, nil
 }
 
