@@ -40,8 +40,8 @@ type Claims struct {
 // token is a parsed JWT; unexported so it cannot be printed by accident.
 type token struct {
 	header, signature []byte
-	signingInput               string
-	claims                     Claims
+	signingInput      string
+	claims            Claims
 }
 
 // parseToken decodes a compact JWS without trusting it.
