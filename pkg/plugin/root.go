@@ -71,6 +71,7 @@ func newCmdIRSA(streams genericiooptions.IOStreams, deps Deps) *cobra.Command {
 	root.AddCommand(newCmdExplain(streams))
 	root.AddCommand(newCmdChecks(streams))
 	root.AddCommand(newCmdVersion(streams))
+	root.AddCommand(newCmdCompletion(root, configFlags, streams))
 	return root
 }
 

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# release-check.sh checks what `make dist` built, by krew's rules and through
+# the real kubectl (hack/release/krew-check does the work):
+#   - plugins/krew.yaml rendered for dist's tag with the archives' sha256s,
+#     validated (selectors, semver, sha256, bin, LICENSE in every archive);
+#   - GoReleaser's dist/krew/irsa.yaml validated and compared with it;
+#   - the checksums file checked against the archives;
+#   - this machine's archive installed into a fresh krew root and
+#     `kubectl irsa version` run through KUBECTL with only ROOT/bin prepended
+#     to PATH, expecting the tag; then `kubectl __complete irsa ''` through the
+#     kubectl_complete-irsa shim.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+KUBECTL="${KUBECTL:-/usr/bin/kubectl}"
+[[ -f dist/metadata.json ]] || { echo "release-check: no dist/: run make dist first" >&2; exit 1; }
+if [[ ! -x "${KUBECTL}" ]]; then
+  # A machine without kubectl uses the one the end-to-end tests build and
+  # cache (hack/k8s-tools.sh; about 6 minutes the first time).
+  echo "release-check: ${KUBECTL} is missing; using the cached kubectl of hack/k8s-tools.sh" >&2
+  KUBECTL="$(hack/k8s-tools.sh)/kubectl"
+fi
+
+# The rules' own tests first: a validator that passes everything proves nothing.
+go test -count=1 ./test/release/
+go run ./hack/release/krew-check -dist dist -template plugins/krew.yaml -kubectl "${KUBECTL}" -complete-shim kubectl_complete-irsa
