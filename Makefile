@@ -48,3 +48,23 @@ docs: golden ## Regenerate docs/checks.md from the code
 
 clean: ## Remove build output
 	rm -rf $(BIN) dist
+
+.PHONY: demo
+demo: ## Real cluster + webhook + AWS emulator on loopback, broken and healthy workloads, kubectl irsa diagnose/thumbprint (first run about 6 minutes)
+	@hack/demo.sh
+
+# Release and lint. Tools are pinned in hack/release/tool.sh and built once from
+# the Go module proxy into ${XDG_CACHE_HOME:-$HOME/.cache}/kubectl-irsa/tools.
+RELEASE_TAG ?= v0.0.0-releasecheck
+KUBECTL     ?= /usr/bin/kubectl
+
+.PHONY: dist release-check lint
+
+dist: ## Build the 6 release archives into dist/ with goreleaser v2.16.0, from a temporary clone tagged RELEASE_TAG
+	RELEASE_TAG=$(RELEASE_TAG) hack/release/dist.sh
+
+release-check: ## Check dist/ by krew's rules, install it like krew and run `kubectl irsa version` (after make dist)
+	KUBECTL=$(KUBECTL) hack/release/release-check.sh
+
+lint: ## golangci-lint v2 with .golangci.yml (pinned; first run builds it, about 3 minutes)
+	@lint="$$(hack/release/tool.sh golangci-lint)" && "$$lint" run ./...

@@ -53,7 +53,10 @@ type finding struct {
 	Object   struct {
 		Kind, Namespace, Name, Container string
 	} `json:"object"`
-	Message     string `json:"message"`
+	Message  string `json:"message"`
+	Evidence []struct {
+		Key, Value, Source string
+	} `json:"evidence"`
 	Remediation string `json:"remediation"`
 }
 

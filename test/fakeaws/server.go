@@ -343,7 +343,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer s.leave()
 	s.log(req, r)
 
-	if !hasSigV4(r) {
+	// AssumeRoleWithWebIdentity is the one call SDKs send unsigned: the
+	// token is the credential.
+	if !hasSigV4(r) && !isWebIdentityCall(req) {
 		if req.service == "eks" {
 			s.writeError(w, req.service, &apiError{status: http.StatusForbidden, code: "MissingAuthenticationTokenException", message: "Missing Authentication Token"})
 		} else {
@@ -367,9 +369,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	switch req.service {
-	case "eks":
+	switch {
+	case req.service == "eks":
 		s.serveEKS(w, req)
+	case isWebIdentityCall(req):
+		// Outside queryLocked: validation fetches the issuer's keys over
+		// the network, which must not happen under the lock.
+		s.serveWebIdentity(r.Context(), w, req)
 	default:
 		s.serveQuery(w, req)
 	}
@@ -541,6 +547,8 @@ func parseRequest(r *http.Request) (request, *apiError) {
 	switch req.op {
 	case "GetRole", "ListAttachedRolePolicies", "ListRolePolicies":
 		req.resource = r.PostForm.Get("RoleName")
+	case opWebIdentity:
+		req.resource = r.PostForm.Get("RoleArn")
 	case "GetOpenIDConnectProvider", "UpdateOpenIDConnectProviderThumbprint":
 		req.resource = r.PostForm.Get("OpenIDConnectProviderArn")
 	}

@@ -1,0 +1,455 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha1"
+	"crypto/tls"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+
+	"github.com/kubectl-irsa/kubectl-irsa/test/e2e/controlplane"
+	"github.com/kubectl-irsa/kubectl-irsa/test/fakeaws"
+	"github.com/kubectl-irsa/kubectl-irsa/test/webhook"
+)
+
+// Accounts of the scenarios: the cluster's (A) and another one (B).
+const (
+	acctA = "111122223333"
+	acctB = "444455556666"
+
+	// excludeLabel switches the webhook off for a pod (objectSelector) or a
+	// namespace (namespaceSelector) when set to "off". The registration adds
+	// these selectors on top of the reference manifest's so the suite can
+	// produce IRSA-WEBHOOK-002 the way a real cluster's operators do.
+	excludeLabel = "irsa-e2e.example.com/webhook"
+
+	// piNamespace/piServiceAccount have an EKS Pod Identity association.
+	piNamespace      = "e2e-pod-identity"
+	piServiceAccount = "app"
+
+	stsAud = "sts.amazonaws.com"
+)
+
+// suite is what all scenarios share: one control plane, one webhook.
+type suite struct {
+	cp         *controlplane.ControlPlane
+	cs         kubernetes.Interface
+	pluginDir  string
+	cacheDir   string
+	issuer     string // https://127.0.0.1:PORT
+	issuerHost string // 127.0.0.1:PORT, the IAM provider URL
+	thumbprint string // SHA-1 of the last certificate the issuer serves
+}
+
+// world is one scenario: its own namespace and its own AWS account state,
+// served by its own fakeaws listener, so scenarios can run in parallel.
+type world struct {
+	*suite
+	t      *testing.T
+	ctx    context.Context
+	ns     string
+	aws    *fakeaws.Server
+	awsURL string
+	env    []string // extra environment for the plugin
+}
+
+// startSuite brings up the shared parts. Any failure is fatal: a suite that
+// cannot start its control plane must fail, never skip.
+func startSuite(t *testing.T) *suite {
+	t.Helper()
+	s := &suite{pluginDir: buildPlugin(t.Context(), t), cacheDir: t.TempDir()}
+	s.cp = controlplane.MustStart(t.Context(), t, controlplane.Options{})
+	cs, err := s.cp.Clientset()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.cs = cs
+	s.issuer = s.cp.Issuer
+	u, err := url.Parse(s.issuer)
+	if err != nil {
+		t.Fatalf("issuer %q: %v", s.issuer, err)
+	}
+	s.issuerHost = u.Host
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	if s.thumbprint, err = lastCertSHA1(ctx, u.Host); err != nil {
+		t.Fatal(err)
+	}
+	startScenarioWebhook(ctx, t, cs)
+	return s
+}
+
+// lastCertSHA1 hashes the last certificate the server sends, computed here
+// independently of pkg/thumbprint so that a bug there cannot hide itself.
+func lastCertSHA1(ctx context.Context, hostport string) (string, error) {
+	d := tls.Dialer{Config: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec // we hash the chain, we do not trust it
+	conn, err := d.DialContext(ctx, "tcp", hostport)
+	if err != nil {
+		return "", fmt.Errorf("dial issuer %s: %w", hostport, err)
+	}
+	defer conn.Close()
+	certs := conn.(*tls.Conn).ConnectionState().PeerCertificates
+	if len(certs) == 0 {
+		return "", fmt.Errorf("issuer %s sent no certificate", hostport)
+	}
+	sum := sha1.Sum(certs[len(certs)-1].Raw)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// startScenarioWebhook runs the webhook the way EKS configures it (a default
+// region, regional STS) with one Pod Identity association, registered with
+// extra selectors on excludeLabel.
+func startScenarioWebhook(ctx context.Context, t *testing.T, cs kubernetes.Interface) {
+	t.Helper()
+	h := &webhook.Handler{
+		Client: cs,
+		Config: webhook.Config{DefaultRegion: "us-west-2", RegionalSTS: true,
+			Associations: []webhook.Association{{Namespace: piNamespace, ServiceAccount: piServiceAccount}}},
+	}
+	srv, err := webhook.Start(ctx, "", h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := srv.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	cfg := webhook.Configuration(srv.URL, srv.CABundle)
+	off := metav1.LabelSelectorRequirement{Key: excludeLabel, Operator: metav1.LabelSelectorOpNotIn, Values: []string{"off"}}
+	wh := &cfg.Webhooks[0]
+	wh.ObjectSelector.MatchExpressions = append(wh.ObjectSelector.MatchExpressions, off)
+	wh.NamespaceSelector = &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{off}}
+	if err := webhook.Register(ctx, cs, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := webhook.WaitActive(ctx, cs, "default"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// newWorld creates the scenario's namespace and AWS fake.
+func (s *suite) newWorld(ctx context.Context, t *testing.T, ns string, nsLabels map[string]string) *world {
+	t.Helper()
+	fake := fakeaws.New()
+	srv := httptest.NewServer(fake) // binds 127.0.0.1
+	t.Cleanup(srv.Close)
+	w := &world{suite: s, t: t, ctx: ctx, ns: ns, aws: fake, awsURL: srv.URL}
+	if _, err := s.cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: nsLabels}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// --- AWS state ---
+
+func providerARN(acct, host string) string {
+	return "arn:aws:iam::" + acct + ":oidc-provider/" + host
+}
+
+func (w *world) providerARN(acct string) string { return providerARN(acct, w.issuerHost) }
+
+func (w *world) subject(sa string) string { return "system:serviceaccount:" + w.ns + ":" + sa }
+
+// statement is one trust-policy statement.
+type statement map[string]any
+
+func (w *world) webIdentity(acct string, cond map[string]map[string]any) statement {
+	st := statement{
+		"Effect":    "Allow",
+		"Principal": map[string]any{"Federated": w.providerARN(acct)},
+		"Action":    "sts:AssumeRoleWithWebIdentity",
+	}
+	if cond != nil {
+		st["Condition"] = cond
+	}
+	return st
+}
+
+// exact is the condition `eksctl create iamserviceaccount` writes.
+func (w *world) exact(sa string) map[string]map[string]any {
+	return map[string]map[string]any{"StringEquals": {
+		w.issuerHost + ":sub": w.subject(sa),
+		w.issuerHost + ":aud": stsAud,
+	}}
+}
+
+func (w *world) policy(sts ...statement) string {
+	w.t.Helper()
+	b, err := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": sts})
+	if err != nil {
+		w.t.Fatalf("trust policy: %v", err)
+	}
+	return string(b)
+}
+
+// healthy gives account acct (also the caller's) a correct provider and the
+// role name trusted by sa; it returns the role ARN.
+func (w *world) healthy(acct, roleName, sa string) string {
+	w.aws.SetCaller(fakeaws.Caller{ARN: "arn:aws:iam::" + acct + ":user/e2e"})
+	w.aws.AddProvider(fakeaws.Provider{ARN: w.providerARN(acct), URL: w.issuerHost, ClientIDs: []string{stsAud}, Thumbprints: []string{w.thumbprint}})
+	return w.role(acct, roleName, w.policy(w.webIdentity(acct, w.exact(sa))))
+}
+
+func (w *world) role(acct, name, trust string) string {
+	arn := "arn:aws:iam::" + acct + ":role/" + name
+	w.aws.AddRole(fakeaws.Role{ARN: arn, TrustPolicy: trust, AttachedPolicyARNs: []string{"arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"}})
+	return arn
+}
+
+// --- Kubernetes state ---
+
+func (w *world) sa(name string, annotations map[string]string) {
+	w.t.Helper()
+	// The label makes the API server track managedFields from the start, so
+	// the plugin can tell when an annotation was written (see smoke_test.go).
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: w.ns, Annotations: annotations,
+		Labels: map[string]string{"app.kubernetes.io/name": name}}}
+	if _, err := w.cs.CoreV1().ServiceAccounts(w.ns).Create(w.ctx, sa, metav1.CreateOptions{}); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+func (w *world) irsaSA(name, roleARN string) {
+	w.sa(name, map[string]string{webhook.AnnotationRoleARN: roleARN})
+}
+
+func ctr(name string, env ...corev1.EnvVar) corev1.Container {
+	return corev1.Container{Name: name, Image: "registry.k8s.io/pause:3.10", Env: env}
+}
+
+func ev(name, value string) corev1.EnvVar { return corev1.EnvVar{Name: name, Value: value} }
+
+// podOpt edits a pod before it is created.
+type podOpt func(*corev1.Pod)
+
+func withContainers(cs ...corev1.Container) podOpt {
+	return func(p *corev1.Pod) { p.Spec.Containers = cs }
+}
+
+func withLabels(l map[string]string) podOpt {
+	return func(p *corev1.Pod) { p.Labels = l }
+}
+
+func withAnnotations(a map[string]string) podOpt {
+	return func(p *corev1.Pod) { p.Annotations = a }
+}
+
+func (w *world) pod(name, sa string, opts ...podOpt) *corev1.Pod {
+	w.t.Helper()
+	p := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: w.ns},
+		Spec:       corev1.PodSpec{ServiceAccountName: sa, Containers: []corev1.Container{ctr("app")}},
+	}
+	for _, o := range opts {
+		o(p)
+	}
+	got, err := w.cs.CoreV1().Pods(w.ns).Create(w.ctx, p, metav1.CreateOptions{})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return got
+}
+
+// deployment creates a Deployment and, standing in for the absent
+// kube-controller-manager, its ReplicaSet and n pods linked by owner
+// references, which is how the plugin walks from a pod to its workload.
+func (w *world) deployment(name, sa string, n int, cs ...corev1.Container) []*corev1.Pod {
+	w.t.Helper()
+	_, pods := w.deploymentRS(name, sa, n, cs...)
+	return pods
+}
+
+// deploymentRS is deployment that also returns the ReplicaSet.
+func (w *world) deploymentRS(name, sa string, n int, cs ...corev1.Container) (*appsv1.ReplicaSet, []*corev1.Pod) {
+	w.t.Helper()
+	if len(cs) == 0 {
+		cs = []corev1.Container{ctr("app")}
+	}
+	labels := map[string]string{"app": name}
+	tmpl := corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: corev1.PodSpec{ServiceAccountName: sa, Containers: cs}}
+	d, err := w.cs.AppsV1().Deployments(w.ns).Create(w.ctx, &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: w.ns},
+		Spec:       appsv1.DeploymentSpec{Selector: &metav1.LabelSelector{MatchLabels: labels}, Template: tmpl},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	yes := true
+	rs, err := w.cs.AppsV1().ReplicaSets(w.ns).Create(w.ctx, &appsv1.ReplicaSet{
+		ObjectMeta: metav1.ObjectMeta{Name: name + "-7d4b9c", Namespace: w.ns, Labels: labels,
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: d.Name, UID: d.UID, Controller: &yes}}},
+		Spec: appsv1.ReplicaSetSpec{Selector: &metav1.LabelSelector{MatchLabels: labels}, Template: tmpl},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	var pods []*corev1.Pod
+	for i := range n {
+		pods = append(pods, w.podOf(rs, fmt.Sprintf("%s-7d4b9c-%d", name, i), tmpl.Spec))
+	}
+	return rs, pods
+}
+
+// podOf creates a pod owned by rs with the given spec.
+func (w *world) podOf(rs *appsv1.ReplicaSet, name string, spec corev1.PodSpec) *corev1.Pod {
+	w.t.Helper()
+	yes := true
+	p := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: w.ns, Labels: rs.Spec.Template.Labels,
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: rs.Name, UID: rs.UID, Controller: &yes}}},
+		Spec: *spec.DeepCopy(),
+	}
+	got, err := w.cs.CoreV1().Pods(w.ns).Create(w.ctx, p, metav1.CreateOptions{})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return got
+}
+
+// annotateLater writes an annotation in a later second than the pod was
+// created (managedFields times have one-second resolution).
+func (w *world) annotateLater(after *corev1.Pod, obj string, kv ...string) {
+	w.t.Helper()
+	time.Sleep(time.Until(after.CreationTimestamp.Add(1100 * time.Millisecond)))
+	w.kubectl(append([]string{"annotate", "--overwrite", obj, "-n", w.ns}, kv...)...)
+}
+
+func (w *world) kubectl(args ...string) string {
+	w.t.Helper()
+	out, stderr, err := w.cp.Kubectl(w.ctx, args...)
+	if err != nil {
+		w.t.Fatalf("%v\n%s", err, stderr)
+	}
+	return out
+}
+
+// reader lets user e2e-reader (kubectl --as e2e-reader) read what the
+// plugin requires in the namespace, and nothing else: no token minting, no
+// webhook configurations, no issuer discovery.
+func (w *world) reader() {
+	w.t.Helper()
+	w.kubectl("create", "role", "reader", "-n", w.ns, "--verb=get,list",
+		"--resource=pods,serviceaccounts,replicasets,deployments,jobs,cronjobs,statefulsets,daemonsets")
+	w.kubectl("create", "rolebinding", "reader", "-n", w.ns, "--role=reader", "--user=e2e-reader")
+}
+
+// --- running the plugin ---
+
+// pluginEnv is the environment kubectl (and so the plugin) runs with: the
+// built kubectl and plugin first on PATH, the scenario's AWS fake through the
+// standard endpoint variables and dummy keys, and nothing of the machine's
+// own AWS or kube configuration.
+func (w *world) pluginEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "AWS_") || k == "KUBECONFIG" || k == "PATH" || k == "KUBECACHEDIR" {
+			continue
+		}
+		env = append(env, kv)
+	}
+	env = append(env,
+		"PATH="+w.pluginDir+string(os.PathListSeparator)+w.cp.BinDir+string(os.PathListSeparator)+os.Getenv("PATH"),
+		"KUBECONFIG="+w.cp.Kubeconfig,
+		"KUBECACHEDIR="+w.cacheDir,
+		"AWS_ENDPOINT_URL="+w.awsURL,
+		"AWS_ACCESS_KEY_ID=AKIDEXAMPLE",
+		"AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+		"AWS_REGION=us-west-2",
+		"AWS_EC2_METADATA_DISABLED=true",
+		"AWS_CONFIG_FILE="+os.DevNull,
+		"AWS_SHARED_CREDENTIALS_FILE="+os.DevNull,
+	)
+	return append(env, w.env...)
+}
+
+// irsa runs `kubectl irsa ARGS` through the real kubectl's plugin dispatch.
+func (w *world) irsa(args ...string) (stdout, stderr string, code int) {
+	w.t.Helper()
+	cmd := exec.CommandContext(w.ctx, filepath.Join(w.cp.BinDir, "kubectl"), append([]string{"irsa"}, args...)...)
+	cmd.Env = w.pluginEnv()
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return out.String(), errb.String(), 0
+	case errors.As(err, &exit):
+		return out.String(), errb.String(), exit.ExitCode()
+	default:
+		w.t.Fatalf("run kubectl irsa %s: %v\n%s", strings.Join(args, " "), err, errb.String())
+		return "", "", -1
+	}
+}
+
+// mustLoopback guards the suite's promise that nothing leaves the machine.
+func mustLoopback(t *testing.T, rawURL string) {
+	t.Helper()
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ip := net.ParseIP(u.Hostname())
+	if ip == nil || !ip.IsLoopback() {
+		t.Fatalf("%s is not a loopback URL", rawURL)
+	}
+}
+
+// assumeWithAPIServerToken mints a token for sa with the TokenRequest API
+// (`kubectl create token`, audience sts.amazonaws.com) and presents it to the
+// emulator's sts:AssumeRoleWithWebIdentity, the call the pod's SDK makes. It
+// returns "" on success, else STS's error code. The token lives only in
+// memory: it is never logged, printed or written to disk.
+func (w *world) assumeWithAPIServerToken(sa string) string {
+	w.t.Helper()
+	got, err := w.cs.CoreV1().ServiceAccounts(w.ns).Get(w.ctx, sa, metav1.GetOptions{})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	roleARN := got.Annotations[webhook.AnnotationRoleARN]
+	token, stderr, err := w.cp.Kubectl(w.ctx, "create", "token", sa, "-n", w.ns, "--audience", stsAud, "--duration", "10m")
+	if err != nil {
+		w.t.Fatalf("kubectl create token %s: %v\n%s", sa, err, stderr) // stderr only: never the token
+	}
+	mustLoopback(w.t, w.awsURL)
+	client := sts.New(sts.Options{Region: "us-west-2", BaseEndpoint: aws.String(w.awsURL)})
+	out, err := client.AssumeRoleWithWebIdentity(w.ctx, &sts.AssumeRoleWithWebIdentityInput{
+		RoleArn: aws.String(roleARN), RoleSessionName: aws.String("e2e-cross-check"), WebIdentityToken: aws.String(strings.TrimSpace(token)),
+	})
+	token = ""
+	if err == nil {
+		w.t.Logf("emulated STS: assumed %s", aws.ToString(out.AssumedRoleUser.Arn))
+		return ""
+	}
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		w.t.Fatalf("AssumeRoleWithWebIdentity: %v", err)
+	}
+	w.t.Logf("emulated STS: %s: %s", ae.ErrorCode(), ae.ErrorMessage())
+	return ae.ErrorCode()
+}
