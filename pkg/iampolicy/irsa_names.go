@@ -143,7 +143,10 @@ func describeProviderDifference(found, expected string) string {
 
 // conditionKey is a condition key cut into the parts that go wrong
 // (REFERENCE §2.3): "https://" or a provider ARN before the issuer, the
-// issuer host/path, and the claim after the first ':' that follows it.
+// issuer host/path, and the claim after the last ':'. Claim names never
+// contain ':', but an issuer may carry a port (https://127.0.0.1:6443 on a
+// self-managed or local cluster), so cutting at the first ':' would read
+// "127.0.0.1:6443:sub" as issuer "127.0.0.1", claim "6443:sub".
 type conditionKey struct {
 	scheme    string
 	arnPrefix string
@@ -179,8 +182,27 @@ func parseConditionKey(key string) conditionKey {
 			}
 		}
 	}
-	k.issuer, k.claim, k.hasClaim = strings.Cut(rest, ":")
+	i := strings.LastIndexByte(rest, ':')
+	if i < 0 || isPort(rest[i+1:]) {
+		// "host:6443" with nothing after the port has no claim at all.
+		k.issuer = rest
+		return k
+	}
+	k.issuer, k.claim, k.hasClaim = rest[:i], rest[i+1:], true
 	return k
+}
+
+// isPort reports whether s looks like a TCP port rather than a claim name.
+func isPort(s string) bool {
+	if s == "" || len(s) > 5 {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // refersToIssuer reports whether the key is meant as "<issuer>:<claim>"

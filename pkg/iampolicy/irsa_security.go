@@ -16,7 +16,7 @@ func (d *trustDiagnoser) securityProblems() []Problem {
 	var out []rankedProblem
 	for i, s := range d.policy.Statements {
 		sr := d.result.Statements[i]
-		if s.Effect != EffectAllow || !sr.PrincipalMatch || !sr.ActionMatch {
+		if s.Effect != EffectAllow || !sr.PrincipalMatch || !sr.ActionMatch || d.matchesNoToken(s) {
 			continue
 		}
 		for _, p := range d.statementSecurity(s) {
@@ -33,6 +33,29 @@ func (d *trustDiagnoser) securityProblems() []Problem {
 		)
 	})
 	return dedupe(out)
+}
+
+// matchesNoToken reports whether a statement requires, with a positive
+// string operator, a key that no token of this provider carries
+// ("https://issuer:sub", the provider ARN as key, another issuer, a claim
+// EKS tokens lack). StringEquals and StringLike are false on a missing key
+// (REFERENCE §2.4), so such a statement admits nobody: it is a functional
+// problem (IRSA-TRUST-001), not a door left open, whatever its other
+// conditions say.
+func (d *trustDiagnoser) matchesNoToken(s Statement) bool {
+	for _, c := range s.Conditions {
+		op, ok := parseOperator(c.Operator)
+		if !ok || op.negated || op.ifExists || op.set == setAllValues ||
+			(op.compare != compareString && op.compare != compareStringFold && op.compare != compareLike) {
+			continue
+		}
+		for _, p := range d.keyProblems(s.Index, c) {
+			if p.Kind != KindKeyCaseDiffers {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func severityRank(s Severity) int {

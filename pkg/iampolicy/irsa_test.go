@@ -790,3 +790,62 @@ func TestDiagnoseHostilePolicyStaysFast(t *testing.T) {
 		t.Errorf("hostile policy: %s %d problems", d.Decision, len(d.Problems))
 	}
 }
+
+// An issuer with a port (a self-managed or local cluster such as
+// https://127.0.0.1:6443) has keys like "127.0.0.1:6443:sub": the claim is
+// after the last ':', not the first.
+func TestDiagnoseIssuerWithPort(t *testing.T) {
+	t.Parallel()
+	const issuer = "127.0.0.1:6443"
+	const provider = "arn:aws:iam::111122223333:oidc-provider/" + issuer
+	exp := Expectation{ProviderARN: provider, IssuerHostPath: issuer, Subject: testSubject, Audience: testAudience}
+	clean := doc(stmt("Allow", fed(provider), action, irsaCondition(issuer, testSubject, testAudience)))
+	d := DiagnoseTrust(mustParse(t, clean), exp)
+	if d.Decision != DecisionAllow || len(d.Problems) != 0 || len(d.Security) != 0 {
+		t.Errorf("clean policy: decision %s, problems %+v, security %+v", d.Decision, d.Problems, d.Security)
+	}
+	// A key for another port is another issuer, and says so.
+	other := doc(stmt("Allow", fed(provider), action, irsaCondition("127.0.0.1:7443", testSubject, testAudience)))
+	d = DiagnoseTrust(mustParse(t, other), exp)
+	if p, ok := findKind(d.Problems, KindKeyOtherIssuer); !ok || p.Expected != issuer+":sub" && p.Expected != issuer+":aud" {
+		t.Errorf("other port: want %s, got %+v", KindKeyOtherIssuer, d.Problems)
+	}
+	for key, want := range map[string]conditionKey{
+		"127.0.0.1:6443:sub":         {issuer: issuer, claim: "sub", hasClaim: true},
+		"127.0.0.1:6443":             {issuer: issuer},
+		"https://127.0.0.1:6443:aud": {scheme: "https://", issuer: issuer, claim: "aud", hasClaim: true},
+		testIssuer + ":sub":          {issuer: testIssuer, claim: "sub", hasClaim: true},
+		testIssuer:                   {issuer: testIssuer},
+	} {
+		if got := parseConditionKey(key); got != want {
+			t.Errorf("parseConditionKey(%q) = %+v, want %+v", key, got, want)
+		}
+	}
+}
+
+// A statement whose keys no token carries admits nobody: it is a denial to
+// explain, not a statement that "lets every service account in".
+func TestStatementMatchingNoTokenIsNotASecurityRisk(t *testing.T) {
+	t.Parallel()
+	for name, condition := range map[string]string{
+		"https:// keys":      irsaCondition("https://"+testIssuer, testSubject, testAudience),
+		"provider ARN keys":  irsaCondition(testProvider, testSubject, testAudience),
+		"another issuer":     irsaCondition(otherCluster, testSubject, testAudience),
+		"unsupported claim":  `{"StringEquals":{"` + testIssuer + `:namespace":"prod"}}`,
+		"trailing slash key": irsaCondition(testIssuer+"/", testSubject, testAudience),
+	} {
+		d := diagnose(t, doc(stmt("Allow", fed(testProvider), action, condition)))
+		if d.Decision == DecisionAllow || len(d.Problems) == 0 {
+			t.Errorf("%s: decision %s, problems %+v; want a denial explained", name, d.Decision, d.Problems)
+		}
+		if len(d.Security) != 0 {
+			t.Errorf("%s: security %+v, want none: the statement matches no token", name, d.Security)
+		}
+	}
+	// Negated operators are true on a missing key: that statement does let
+	// everyone in, and says so.
+	d := diagnose(t, doc(stmt("Allow", fed(testProvider), action, `{"StringNotEquals":{"https://`+testSubKey+`":"x"}}`)))
+	if _, ok := findKind(d.Security, KindNoSubCondition); !ok {
+		t.Errorf("StringNotEquals on a missing key: security %+v, want %s", d.Security, KindNoSubCondition)
+	}
+}

@@ -30,11 +30,6 @@ type scenario struct {
 	flags []string
 	// fail is exactly the set of check ids with a failing finding.
 	fail []string
-	// bug lists ids that fail today only because of a known product bug
-	// (bugNote says which). They are asserted like fail, so that a fix makes
-	// the scenario fail and the entry gets removed rather than forgotten.
-	bug     []string
-	bugNote string
 	// unknown ids must be reported unknown (could not tell).
 	unknown []string
 	code    int
@@ -70,14 +65,11 @@ func TestScenarios(t *testing.T) {
 				args = append(args, "-n", w.ns, "-o", "json")
 				args = append(args, sc.flags...)
 				out, stderr, code := w.irsa(args...)
-				fs := dropIssuerPortArtifacts(t, w, findings(t, out))
-				if len(sc.bug) > 0 {
-					t.Logf("KNOWN PRODUCT BUG (expects %v to fail until fixed): %s", sc.bug, sc.bugNote)
-				}
+				fs := findings(t, out)
 				if code != sc.code {
 					t.Errorf("exit code %d, want %d\nstderr: %s", code, sc.code, stderr)
 				}
-				assertIDs(t, "failing", statusIDs(fs, "fail"), append(slices.Clone(sc.fail), sc.bug...), fs)
+				assertIDs(t, "failing", statusIDs(fs, "fail"), sc.fail, fs)
 				got := statusIDs(fs, "unknown")
 				for _, id := range sc.unknown {
 					if !slices.Contains(got, id) {
@@ -136,58 +128,11 @@ func testWebhookUnregistered(t *testing.T, s *suite) {
 	}
 	w.pod("web", "app", withContainers(two()...))
 	out, stderr, code := w.irsa("diagnose", "pod/web", "-n", w.ns, "-o", "json")
-	fs := dropIssuerPortArtifacts(t, w, findings(t, out))
+	fs := findings(t, out)
 	if code != 2 {
 		t.Errorf("exit code %d, want 2\n%s", code, stderr)
 	}
 	assertIDs(t, "failing", statusIDs(fs, "fail"), []string{"IRSA-POD-001", "IRSA-WEBHOOK-001"}, fs)
-}
-
-// dropIssuerPortArtifacts removes the IRSA-TRUST-003 findings caused by a
-// known bug: pkg/iampolicy's parseConditionKey cuts a condition key at its
-// first ':', so with an issuer that has a port (every loopback issuer, such
-// as this control plane's https://127.0.0.1:PORT) the correct key
-// "127.0.0.1:PORT:sub" is read as issuer "127.0.0.1", claim "PORT:sub". IAM
-// says provider URLs "should not contain a port", so EKS users never see it;
-// here it would otherwise fail every scenario that reaches the trust policy.
-// Only findings whose every cause is that misreading of a correct key go.
-func dropIssuerPortArtifacts(t *testing.T, w *world, fs []finding) []finding {
-	t.Helper()
-	var out []finding
-	dropped := 0
-	for _, f := range fs {
-		if f.ID == "IRSA-TRUST-003" && f.Status == "fail" && isPortArtifact(w, f) {
-			dropped++
-			continue
-		}
-		out = append(out, f)
-	}
-	if dropped > 0 {
-		t.Logf("KNOWN PRODUCT BUG: ignored %d IRSA-TRUST-003 findings that misread %s:sub/aud (issuer with a port)", dropped, w.issuerHost)
-	}
-	return out
-}
-
-func isPortArtifact(w *world, f finding) bool {
-	causes := 0
-	for i, e := range f.Evidence {
-		if e.Key != "cause" {
-			continue
-		}
-		causes++
-		if e.Value != "KeyOtherIssuer" && e.Value != "UnsupportedClaimKey" {
-			return false
-		}
-		// The cause is followed by the key it is about.
-		if i+1 >= len(f.Evidence) || f.Evidence[i+1].Key != "key" {
-			return false
-		}
-		k := f.Evidence[i+1].Value
-		if k != w.issuerHost+":sub" && k != w.issuerHost+":aud" {
-			return false
-		}
-	}
-	return causes > 0
 }
 
 // stsDecided are the checks whose failure means STS refuses the token.
@@ -279,26 +224,9 @@ func trustBroken(name, ns string, fail []string, stmts func(w *world) []statemen
 				return
 			}
 			f := hit(w.t, fs, "IRSA-TRUST-001", "fail")
-			if strings.Contains(f.Message, `another issuer "127.0.0.1"`) {
-				// The issuer-with-a-port bug (see dropIssuerPortArtifacts)
-				// names a bogus issuer mismatch before the real cause.
-				w.t.Logf("KNOWN PRODUCT BUG: IRSA-TRUST-001 blames the issuer instead of the cause %q: %s", wantInMessage, f.Message)
-				return
-			}
 			mentions(w.t, f, "message", f.Message+" "+f.Remediation, wantInMessage)
 		},
 	}
-}
-
-// statementNeverMatches describes a false IRSA-TRUST-002: a statement whose
-// only conditions use keys the token does not have can never be satisfied
-// (StringEquals on a missing key is false), yet the risk check reads it as
-// "nothing constrains :sub, every service account can assume the role".
-const statementNeverMatches = "IRSA-TRUST-002 reports Critical 'nothing constrains :sub' for a statement whose broken keys make it match nobody"
-
-func (sc scenario) withBug(ids []string, note string) scenario {
-	sc.bug, sc.bugNote = ids, note
-	return sc
 }
 
 // two is a pod's containers: the app and a sidecar.
@@ -707,7 +635,7 @@ func scenarios() []scenario {
 		trustBroken("trust :sub names another namespace", "e2e-trust-ns", []string{"IRSA-TRUST-001"}, func(w *world) []statement {
 			return []statement{w.webIdentity(acctA, map[string]map[string]any{"StringEquals": {
 				w.issuerHost + ":sub": "system:serviceaccount:default:app", w.issuerHost + ":aud": stsAud}})}
-		}, "system:serviceaccount:default:app"),
+		}, `namespace "default"`),
 		trustBroken("trust wildcard under StringEquals", "e2e-trust-wild-eq", []string{"IRSA-TRUST-001"}, func(w *world) []statement {
 			return []statement{w.webIdentity(acctA, map[string]map[string]any{"StringEquals": {
 				w.issuerHost + ":sub": "system:serviceaccount:" + w.ns + ":*", w.issuerHost + ":aud": stsAud}})}
@@ -715,11 +643,11 @@ func scenarios() []scenario {
 		trustBroken("trust condition key with https://", "e2e-trust-https", []string{"IRSA-TRUST-001"}, func(w *world) []statement {
 			return []statement{w.webIdentity(acctA, map[string]map[string]any{"StringEquals": {
 				"https://" + w.issuerHost + ":sub": w.subject("app"), "https://" + w.issuerHost + ":aud": stsAud}})}
-		}, "https://").withBug([]string{"IRSA-TRUST-002"}, statementNeverMatches),
+		}, "https://"),
 		trustBroken("trust condition key is the provider ARN", "e2e-trust-arn-key", []string{"IRSA-TRUST-001"}, func(w *world) []statement {
 			return []statement{w.webIdentity(acctA, map[string]map[string]any{"StringEquals": {
 				w.providerARN(acctA) + ":sub": w.subject("app"), w.providerARN(acctA) + ":aud": stsAud}})}
-		}, "provider ARN").withBug([]string{"IRSA-TRUST-002"}, statementNeverMatches),
+		}, "provider ARN"),
 		trustBroken("trust :aud and :sub swapped", "e2e-trust-swapped", []string{"IRSA-TRUST-001"}, func(w *world) []statement {
 			return []statement{w.webIdentity(acctA, map[string]map[string]any{"StringEquals": {
 				w.issuerHost + ":aud": w.subject("app"), w.issuerHost + ":sub": stsAud}})}
