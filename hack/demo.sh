@@ -215,9 +215,6 @@ run kubectl get pods -A
 
 say "Diagnose every IRSA service account in the cluster"
 run kubectl irsa diagnose -A
-echo "(The IRSA-TRUST-003 warnings that name issuer \"127.0.0.1\" are a known kubectl-irsa bug with issuers"
-echo " that carry a port, as every loopback issuer does; EKS issuers have none. It also hides billing's real"
-echo " cause: its role trusts system:serviceaccount:payments:billing.)"
 
 say "The issuer's CA is private, so STS checks the provider's thumbprint"
 run kubectl irsa thumbprint

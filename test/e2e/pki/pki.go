@@ -18,9 +18,10 @@ import (
 	"time"
 )
 
-// validity is long enough for any test run and short enough that a leaked
-// file is useless soon.
-const validity = 24 * time.Hour
+// validity outlasts thumbprint's --warn-days (30 by default), so a demo or a
+// scenario sees an expiry warning only when it builds one on purpose. The
+// keys live in a temporary directory removed at teardown.
+const validity = 90 * 24 * time.Hour
 
 // CA is a self-signed certificate authority.
 type CA struct {
