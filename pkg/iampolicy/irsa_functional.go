@@ -367,11 +367,11 @@ func (d *trustDiagnoser) describeSubMismatch(c Condition, op operator) string {
 		var parts []string
 		if ns != d.namespace {
 			score++
-			parts = append(parts, fmt.Sprintf("namespace %q (pod: %q)", ns, d.namespace))
+			parts = append(parts, fmt.Sprintf("namespace %q, not the pod's %q", ns, d.namespace))
 		}
 		if sa != d.serviceAccount {
 			score++
-			parts = append(parts, fmt.Sprintf("service account %q (pod: %q)", sa, d.serviceAccount))
+			parts = append(parts, fmt.Sprintf("service account %q, not the pod's %q", sa, d.serviceAccount))
 		}
 		if score < bestScore {
 			best, bestScore = "the policy trusts "+strings.Join(parts, " and "), score

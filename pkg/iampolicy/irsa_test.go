@@ -169,7 +169,7 @@ func TestDiagnoseProblemKinds(t *testing.T) {
 			policy:   allow(subCond("StringEquals", testSubKey, "system:serviceaccount:staging:app")),
 			decision: DecisionImplicitDeny,
 			first:    Problem{Kind: KindSubMismatch, StatementIndex: 0, Key: testSubKey, Expected: testSubject, Found: "system:serviceaccount:staging:app"},
-			detail:   `the policy trusts namespace "staging" (pod: "prod")`,
+			detail:   `the policy trusts namespace "staging", not the pod's "prod"`,
 			kinds:    []ProblemKind{KindSubMismatch},
 		},
 		{
@@ -177,7 +177,7 @@ func TestDiagnoseProblemKinds(t *testing.T) {
 			policy:   allow(subCond("StringEquals", testSubKey, "system:serviceaccount:prod:worker")),
 			decision: DecisionImplicitDeny,
 			first:    Problem{Kind: KindSubMismatch, StatementIndex: 0, Key: testSubKey, Expected: testSubject, Found: "system:serviceaccount:prod:worker"},
-			detail:   `the policy trusts service account "worker" (pod: "app")`,
+			detail:   `the policy trusts service account "worker", not the pod's "app"`,
 		},
 		{
 			name:     "sub differs in case",
