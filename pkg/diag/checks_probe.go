@@ -121,6 +121,12 @@ func checkProbeSTS(s *Snapshot, subj *Subject) []Finding {
 	if p.STSErr != "" {
 		return []Finding{unknown(obj, "Could not reach STS: "+p.STSErr, "check network access to the regional STS endpoint")}
 	}
+	if transientSTSCodes[p.STSCode] {
+		// STS said nothing about the token: a verdict would be a guess.
+		return []Finding{unknown(obj, "STS did not answer the probe: "+p.STSCode+": "+p.STSMessage+" (after the SDK's retries)",
+			"run again later; if it persists, check the account's STS quotas",
+			ev("code", p.STSCode, "sts:AssumeRoleWithWebIdentity"))}
+	}
 	_, d, _, offline := trustDiagnosis(s, subj)
 	offlineAllows := offline && d.Decision == iampolicy.DecisionAllow
 	if p.AssumedRoleARN != "" {
@@ -139,8 +145,69 @@ func checkProbeSTS(s *Snapshot, subj *Subject) []Finding {
 			fix = "see " + strings.Join(e.CheckIDs, ", ") + "; " + fix
 		}
 	}
-	if p.STSCode == "AccessDenied" && offlineAllows {
+	var explainedBy []string
+	if p.Explanation != nil {
+		explainedBy = failingChecks(s, subj, p.Explanation.CheckIDs)
+	}
+	switch {
+	case len(explainedBy) > 0:
+		msg += "; offline, " + strings.Join(explainedBy, ", ") + " explains it"
+	case p.STSCode == "AccessDenied" && offlineAllows:
 		msg += "; the offline evaluation allows it, so the cause is outside the trust policy as read: a change made minutes ago (IAM is eventually consistent), an organisation RCP, or a role or provider that changed since"
+	case p.STSCode != "AccessDenied":
+		if why := unexplainedSTSError(p); why != "" {
+			msg += "; no offline check explains it: " + why
+		}
 	}
 	return []Finding{fail(obj, msg, evs, fix)}
+}
+
+// transientSTSCodes are answers about STS itself, not about the token.
+var transientSTSCodes = map[string]bool{
+	"Throttling": true, "ThrottlingException": true, "RequestLimitExceeded": true, "TooManyRequestsException": true,
+	"ServiceUnavailable": true, "InternalFailure": true, "InternalError": true, "RequestTimeout": true,
+}
+
+// failingChecks returns those of ids that fail for the subject, in the order
+// given. The probe finding names them so that the live answer is tied to the
+// offline check that explains it.
+func failingChecks(s *Snapshot, subj *Subject, ids []string) []string {
+	var out []string
+	for _, id := range ids {
+		for _, c := range registry {
+			if string(c.ID) != id || strings.HasPrefix(id, "IRSA-PROBE-") {
+				continue
+			}
+			for _, f := range c.Run(s, subj) {
+				if f.Status == StatusFail {
+					out = append(out, id)
+					break
+				}
+			}
+		}
+	}
+	return out
+}
+
+// unexplainedSTSError gives the likely reasons STS refuses a token that
+// verified here, by error code; "" when the local verification did not
+// complete (its own finding, IRSA-PROBE-002, says why).
+func unexplainedSTSError(p *ProbeFacts) string {
+	if len(p.Steps) == 0 {
+		return ""
+	}
+	for _, st := range p.Steps {
+		if !st.OK {
+			return ""
+		}
+	}
+	switch p.STSCode {
+	case "IDPCommunicationError":
+		return "the discovery document and JWKS answered this machine, so AWS cannot reach them: an issuer that is not public (private endpoint, firewall, IP allow-list) or a failure on the issuer's side; retry, then fetch ISSUER/.well-known/openid-configuration from outside your network"
+	case "ExpiredTokenException":
+		return "the token was minted seconds ago and expires at " + p.Claims.Expiry.UTC().Format(time.RFC3339) + ", so the API server's clock and AWS's disagree: check the control plane's time synchronisation"
+	case "InvalidIdentityToken":
+		return "the token verified here (discovery, JWKS, key id, signature, iss, aud, exp), so STS sees something else: keys it cached before a rotation, a provider changed minutes ago (IAM is eventually consistent), or a TLS-intercepting proxy between this machine and the issuer"
+	}
+	return ""
 }

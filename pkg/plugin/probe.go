@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"context"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -95,7 +96,17 @@ func probeFacts(aud string, r probe.Result) *diag.ProbeFacts {
 	}
 	if f.STSCode != "" {
 		if e, ok := explain.Explain(f.STSCode + ": " + f.STSMessage); ok && len(e.Causes) > 0 {
-			f.Explanation = &diag.ProbeExplanation{ID: e.ID, Cause: e.Causes[0].Summary, CheckIDs: e.Causes[0].CheckIDs}
+			// Every cause's checks, most likely first: the probe finding names
+			// whichever of them fails offline.
+			var ids []string
+			for _, c := range e.Causes {
+				for _, id := range c.CheckIDs {
+					if !slices.Contains(ids, id) {
+						ids = append(ids, id)
+					}
+				}
+			}
+			f.Explanation = &diag.ProbeExplanation{ID: e.ID, Cause: e.Causes[0].Summary, CheckIDs: ids}
 		}
 	}
 	return f

@@ -28,15 +28,17 @@ type AssumeResult struct {
 	Err string `json:"error,omitempty"`
 }
 
-// Assume calls sts:AssumeRoleWithWebIdentity as a pod's SDK does, for the
-// shortest session STS allows, and throws the credentials away at once.
+// Assume calls sts:AssumeRoleWithWebIdentity as a pod's SDK does (the SDK's
+// retries included: throttling and IDPCommunicationError are retried, as in
+// the pod), for the shortest session STS allows, and throws the credentials
+// away at once.
 func Assume(ctx context.Context, client STSAPI, roleARN, rawToken string) AssumeResult {
 	out, err := client.AssumeRoleWithWebIdentity(ctx, &sts.AssumeRoleWithWebIdentityInput{
 		RoleArn:          aws.String(roleARN),
 		RoleSessionName:  aws.String(fmt.Sprintf("kubectl-irsa-probe-%d", time.Now().Unix())),
 		WebIdentityToken: aws.String(rawToken),
 		DurationSeconds:  aws.Int32(900),
-	}, func(o *sts.Options) { o.RetryMaxAttempts = 1 })
+	})
 	if err == nil {
 		res := AssumeResult{}
 		if out.AssumedRoleUser != nil {

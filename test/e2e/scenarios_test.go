@@ -229,6 +229,26 @@ func trustBroken(name, ns string, fail []string, stmts func(w *world) []statemen
 	}
 }
 
+// probeInjected is a --probe scenario whose healthy setup STS refuses with
+// code and message: the live answer disagrees with the offline checks, which
+// all pass, and the finding must say so, with reason among the likely causes.
+func probeInjected(code, message, ns, reason string) scenario {
+	return scenario{name: "probe: STS answers " + code, ns: ns, code: 2, flags: []string{"--probe"}, fail: []string{"IRSA-PROBE-003"},
+		setup: func(w *world) string {
+			w.irsaSA("app", w.healthy(acctA, "app", "app"))
+			w.aws.Fail("sts:AssumeRoleWithWebIdentity", "", code, message, 0)
+			w.pod("web", "app")
+			return "sa/app"
+		},
+		check: func(w *world, fs []finding) {
+			f := hit(w.t, fs, "IRSA-PROBE-003", "fail")
+			// The plugin prints AWS's message on one line, runs of spaces folded.
+			mentions(w.t, f, "message", f.Message, code+": "+strings.Join(strings.Fields(message), " "))
+			mentions(w.t, f, "message", f.Message, "no offline check explains it")
+			mentions(w.t, f, "message", f.Message, reason)
+		}}
+}
+
 // two is a pod's containers: the app and a sidecar.
 func two() []corev1.Container { return []corev1.Container{ctr("app"), ctr("sidecar")} }
 
@@ -715,6 +735,67 @@ func scenarios() []scenario {
 				w.pod("web", "app")
 				w.reader()
 				return "sa/app"
+			}},
+
+		// --- --probe against each error the emulated STS answers with ---
+		{name: "probe: provider missing, STS finds no provider for the token's iss", ns: "e2e-probe-no-provider", code: 2, flags: []string{"--probe"},
+			fail: []string{"IRSA-OIDC-001", "IRSA-PROBE-003"},
+			setup: func(w *world) string {
+				w.irsaSA("app", w.role(acctA, "app", w.policy(w.webIdentity(acctA, w.exact("app")))))
+				w.aws.SetCaller(fakeaws.Caller{ARN: "arn:aws:iam::" + acctA + ":user/e2e"})
+				w.pod("web", "app")
+				return "sa/app"
+			},
+			check: func(w *world, fs []finding) {
+				f := hit(w.t, fs, "IRSA-PROBE-003", "fail")
+				mentions(w.t, f, "message", f.Message, "No OpenIDConnect provider found in your account for "+w.issuer)
+				mentions(w.t, f, "message", f.Message, "offline, IRSA-OIDC-001 explains it")
+			}},
+		{name: "probe: stale thumbprint, STS refuses the issuer's certificate", ns: "e2e-probe-thumbprint", code: 2, flags: []string{"--probe"},
+			fail: []string{"IRSA-OIDC-003", "IRSA-PROBE-003"},
+			setup: func(w *world) string {
+				w.irsaSA("app", w.healthy(acctA, "app", "app"))
+				w.aws.AddProvider(fakeaws.Provider{ARN: w.providerARN(acctA), URL: w.issuerHost, ClientIDs: []string{stsAud}, Thumbprints: []string{strings.Repeat("ab", 20)}})
+				w.pod("web", "app")
+				return "sa/app"
+			},
+			check: func(w *world, fs []finding) {
+				f := hit(w.t, fs, "IRSA-PROBE-003", "fail")
+				mentions(w.t, f, "message", f.Message, "OpenIDConnect provider's HTTPS certificate doesn't match configured thumbprint")
+				mentions(w.t, f, "message", f.Message, "IRSA-OIDC-003 explains it")
+			}},
+		{name: "probe: role missing, STS says only AccessDenied", ns: "e2e-probe-no-role", code: 2, flags: []string{"--probe"},
+			fail: []string{"IRSA-ROLE-001", "IRSA-PROBE-003"},
+			setup: func(w *world) string {
+				w.healthy(acctA, "other", "app")
+				w.irsaSA("app", "arn:aws:iam::"+acctA+":role/app")
+				w.pod("web", "app")
+				return "sa/app"
+			},
+			check: func(w *world, fs []finding) {
+				f := hit(w.t, fs, "IRSA-PROBE-003", "fail")
+				mentions(w.t, f, "message", f.Message, "Not authorized to perform sts:AssumeRoleWithWebIdentity")
+				mentions(w.t, f, "message", f.Message, "IRSA-ROLE-001 explains it")
+			}},
+		// STS answers these for causes a real API server cannot be made to
+		// produce on demand (its JWKS unreachable from AWS, a token past its
+		// exp, a signature by a rotated key): the emulator injects them, on
+		// the wire, exactly as STS words them, so that the plugin's mapping
+		// is tested through the real SDK.
+		probeInjected("IDPCommunicationError", "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements", "e2e-probe-idp", "AWS cannot reach them"),
+		probeInjected("ExpiredTokenException", "Token expired: current date/time 1700000600 must be before the expiration date/time 1700000000", "e2e-probe-expired", "clock"),
+		probeInjected("InvalidIdentityToken", "Signature verification failed for the ID Token", "e2e-probe-signature", "keys it cached before a rotation"),
+		{name: "probe: STS throttles past the SDK's retries", ns: "e2e-probe-throttled", code: 0, flags: []string{"--probe"},
+			unknown: []string{"IRSA-PROBE-003"},
+			setup: func(w *world) string {
+				w.irsaSA("app", w.healthy(acctA, "app", "app"))
+				w.aws.Throttle("sts:AssumeRoleWithWebIdentity", 100)
+				w.pod("web", "app")
+				return "sa/app"
+			},
+			check: func(w *world, fs []finding) {
+				f := hit(w.t, fs, "IRSA-PROBE-003", "unknown")
+				mentions(w.t, f, "message", f.Message, "Rate exceeded")
 			}},
 
 		// --- AWS errors: could not tell, never a verdict ---
