@@ -49,6 +49,13 @@ type Collector struct {
 	// Region is reported on the cluster fact when EKS's answer does not carry
 	// one (e.g. the call failed).
 	Region string
+	// OnCall, when set, is told the operation (OpGetRole, …) each time a call
+	// has finished, failed or not. It is called from many goroutines at once.
+	OnCall func(op string)
+	// OnRole, when set, is told once per role ARN when the role's facts are
+	// complete: GetRole and its policy listings, or the failure that ended
+	// them. It is called from many goroutines at once.
+	OnRole func(roleARN string)
 
 	semOnce sync.Once
 	sem     chan struct{}
@@ -103,8 +110,20 @@ func (c *Collector) Collect(ctx context.Context, req Request) Facts {
 	if req.ListProviders {
 		wg.Go(func() { provList = c.ListProviders(ctx, "") })
 	}
+	// A role is its GetRole and then its policy listings. At most as many
+	// roles as calls are in progress at once, so each role finishes soon
+	// after it starts (progress moves steadily, the first facts arrive
+	// early) instead of every GetRole queueing ahead of every listing; the
+	// number of calls and the total time are the same.
+	roleSlots := make(chan struct{}, c.bound())
 	for _, a := range dedupe(req.RoleARNs) {
 		wg.Go(func() {
+			select {
+			case roleSlots <- struct{}{}:
+				defer func() { <-roleSlots }()
+			case <-ctx.Done():
+				// Role records the cancellation as the role's fact.
+			}
 			r := c.Role(ctx, a)
 			mu.Lock()
 			facts.Roles[a] = r
@@ -148,16 +167,18 @@ func dedupe(in []string) []string {
 	return slices.Compact(out)
 }
 
+// bound is the number of calls in flight at most.
+func (c *Collector) bound() int {
+	if c.Concurrency <= 0 {
+		return DefaultConcurrency
+	}
+	return c.Concurrency
+}
+
 // call runs one AWS request under the concurrency bound. Waiting for a slot
 // honours ctx, so a cancelled run drains instead of queueing more calls.
 func (c *Collector) call(ctx context.Context, op, resource string, fn func(context.Context) error) *awsfacts.CallError {
-	c.semOnce.Do(func() {
-		n := c.Concurrency
-		if n <= 0 {
-			n = DefaultConcurrency
-		}
-		c.sem = make(chan struct{}, n)
-	})
+	c.semOnce.Do(func() { c.sem = make(chan struct{}, c.bound()) })
 	select {
 	case c.sem <- struct{}{}:
 	case <-ctx.Done():
@@ -167,6 +188,9 @@ func (c *Collector) call(ctx context.Context, op, resource string, fn func(conte
 
 	start := time.Now()
 	ce := Classify(op, resource, fn(ctx))
+	if c.OnCall != nil {
+		c.OnCall(op)
+	}
 	if klog.V(4).Enabled() {
 		status := "ok"
 		if ce != nil {
@@ -232,6 +256,9 @@ func (c *Collector) Role(ctx context.Context, roleARN string) awsfacts.Role {
 	if leader {
 		f.val = c.fetchRole(ctx, roleARN)
 		close(f.done)
+		if c.OnRole != nil {
+			c.OnRole(roleARN)
+		}
 	} else if !wait(ctx, f.done) {
 		return awsfacts.Role{ARN: roleARN, Err: Classify(OpGetRole, roleARN, ctx.Err())}
 	}
