@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
-	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -26,6 +24,19 @@ type Collector struct {
 	Client    kubernetes.Interface
 	Now       func() time.Time
 	ChunkSize int64
+	// Progress, when set, is told after every LIST page how many objects of
+	// the resource ("pods", "serviceaccounts", …) have been read so far in
+	// the namespace being listed ("" with -A). Collect calls it from one
+	// goroutine.
+	Progress func(resource, namespace string, listed int)
+}
+
+// onPage adapts Progress to one LIST.
+func (c *Collector) onPage(resource, ns string) pageFunc {
+	if c.Progress == nil {
+		return nil
+	}
+	return func(n int) { c.Progress(resource, ns, n) }
 }
 
 // namespaceFacts is everything listed in one namespace (or, with -A, in all).
@@ -34,8 +45,6 @@ type namespaceFacts struct {
 	sas       map[string]*corev1.ServiceAccount // ns/name
 	rsOwner   map[types.UID]metav1.OwnerReference
 	jobOwner  map[types.UID]metav1.OwnerReference
-	rsByUID   map[types.UID]*appsv1.ReplicaSet
-	jobByUID  map[types.UID]*batchv1.Job
 	podsBySA  map[string][]*corev1.Pod // ns/sa
 	ownersErr error
 }
@@ -61,8 +70,7 @@ func (c *Collector) Collect(ctx context.Context, scope Scope, targets []Target) 
 	}
 	listNamespaces := c.namespacesToList(scope, targets)
 	facts := &namespaceFacts{sas: map[string]*corev1.ServiceAccount{}, rsOwner: map[types.UID]metav1.OwnerReference{},
-		jobOwner: map[types.UID]metav1.OwnerReference{}, rsByUID: map[types.UID]*appsv1.ReplicaSet{}, jobByUID: map[types.UID]*batchv1.Job{},
-		podsBySA: map[string][]*corev1.Pod{}}
+		jobOwner: map[types.UID]metav1.OwnerReference{}, podsBySA: map[string][]*corev1.Pod{}}
 	for _, ns := range listNamespaces {
 		if err := c.listNamespace(ctx, ns, chunk, facts); err != nil {
 			return nil, err
@@ -85,7 +93,7 @@ func (c *Collector) Collect(ctx context.Context, scope Scope, targets []Target) 
 	}
 	snap := &diag.Snapshot{Now: now(), Subjects: b.ordered(), Namespaces: map[string]*corev1.Namespace{}, NamespaceErrs: map[string]*diag.ReadError{}}
 	c.collectWebhooks(ctx, snap)
-	c.collectNamespaces(ctx, snap)
+	c.collectNamespaces(ctx, scope, chunk, snap)
 	c.collectEnvSources(ctx, snap)
 	return snap, nil
 }
@@ -114,12 +122,12 @@ func (c *Collector) namespacesToList(scope Scope, targets []Target) []string {
 }
 
 func (c *Collector) listNamespace(ctx context.Context, ns string, chunk int64, f *namespaceFacts) error {
-	pods, err := listPods(ctx, c.Client, ns, chunk)
+	pods, err := listPods(ctx, c.Client, ns, chunk, c.onPage("pods", ns))
 	if err != nil {
 		return requiredListError("pods", ns, err)
 	}
 	f.pods = append(f.pods, pods...)
-	sas, err := listServiceAccounts(ctx, c.Client, ns, chunk)
+	sas, err := listServiceAccounts(ctx, c.Client, ns, chunk, c.onPage("serviceaccounts", ns))
 	if err != nil {
 		return requiredListError("serviceaccounts", ns, err)
 	}
@@ -128,24 +136,22 @@ func (c *Collector) listNamespace(ctx context.Context, ns string, chunk int64, f
 	}
 	// ReplicaSets and Jobs only connect pods to their Deployment or CronJob;
 	// without them the remediation names the first owner instead.
-	rss, err := listReplicaSets(ctx, c.Client, ns, chunk)
+	rss, err := listReplicaSets(ctx, c.Client, ns, chunk, c.onPage("replicasets", ns))
 	if err != nil {
 		klog.V(2).InfoS("cannot list replicasets; owners stop at the ReplicaSet", "namespace", ns, "err", err)
 		f.ownersErr = err
 	}
 	for i := range rss {
-		f.rsByUID[rss[i].UID] = &rss[i]
 		if o := metav1.GetControllerOf(&rss[i]); o != nil {
 			f.rsOwner[rss[i].UID] = *o
 		}
 	}
-	jobs, err := listJobs(ctx, c.Client, ns, chunk)
+	jobs, err := listJobs(ctx, c.Client, ns, chunk, c.onPage("jobs", ns))
 	if err != nil {
 		klog.V(2).InfoS("cannot list jobs; owners stop at the Job", "namespace", ns, "err", err)
 		f.ownersErr = err
 	}
 	for i := range jobs {
-		f.jobByUID[jobs[i].UID] = &jobs[i]
 		if o := metav1.GetControllerOf(&jobs[i]); o != nil {
 			f.jobOwner[jobs[i].UID] = *o
 		}
@@ -363,19 +369,47 @@ func (c *Collector) collectWebhooks(ctx context.Context, snap *diag.Snapshot) {
 	sort.Slice(snap.Webhooks.Configs, func(i, j int) bool { return snap.Webhooks.Configs[i].Name < snap.Webhooks.Configs[j].Name })
 }
 
-func (c *Collector) collectNamespaces(ctx context.Context, snap *diag.Snapshot) {
+// collectNamespaces reads the namespaces of the subjects (their labels decide
+// the webhook's namespaceSelector). With -A they are listed once, so the
+// requests do not grow with the number of namespaces; when that LIST is
+// refused, or without -A, each namespace is read with a GET.
+func (c *Collector) collectNamespaces(ctx context.Context, scope Scope, chunk int64, snap *diag.Snapshot) {
+	var wanted []string
 	seen := map[string]bool{}
 	for _, s := range snap.Subjects {
-		if seen[s.Namespace] {
-			continue
+		if !seen[s.Namespace] {
+			seen[s.Namespace] = true
+			wanted = append(wanted, s.Namespace)
 		}
-		seen[s.Namespace] = true
-		ns, err := c.Client.CoreV1().Namespaces().Get(ctx, s.Namespace, metav1.GetOptions{})
+	}
+	if len(wanted) == 0 {
+		return
+	}
+	if scope.AllNamespaces {
+		all, err := listNamespaces(ctx, c.Client, chunk, c.onPage("namespaces", ""))
+		if err == nil {
+			for i := range all {
+				if seen[all[i].Name] {
+					snap.Namespaces[all[i].Name] = &all[i]
+				}
+			}
+			for _, name := range wanted {
+				if snap.Namespaces[name] == nil {
+					// Deleted between the pod LIST and this one.
+					snap.NamespaceErrs[name] = readError("list", "namespaces", "", name, apierrors.NewNotFound(corev1.Resource("namespaces"), name))
+				}
+			}
+			return
+		}
+		klog.V(2).InfoS("cannot list namespaces; reading each with a GET", "err", err)
+	}
+	for _, name := range wanted {
+		ns, err := c.Client.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
-			snap.NamespaceErrs[s.Namespace] = readError("get", "namespaces", "", s.Namespace, err)
+			snap.NamespaceErrs[name] = readError("get", "namespaces", "", name, err)
 			continue
 		}
-		snap.Namespaces[s.Namespace] = ns
+		snap.Namespaces[name] = ns
 	}
 }
 

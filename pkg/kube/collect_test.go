@@ -70,3 +70,48 @@ func TestCollectOwnersThroughReplicaSetsAndJobs(t *testing.T) {
 		}
 	}
 }
+
+// TestCollectAllNamespacesListsNamespacesOnce: with -A the namespaces of the
+// subjects are one LIST, not a GET each, so requests do not grow with the
+// number of namespaces; a refused LIST falls back to GETs. Progress sees
+// every page of every LIST.
+func TestCollectAllNamespacesListsNamespacesOnce(t *testing.T) {
+	t.Parallel()
+	var objs []runtime.Object
+	for i := range 5 {
+		ns := fmt.Sprintf("team-%d", i)
+		objs = append(objs, testutil.Namespace(ns, map[string]string{"team": ns}), testutil.NewSA(ns, "app").RoleARN(testutil.RoleARN).Build(),
+			testutil.NewPod(ns, "web", "app").Mutate(testutil.RoleARN, "sts.amazonaws.com").Build())
+	}
+	objs = append(objs, testutil.Namespace("quiet", nil))
+	for _, forbid := range []bool{false, true} {
+		srv := fakekube.New(t, objs...)
+		if forbid {
+			srv.Forbid("list", "namespaces", "")
+		}
+		listed := map[string]int{}
+		c := &Collector{Client: clientFor(t, srv), ChunkSize: 2, Progress: func(resource, ns string, n int) {
+			if ns != "" {
+				t.Errorf("progress for %s in namespace %q with -A", resource, ns)
+			}
+			listed[resource] = n
+		}}
+		snap, err := c.Collect(context.Background(), Scope{AllNamespaces: true}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(snap.Namespaces) != 5 || len(snap.NamespaceErrs) != 0 || snap.Namespaces["team-3"].Labels["team"] != "team-3" {
+			t.Errorf("forbid=%v: namespaces %d, errors %v", forbid, len(snap.Namespaces), snap.NamespaceErrs)
+		}
+		gets, lists := srv.Count("get", "namespaces"), srv.Count("list", "namespaces")
+		if !forbid && (gets != 0 || lists != 3) {
+			t.Errorf("namespaces: %d GETs and %d LIST pages, want 0 and 3 (6 namespaces, 2 a page)", gets, lists)
+		}
+		if forbid && gets != 5 {
+			t.Errorf("LIST refused: %d GETs, want one per subject namespace (5)", gets)
+		}
+		if listed["pods"] != 5 || listed["serviceaccounts"] != 5 || (!forbid && listed["namespaces"] != 6) {
+			t.Errorf("forbid=%v: progress saw %v", forbid, listed)
+		}
+	}
+}

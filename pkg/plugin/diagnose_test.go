@@ -202,13 +202,15 @@ func TestDiagnoseListsEachKindOnce(t *testing.T) {
 	if r.code != ExitOK {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	for _, res := range []string{"pods", "serviceaccounts", "replicasets", "jobs", "mutatingwebhookconfigurations"} {
+	for _, res := range []string{"pods", "serviceaccounts", "replicasets", "jobs", "mutatingwebhookconfigurations", "namespaces"} {
 		if n := srv.Count("list", res); n != 1 {
 			t.Errorf("list %s: %d requests, want exactly 1", res, n)
 		}
 	}
-	if n := srv.Count("get", "pods"); n != 0 {
-		t.Errorf("get pods: %d requests, want none (no per-pod GET)", n)
+	for _, res := range []string{"pods", "serviceaccounts", "namespaces"} {
+		if n := srv.Count("get", res); n != 0 {
+			t.Errorf("get %s: %d requests, want none (no GET per object)", res, n)
+		}
 	}
 	if n := srv.Count("get", "secrets"); n != 1 {
 		t.Errorf("get secrets: %d, want 1 (one distinct envFrom Secret)", n)
