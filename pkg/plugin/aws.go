@@ -42,7 +42,7 @@ func (f *AWSFlags) AddFlags(fs *pflag.FlagSet) {
 
 // gatherAWS is the composition root of the AWS half: it turns flags and
 // kubeconfig hints into a configured collector and asks it for the facts.
-func (o *DiagnoseOptions) gatherAWS(ctx context.Context, snap *diag.Snapshot) *diag.AWSFacts {
+func (o *DiagnoseOptions) gatherAWS(ctx context.Context, snap *diag.Snapshot, p *progress) *diag.AWSFacts {
 	roles := diag.RoleARNs(snap.Subjects)
 	if len(roles) == 0 {
 		return &diag.AWSFacts{}
@@ -59,6 +59,8 @@ func (o *DiagnoseOptions) gatherAWS(ctx context.Context, snap *diag.Snapshot) *d
 	if err != nil {
 		return &diag.AWSFacts{Unavailable: err.Error()}
 	}
+	p.awsStart(len(roles))
+	c.OnCall, c.OnRole = p.awsCall, p.awsRole
 	in := cloud.GatherInput{Issuer: o.AWS.Issuer, ClusterName: o.AWS.Cluster, ClusterSource: "--cluster", RoleARNs: roles}
 	if in.ClusterName == "" {
 		in.ClusterName, in.ClusterSource = o.hint.Name, o.hint.Source

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -77,12 +78,18 @@ type DiagnoseOptions struct {
 	NewBuilder func() *resource.Builder
 	Client     kubernetes.Interface
 	Now        func() time.Time
+	// Terminal says whether stderr is a terminal (progress is drawn only
+	// then) and its width; nil asks the operating system.
+	Terminal func(w io.Writer) (width int, ok bool)
+	// clock paces the progress line and times the run; nil means time.Now.
+	clock func() time.Time
 
 	genericiooptions.IOStreams
 }
 
 func newCmdDiagnose(configFlags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams, deps Deps) *cobra.Command {
-	o := &DiagnoseOptions{configFlags: configFlags, IOStreams: streams, FailOn: string(diag.SeverityError), NewAWSCollector: deps.NewAWSCollector, Inspect: deps.inspect(), NewProbeSTS: deps.NewProbeSTS}
+	o := &DiagnoseOptions{configFlags: configFlags, IOStreams: streams, FailOn: string(diag.SeverityError), NewAWSCollector: deps.NewAWSCollector, Inspect: deps.inspect(), NewProbeSTS: deps.NewProbeSTS,
+		Terminal: deps.Terminal, clock: deps.clock}
 	cmd := &cobra.Command{
 		Use:                   "diagnose [(TYPE/NAME | TYPE NAME ...)] [-l SELECTOR] [-A] [-o wide|json|yaml]",
 		DisableFlagsInUseLine: true,
@@ -163,12 +170,22 @@ func (o *DiagnoseOptions) Validate() error {
 }
 
 // Run resolves, collects, judges and renders; the order never goes back.
+// While it collects, a progress line is redrawn on stderr when stderr is a
+// terminal; it is blanked before anything is printed. The run ends with a
+// one-line summary on stderr, so stdout carries only the result.
 func (o *DiagnoseOptions) Run(ctx context.Context) error {
+	clock := o.clock
+	if clock == nil {
+		clock = time.Now
+	}
+	start := clock()
 	targets, err := kube.Resolve(o.NewBuilder, o.Scope)
 	if err != nil {
 		return &ExitCodeError{Code: ExitError, Err: err}
 	}
-	collector := &kube.Collector{Client: o.Client, Now: o.Now}
+	p := o.newProgress()
+	defer p.done()
+	collector := &kube.Collector{Client: o.Client, Now: o.Now, Progress: p.listed}
 	snap, err := collector.Collect(ctx, o.Scope, targets)
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
@@ -178,6 +195,7 @@ func (o *DiagnoseOptions) Run(ctx context.Context) error {
 	}
 	o.Print.AllNamespaces = o.Scope.AllNamespaces
 	if len(snap.Subjects) == 0 {
+		p.done()
 		where := "namespace " + o.Scope.Namespace
 		if o.Scope.AllNamespaces {
 			where = "any namespace"
@@ -189,16 +207,19 @@ func (o *DiagnoseOptions) Run(ctx context.Context) error {
 		return nil
 	}
 	if !o.AWS.Skip {
-		snap.AWS = o.gatherAWS(ctx, snap)
+		snap.AWS = o.gatherAWS(ctx, snap, p)
 	}
 	if o.Probe {
+		p.setPhase(fmt.Sprintf("probing %d service accounts with sts:AssumeRoleWithWebIdentity", len(snap.Subjects)))
 		o.runProbes(ctx, snap)
 	}
+	p.setPhase(fmt.Sprintf("judging %d service accounts", len(snap.Subjects)))
 	ds := diag.Run(snap)
+	p.done()
 	if err := printDiagnoses(o.Out, ds, o.Print); err != nil {
 		return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("writing output: %w", err)}
 	}
-	fmt.Fprintln(o.ErrOut, summary(ds))
+	fmt.Fprintln(o.ErrOut, summary(ds, clock().Sub(start)))
 	threshold, _ := diag.ParseSeverity(o.FailOn)
 	if diag.Failing(ds, threshold) {
 		return &ExitCodeError{Code: ExitFindings}

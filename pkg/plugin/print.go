@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"k8s.io/cli-runtime/pkg/printers"
 	"sigs.k8s.io/yaml"
@@ -167,11 +168,16 @@ func printTable(w io.Writer, ds []diag.Diagnosis, o printOptions) error {
 }
 
 // summary is the one line written to stderr after a diagnosis.
-func summary(ds []diag.Diagnosis) string {
+func summary(ds []diag.Diagnosis, elapsed time.Duration) string {
 	counts := map[string]int{}
 	pods := 0
+	namespaces, roles := map[string]bool{}, map[string]bool{}
 	for _, d := range ds {
 		pods += len(d.Pods)
+		namespaces[d.Subject.Namespace] = true
+		if d.RoleARN != "" {
+			roles[d.RoleARN] = true
+		}
 		for _, f := range d.Findings {
 			switch f.Status {
 			case diag.StatusFail:
@@ -189,7 +195,16 @@ func summary(ds []diag.Diagnosis) string {
 		}
 		return fmt.Sprintf("%d %ss", n, word)
 	}
-	return fmt.Sprintf("%s, %s, %s, %d unknown, %d passed across %s and %s",
+	return fmt.Sprintf("diagnosed %s and %s in %s (%s) in %s: %s, %s, %s, %d unknown, %d passed",
+		plural(pods, "pod"), plural(len(ds), "service account"), plural(len(namespaces), "namespace"), plural(len(roles), "role"), duration(elapsed),
 		plural(counts["error"], "error"), plural(counts["warning"], "warning"), plural(counts["info"], "info finding"),
-		counts["unknown"], counts["passed"], plural(len(ds), "service account"), plural(pods, "pod"))
+		counts["unknown"], counts["passed"])
+}
+
+// duration is short and steady: tenths of a second under a minute.
+func duration(d time.Duration) string {
+	if d < time.Minute {
+		return fmt.Sprintf("%.1fs", d.Seconds())
+	}
+	return d.Round(time.Second).String()
 }

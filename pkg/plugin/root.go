@@ -8,6 +8,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -31,6 +33,13 @@ type Deps struct {
 	NewProbeSTS func(ctx context.Context, region string) (probe.STSAPI, error)
 	// Confirm asks the user a yes/no question; nil means the terminal.
 	Confirm func(question string) (bool, error)
+	// Terminal says whether a stream is a terminal and how wide; nil means
+	// asking the operating system. diagnose draws progress on stderr only
+	// when it is one.
+	Terminal func(w io.Writer) (width int, ok bool)
+
+	// clock paces the progress line; nil means time.Now.
+	clock func() time.Time
 }
 
 func (d Deps) inspect() func(ctx context.Context, issuer string) (thumbprint.Report, error) {
