@@ -55,6 +55,15 @@ docs: golden ## Regenerate docs/checks.md from the code
 clean: ## Remove build output
 	rm -rf $(BIN) dist
 
+# Sizes and knobs of make bench, e.g. BENCH_FLAGS='-pods 20000 -namespaces 500 -runs 5'
+# (bin/kubectl-irsa-bench -h lists them).
+BENCH_FLAGS ?=
+
+.PHONY: bench
+bench: build k8s-tools ## Synthetic cluster (5,000 pods) on a real API server + AWS emulator: kubectl get pods -A vs kubectl irsa diagnose -A, requests, calls, time, memory (BENCH_FLAGS)
+	$(STATIC) $(GO) build -o $(BIN)/kubectl-irsa-bench ./test/bench
+	$(BIN)/kubectl-irsa-bench -plugin $(BIN)/kubectl-irsa $(BENCH_FLAGS)
+
 .PHONY: demo
 demo: ## Real cluster + webhook + AWS emulator on loopback, broken and healthy workloads, kubectl irsa diagnose/thumbprint (first run about 6 minutes)
 	@hack/demo.sh

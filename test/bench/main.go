@@ -1,0 +1,748 @@
+//go:build unix
+
+// Command bench is `make bench` (issue 8): it builds a synthetic cluster on a
+// real etcd + kube-apiserver on loopback, starts the AWS emulator with a
+// latency per call, and measures side by side, through the real kubectl:
+//
+//	kubectl get pods -A -o json            the floor of the Kubernetes half
+//	kubectl irsa diagnose -A -o json --skip-aws   the plugin's Kubernetes half
+//	kubectl irsa diagnose -A -o json       the whole diagnosis
+//
+// It reports wall time and peak memory (medians over -runs), the Kubernetes
+// requests each made (counted by the API server's audit log, per verb and
+// resource), the AWS calls per API (the emulator's log), the AWS critical
+// path, the Go benchmarks of the pure parts, and PASS/FAIL per target.
+// Everything it starts is stopped on exit or interrupt.
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha1"
+	"crypto/tls"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/klog/v2"
+
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/cloud"
+	"github.com/kubectl-irsa/kubectl-irsa/test/bench/synth"
+	"github.com/kubectl-irsa/kubectl-irsa/test/e2e/controlplane"
+	"github.com/kubectl-irsa/kubectl-irsa/test/fakeaws"
+)
+
+// Targets of issue 8.
+const (
+	wallFactor     = 1.5
+	maxRSSBytes    = 300 << 20
+	minEvalsPerSec = 100_000
+	// constRequests bounds the plugin's Kubernetes requests that are not
+	// LIST pages: issuer discovery, the namespaces and webhooks, the TLS
+	// inspection's discovery fetch. It does not depend on any size.
+	constRequests = 10
+	// constAWSCalls bounds the AWS calls that are not per role: caller,
+	// cluster, provider, provider list.
+	constAWSCalls = 4
+)
+
+type options struct {
+	spec        synth.Spec
+	latency     time.Duration
+	concurrency int
+	runs        int
+	warmup      int
+	workers     int
+	plugin      string
+	goBench     bool
+	goBenchTime string
+	strict      bool
+	hold        bool
+}
+
+func main() {
+	log := func(format string, args ...any) {
+		fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
+	}
+	var o options
+	o.spec = synth.Default
+	flag.IntVar(&o.spec.Pods, "pods", o.spec.Pods, "pods in the synthetic cluster")
+	flag.IntVar(&o.spec.Namespaces, "namespaces", o.spec.Namespaces, "namespaces")
+	flag.IntVar(&o.spec.ServiceAccounts, "service-accounts", o.spec.ServiceAccounts, "service accounts, each with a Deployment and a ReplicaSet")
+	flag.IntVar(&o.spec.Roles, "roles", o.spec.Roles, "distinct IAM roles the service accounts share")
+	flag.BoolVar(&o.spec.Broken, "broken", o.spec.Broken, "leave every 50th service account out of its role's trust policy and one role missing, as in a real cluster")
+	flag.BoolVar(&o.spec.PodStatus, "pod-status", o.spec.PodStatus, "give every pod a Running status (real pod sizes; one more request per pod while building)")
+	flag.DurationVar(&o.latency, "aws-latency", 30*time.Millisecond, "latency the AWS emulator adds to every call")
+	flag.IntVar(&o.concurrency, "aws-concurrency", cloud.DefaultConcurrency, "passed to kubectl irsa diagnose --aws-concurrency")
+	flag.IntVar(&o.runs, "runs", 3, "measured runs of each command (medians are reported)")
+	flag.IntVar(&o.warmup, "warmup", 1, "unmeasured runs of each command first (discovery cache, page cache)")
+	flag.IntVar(&o.workers, "workers", 32, "create requests in flight while building the cluster")
+	flag.StringVar(&o.plugin, "plugin", "", "kubectl-irsa binary to measure (default: go build ./cmd/kubectl-irsa)")
+	flag.BoolVar(&o.goBench, "go-bench", true, "also run the Go benchmarks of the pure parts (BenchmarkEvaluate, BenchmarkRun) before building the cluster")
+	flag.StringVar(&o.goBenchTime, "go-benchtime", "1s", "-benchtime for the Go benchmarks")
+	flag.BoolVar(&o.strict, "strict", false, "exit 1 when any target fails (by default only the call-count targets and broken runs do)")
+	flag.BoolVar(&o.hold, "hold", false, "build the cluster, print the environment that reaches it, and wait for Ctrl-C instead of measuring (to profile by hand)")
+	flag.Parse()
+	if err := o.spec.Validate(); err != nil {
+		log("%v", err)
+		os.Exit(2)
+	}
+	if o.runs < 1 || o.concurrency < 1 {
+		log("-runs and -aws-concurrency must be at least 1")
+		os.Exit(2)
+	}
+	// client-go's own complaints (a body cut short by Ctrl-C) are noise
+	// here; every error that matters is returned and printed.
+	klog.LogToStderr(false)
+	klog.SetOutput(io.Discard)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, o, log)
+	stop()
+	os.Exit(code)
+}
+
+// run returns the exit code; its defers stop everything it started.
+func run(ctx context.Context, o options, log func(string, ...any)) int {
+	started := time.Now()
+	root, err := moduleRoot()
+	if err != nil {
+		log("%v", err)
+		return 1
+	}
+	work, err := os.MkdirTemp("", "kubectl-irsa-bench-")
+	if err != nil {
+		log("%v", err)
+		return 1
+	}
+	defer os.RemoveAll(work)
+
+	var gb goBenchResults
+	if o.goBench {
+		log("running the Go benchmarks (go test -bench, one core)")
+		if gb, err = runGoBenchmarks(ctx, root, o.goBenchTime); err != nil {
+			log("%v", err)
+			return 1
+		}
+	}
+
+	pluginDir := filepath.Join(work, "bin")
+	if err := installPlugin(ctx, root, o.plugin, pluginDir, log); err != nil {
+		log("%v", err)
+		return 1
+	}
+
+	auditFlags, auditPath, err := synth.AuditFlags(work)
+	if err != nil {
+		log("%v", err)
+		return 1
+	}
+	log("starting etcd and kube-apiserver with an audit log (the first run on a machine builds them, about 6 minutes)")
+	cp, err := controlplane.Start(ctx, nil, controlplane.Options{RepoRoot: root, ExtraAPIServerFlags: auditFlags, Logf: log})
+	if err != nil {
+		log("%v", err)
+		return 1
+	}
+	defer func() {
+		if err := cp.Stop(); err != nil {
+			log("stopping the control plane: %v", err)
+		}
+	}()
+	cfg := cp.RESTConfig()
+	cfg.QPS, cfg.Burst, cfg.UserAgent = 5000, 10000, synth.BenchUserAgent
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		log("%v", err)
+		return 1
+	}
+	issuer, err := url.Parse(cp.Issuer)
+	if err != nil {
+		log("issuer %q: %v", cp.Issuer, err)
+		return 1
+	}
+	thumb, err := lastCertSHA1(ctx, issuer.Host)
+	if err != nil {
+		log("%v", err)
+		return 1
+	}
+
+	fake := fakeaws.New()
+	synth.ConfigureAWS(fake, o.spec, issuer.Host, thumb)
+	awsCtx, stopAWS := context.WithCancel(ctx)
+	awsURL := make(chan string, 1)
+	awsDone := make(chan error, 1)
+	go func() { awsDone <- fake.ListenAndServe(awsCtx, "127.0.0.1:0", func(u string) { awsURL <- u }) }()
+	defer func() {
+		stopAWS()
+		<-awsDone
+	}()
+	var endpoint string
+	select {
+	case endpoint = <-awsURL:
+	case err := <-awsDone:
+		log("AWS emulator: %v", err)
+		return 1
+	}
+
+	log("building the cluster: %d pods in %d namespaces, %d service accounts, %d roles", o.spec.Pods, o.spec.Namespaces, o.spec.ServiceAccounts, o.spec.Roles)
+	if err := synth.Populate(ctx, cs, o.spec, synth.PopulateOptions{Workers: o.workers, Logf: log}); err != nil {
+		log("%v", err)
+		return 1
+	}
+	// The emulator is slow only for the measured runs, not while it was
+	// being filled.
+	fake.Latency(o.latency)
+
+	cacheDir := filepath.Join(work, "kube-cache")
+	env := synth.Env(pluginDir, cp.BinDir, cp.Kubeconfig, cacheDir, endpoint)
+	kubectl := filepath.Join(cp.BinDir, "kubectl")
+	if o.hold {
+		fmt.Println("# the synthetic cluster and the AWS emulator are up; in another shell:")
+		for _, kv := range synth.EnvVars(pluginDir, cp.BinDir, cp.Kubeconfig, cacheDir, endpoint) {
+			k, v, _ := strings.Cut(kv, "=")
+			fmt.Printf("export %s=%q\n", k, v)
+		}
+		fmt.Println("kubectl irsa diagnose -A -o json >/dev/null")
+		log("holding; Ctrl-C stops everything")
+		<-ctx.Done()
+		return 0
+	}
+	audit := &synth.AuditLog{Path: auditPath}
+	if err := audit.Skip(ctx, cs); err != nil {
+		log("%v", err)
+		return 1
+	}
+	m := &measurer{ctx: ctx, env: env, kubectl: kubectl, audit: audit, cs: cs, fake: fake, work: work, spec: o.spec}
+	cmds := []command{
+		{name: "kubectl get pods -A -o json", args: []string{"get", "pods", "-A", "-o", "json"}},
+		{name: "kubectl irsa diagnose -A -o json --skip-aws", args: []string{"irsa", "diagnose", "-A", "-o", "json", "--skip-aws"}, plugin: true},
+		{name: "kubectl irsa diagnose -A -o json", args: []string{"irsa", "diagnose", "-A", "-o", "json", "--aws-concurrency", strconv.Itoa(o.concurrency)}, plugin: true, aws: true},
+	}
+	loadBefore := loadAverage()
+	for i := range o.warmup {
+		log("warm-up run %d/%d", i+1, o.warmup)
+		for _, c := range cmds {
+			if _, err := m.measure(c); err != nil {
+				log("%v", err)
+				return 1
+			}
+		}
+	}
+	results := make([][]measurement, len(cmds))
+	for r := range o.runs {
+		log("measured run %d/%d", r+1, o.runs)
+		// Interleaved, so a burst of load on the machine hits every command.
+		for i, c := range cmds {
+			res, err := m.measure(c)
+			if err != nil {
+				log("%v", err)
+				return 1
+			}
+			results[i] = append(results[i], res)
+		}
+	}
+	loadAfter := loadAverage()
+
+	rep := report{o: o, cmds: cmds, results: results, gb: gb, loadBefore: loadBefore, loadAfter: loadAfter}
+	ok := rep.print(os.Stdout)
+	log("done in %s", time.Since(started).Round(time.Second))
+	if !ok {
+		return 1
+	}
+	return 0
+}
+
+type command struct {
+	name   string
+	args   []string
+	plugin bool // output is a kubectl-irsa DiagnosisList to check
+	aws    bool // counts AWS calls
+}
+
+type measurement struct {
+	synth.Result
+	requests synth.Requests
+	aws      []fakeaws.Call
+	inFlight int
+}
+
+type measurer struct {
+	ctx     context.Context
+	env     []string
+	kubectl string
+	audit   *synth.AuditLog
+	cs      kubernetes.Interface
+	fake    *fakeaws.Server
+	work    string
+	spec    synth.Spec
+}
+
+// measure runs one command and collects what it cost.
+func (m *measurer) measure(c command) (measurement, error) {
+	out, err := os.Create(filepath.Join(m.work, "stdout"))
+	if err != nil {
+		return measurement{}, err
+	}
+	defer out.Close()
+	m.fake.ResetCalls()
+	res, err := synth.Run(m.ctx, m.env, out, m.kubectl, c.args...)
+	if err != nil {
+		return measurement{}, err
+	}
+	// diagnose exits 2 when it finds errors, which the synthetic cluster has.
+	if res.ExitCode != 0 && !(c.plugin && res.ExitCode == 2) {
+		return measurement{}, fmt.Errorf("%s: exit %d\n%s", c.name, res.ExitCode, res.Stderr)
+	}
+	events, err := m.audit.Take(m.ctx, m.cs)
+	if err != nil {
+		return measurement{}, err
+	}
+	r := measurement{Result: res, requests: synth.Summarize(events)}
+	if c.aws {
+		r.aws = m.fake.Calls()
+		r.inFlight = m.fake.MaxInFlight()
+	}
+	if c.plugin {
+		if err := m.check(out.Name(), c); err != nil {
+			return measurement{}, err
+		}
+	}
+	return r, nil
+}
+
+// check makes sure the plugin saw the whole cluster: a run that silently
+// read less would be fast for the wrong reason.
+func (m *measurer) check(path string, c command) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var list struct {
+		Kind  string `json:"kind"`
+		Items []struct {
+			Pods []string `json:"pods"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal(b, &list); err != nil {
+		return fmt.Errorf("%s: stdout is not JSON: %w", c.name, err)
+	}
+	pods := 0
+	for _, it := range list.Items {
+		pods += len(it.Pods)
+	}
+	if list.Kind != "DiagnosisList" || len(list.Items) != m.spec.ServiceAccounts || pods != m.spec.Pods {
+		return fmt.Errorf("%s: diagnosed %d service accounts and %d pods (kind %q), want %d and %d", c.name, len(list.Items), pods, list.Kind, m.spec.ServiceAccounts, m.spec.Pods)
+	}
+	return nil
+}
+
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			if _, err := os.Stat(filepath.Join(d, "hack", "k8s-tools.sh")); err == nil {
+				return d, nil
+			}
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("run bench from the kubectl-irsa checkout (no go.mod with hack/k8s-tools.sh above %s)", dir)
+		}
+	}
+}
+
+// installPlugin puts kubectl-irsa alone in dir, which goes first on PATH.
+func installPlugin(ctx context.Context, root, plugin, dir string, log func(string, ...any)) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	dst := filepath.Join(dir, "kubectl-irsa")
+	if plugin == "" {
+		log("building kubectl-irsa")
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", dst, "./cmd/kubectl-irsa")
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("go build ./cmd/kubectl-irsa: %w\n%s", err, out)
+		}
+		return nil
+	}
+	abs, err := filepath.Abs(plugin)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(abs); err != nil {
+		return fmt.Errorf("-plugin: %w", err)
+	}
+	return os.Symlink(abs, dst)
+}
+
+// lastCertSHA1 is the SHA-1 of the last certificate the issuer serves: the
+// thumbprint its IAM provider holds, so the TLS check passes as on a
+// healthy cluster.
+func lastCertSHA1(ctx context.Context, hostport string) (string, error) {
+	d := tls.Dialer{Config: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec // the chain is hashed, not trusted
+	conn, err := d.DialContext(ctx, "tcp", hostport)
+	if err != nil {
+		return "", fmt.Errorf("dial issuer %s: %w", hostport, err)
+	}
+	defer conn.Close()
+	certs := conn.(*tls.Conn).ConnectionState().PeerCertificates
+	if len(certs) == 0 {
+		return "", fmt.Errorf("issuer %s sent no certificate", hostport)
+	}
+	sum := sha1.Sum(certs[len(certs)-1].Raw)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// loadAverage is the 1-minute load average, or "" where /proc has none.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return ""
+	}
+	return f[0]
+}
+
+// --- Go benchmarks ---
+
+type goBench struct {
+	nsPerOp     []float64
+	bytesPerOp  float64
+	allocsPerOp float64
+}
+
+func (g goBench) median() float64 { return median(g.nsPerOp) }
+
+type goBenchResults map[string]*goBench
+
+var benchLine = regexp.MustCompile(`^(Benchmark\w+)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op(?:\s+([\d.]+) B/op\s+([\d.]+) allocs/op)?`)
+
+// runGoBenchmarks runs the pure benchmarks on one core (-cpu 1), five times.
+func runGoBenchmarks(ctx context.Context, root, benchtime string) (goBenchResults, error) {
+	cmd := exec.CommandContext(ctx, "go", "test", "-run", "^$", "-bench", "^(BenchmarkEvaluate|BenchmarkRun)$",
+		"-benchmem", "-count", "5", "-cpu", "1", "-benchtime", benchtime, "./pkg/iampolicy", "./pkg/diag")
+	cmd.Dir = root
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("go test -bench: %w\n%s", err, out)
+	}
+	res := goBenchResults{}
+	sc := bufio.NewScanner(strings.NewReader(string(out)))
+	for sc.Scan() {
+		m := benchLine.FindStringSubmatch(sc.Text())
+		if m == nil {
+			continue
+		}
+		g := res[m[1]]
+		if g == nil {
+			g = &goBench{}
+			res[m[1]] = g
+		}
+		ns, _ := strconv.ParseFloat(m[2], 64)
+		g.nsPerOp = append(g.nsPerOp, ns)
+		g.bytesPerOp, _ = strconv.ParseFloat(m[3], 64)
+		g.allocsPerOp, _ = strconv.ParseFloat(m[4], 64)
+	}
+	for _, name := range []string{"BenchmarkEvaluate", "BenchmarkRun"} {
+		if res[name] == nil {
+			return nil, fmt.Errorf("go test -bench printed no %s:\n%s", name, out)
+		}
+	}
+	return res, nil
+}
+
+// --- report ---
+
+type report struct {
+	o                     options
+	cmds                  []command
+	results               [][]measurement
+	gb                    goBenchResults
+	loadBefore, loadAfter string
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	s := slices.Clone(xs)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func (r report) wall(i int) time.Duration {
+	var xs []float64
+	for _, m := range r.results[i] {
+		xs = append(xs, float64(m.Wall))
+	}
+	return time.Duration(median(xs))
+}
+
+func (r report) rss(i int) (med, peak int64) {
+	var xs []float64
+	for _, m := range r.results[i] {
+		xs = append(xs, float64(m.MaxRSS))
+		peak = max(peak, m.MaxRSS)
+	}
+	return int64(median(xs)), peak
+}
+
+func mb(b int64) string { return fmt.Sprintf("%.0f MB", float64(b)/(1<<20)) }
+
+func secs(d time.Duration) string { return fmt.Sprintf("%.2fs", d.Seconds()) }
+
+// awsCounts counts one run's AWS calls by "service:Op".
+func awsCounts(calls []fakeaws.Call) map[string]int {
+	out := map[string]int{}
+	for _, c := range calls {
+		out[c.Service+":"+c.Op]++
+	}
+	return out
+}
+
+// phase is a set of AWS calls that can only start once the previous phase
+// has answered; chain is the longest run of calls inside it that depend on
+// each other.
+type phase struct {
+	name  string
+	ops   []string
+	chain int
+}
+
+// phases of `diagnose` (pkg/cloud Gather): the caller, the cluster and every
+// role with its two policy listings at once; then the OIDC provider of each
+// role's account, once the issuer is known; then, only when a provider is
+// missing, the caller's provider list.
+var phases = []phase{
+	{"caller, cluster, roles", []string{"sts:GetCallerIdentity", "eks:DescribeCluster", "iam:GetRole", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies"}, 3},
+	{"OIDC providers", []string{"iam:GetOpenIDConnectProvider"}, 1},
+	{"provider list", []string{"iam:ListOpenIDConnectProviders"}, 1},
+}
+
+// criticalPath is Σ over phases of max(ceil(calls/concurrency), chain) ×
+// latency: the least time the AWS half can take with that many calls in
+// flight, if every call took exactly the emulator's latency.
+func criticalPath(counts map[string]int, concurrency int, latency time.Duration) (time.Duration, []string) {
+	var total time.Duration
+	var terms []string
+	seen := map[string]bool{}
+	for _, p := range phases {
+		n := 0
+		for _, op := range p.ops {
+			n += counts[op]
+			seen[op] = true
+		}
+		if n == 0 {
+			continue
+		}
+		rounds := max((n+concurrency-1)/concurrency, p.chain)
+		total += time.Duration(rounds) * latency
+		terms = append(terms, fmt.Sprintf("%s: max(ceil(%d/%d), %d) = %d", p.name, n, concurrency, p.chain, rounds))
+	}
+	rest := 0
+	for op, n := range counts {
+		if !seen[op] {
+			rest += n
+		}
+	}
+	if rest > 0 {
+		rounds := (rest + concurrency - 1) / concurrency
+		total += time.Duration(rounds) * latency
+		terms = append(terms, fmt.Sprintf("other: ceil(%d/%d) = %d", rest, concurrency, rounds))
+	}
+	return total, terms
+}
+
+// print writes the report and returns false when a target that must hold
+// failed (call counts always; wall, memory and the evaluator with -strict).
+func (r report) print(w io.Writer) bool {
+	o := r.o
+	const getPods, skipAWS, diagnose = 0, 1, 2
+	fmt.Fprintf(w, "\nkubectl-irsa bench: %d pods in %d namespaces, %d service accounts (each a Deployment + ReplicaSet), %d roles (%d exist in IAM)\n",
+		o.spec.Pods, o.spec.Namespaces, o.spec.ServiceAccounts, o.spec.Roles, o.spec.ExistingRoles())
+	fmt.Fprintf(w, "AWS emulator latency %s per call, --aws-concurrency %d; medians of %d runs after %d warm-up; %s/%s, %d CPUs",
+		o.latency, o.concurrency, o.runs, o.warmup, runtime.GOOS, runtime.GOARCH, runtime.NumCPU())
+	if r.loadBefore != "" {
+		fmt.Fprintf(w, "; load average %s before, %s after", r.loadBefore, r.loadAfter)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w)
+
+	last := func(i int) measurement { return r.results[i][len(r.results[i])-1] }
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "COMMAND\tWALL\tPEAK RSS\tK8S REQUESTS\tOF WHICH LIST\tAWS CALLS")
+	for i, c := range r.cmds {
+		med, _ := r.rss(i)
+		m := last(i)
+		awsCalls := "-"
+		if c.aws {
+			awsCalls = strconv.Itoa(len(m.aws))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\n", c.name, secs(r.wall(i)), mb(med), m.requests.Total, m.requests.Verb("list"), awsCalls)
+	}
+	tw.Flush()
+
+	d := last(diagnose)
+	fmt.Fprintf(w, "\nKubernetes requests of `%s` (one run, from the API server's audit log):\n", r.cmds[diagnose].name)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, k := range d.requests.Keys() {
+		note := ""
+		if p := d.requests.PagesByKey[k]; p > 0 {
+			note = fmt.Sprintf("(first page + %d continued)", p)
+		}
+		fmt.Fprintf(tw, "  %s\t%d\t%s\n", k, d.requests.ByKey[k], note)
+	}
+	agents := make([]string, 0, len(d.requests.ByAgent))
+	for a, n := range d.requests.ByAgent {
+		agents = append(agents, fmt.Sprintf("%s %d", a, n))
+	}
+	sort.Strings(agents)
+	fmt.Fprintf(tw, "  by user agent\t\t%s\n", strings.Join(agents, ", "))
+	tw.Flush()
+	g := last(getPods)
+	fmt.Fprintf(w, "  (`kubectl get pods -A -o json`: %d requests, %d of them pages of list pods)\n", g.requests.Total, g.requests.ByKey["list pods"])
+
+	counts := awsCounts(d.aws)
+	fmt.Fprintf(w, "\nAWS calls of `%s` (one run, from the emulator's log; at most %d in flight):\n", r.cmds[diagnose].name, d.inFlight)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	ops := make([]string, 0, len(counts))
+	for op := range counts {
+		ops = append(ops, op)
+	}
+	sort.Strings(ops)
+	for _, op := range ops {
+		fmt.Fprintf(tw, "  %s\t%d\n", op, counts[op])
+	}
+	tw.Flush()
+
+	path, terms := criticalPath(counts, o.concurrency, o.latency)
+	fmt.Fprintf(w, "\nAWS critical path at concurrency %d and %s a call = Σ over dependent phases of max(ceil(calls/concurrency), longest chain) × latency\n", o.concurrency, o.latency)
+	fmt.Fprintf(w, "  = (%s) × %s = %s\n", strings.Join(terms, " + "), o.latency, secs(path))
+
+	floor := r.wall(getPods)
+	budget := time.Duration(wallFactor * float64(floor+path))
+	fmt.Fprintln(w, "\nRatios (medians):")
+	fmt.Fprintf(w, "  diagnose --skip-aws / get pods                %.2f×\n", r.wall(skipAWS).Seconds()/floor.Seconds())
+	fmt.Fprintf(w, "  diagnose / get pods                           %.2f×\n", r.wall(diagnose).Seconds()/floor.Seconds())
+	fmt.Fprintf(w, "  diagnose / (get pods + AWS critical path)     %.2f×   (target ≤ %.1f×)\n", r.wall(diagnose).Seconds()/(floor+path).Seconds(), wallFactor)
+	_, getRSS := r.rss(getPods)
+	_, diagRSS := r.rss(diagnose)
+	fmt.Fprintf(w, "  peak RSS diagnose / get pods                  %.2f×\n", float64(diagRSS)/float64(getRSS))
+
+	evalsPerSec := 0.0
+	if len(r.gb) > 0 {
+		fmt.Fprintln(w, "\nGo benchmarks (go test -bench -cpu 1 -count 5, medians):")
+		ev, run := r.gb["BenchmarkEvaluate"], r.gb["BenchmarkRun"]
+		evalsPerSec = 1e9 / ev.median()
+		fmt.Fprintf(w, "  BenchmarkEvaluate  %8.0f ns/op  %5.0f B/op  %4.0f allocs/op   = %s trust-policy evaluations/s on one core\n",
+			ev.median(), ev.bytesPerOp, ev.allocsPerOp, thousands(int64(evalsPerSec)))
+		fmt.Fprintf(w, "  BenchmarkRun       %8.1f ms/op  %5.1f MB/op                 = every check over 5,000 pods, 1,000 service accounts, 300 roles\n",
+			run.median()/1e6, run.bytesPerOp/(1<<20))
+	}
+
+	// Targets.
+	type target struct {
+		name, measured string
+		ok, hard       bool
+	}
+	var ts []target
+
+	// Kubernetes: every kind read once (one first page each), nothing per
+	// object, and the few other requests bounded by a constant.
+	k8sOK := d.requests.ByKey["get pods"] == 0 && d.requests.ByKey["get serviceaccounts"] == 0
+	firstPages, other := 0, 0
+	var twice []string
+	for k, n := range d.requests.ByKey {
+		if strings.HasPrefix(k, "list ") {
+			first := n - d.requests.PagesByKey[k]
+			firstPages += first
+			if first != 1 {
+				twice = append(twice, fmt.Sprintf("%s ×%d", k, first))
+			}
+		} else {
+			other += n
+		}
+	}
+	k8sOK = k8sOK && len(twice) == 0 && other <= constRequests
+	ts = append(ts, target{"Kubernetes requests: constant, independent of the pod count (LIST pages aside)",
+		fmt.Sprintf("%d kinds listed once each (+%d pages), %d other requests (bound %d)%s", firstPages, d.requests.Pages, other, constRequests, listIf(twice)), k8sOK, true})
+
+	perRole := counts["iam:GetRole"] + counts["iam:ListAttachedRolePolicies"] + counts["iam:ListRolePolicies"]
+	constant := len(d.aws) - perRole
+	awsOK := counts["iam:GetRole"] == o.spec.Roles && counts["iam:ListAttachedRolePolicies"] <= o.spec.Roles &&
+		counts["iam:ListRolePolicies"] <= o.spec.Roles && constant <= constAWSCalls
+	ts = append(ts, target{"AWS calls: one GetRole per distinct role plus a constant, none per pod",
+		fmt.Sprintf("GetRole %d for %d roles; %d other calls (bound %d)", counts["iam:GetRole"], o.spec.Roles, constant, constAWSCalls), awsOK, true})
+
+	ts = append(ts, target{fmt.Sprintf("Wall time of diagnose -A ≤ %.1f × (get pods -A -o json + AWS critical path)", wallFactor),
+		fmt.Sprintf("%s ≤ %.1f × (%s + %s) = %s", secs(r.wall(diagnose)), wallFactor, secs(floor), secs(path), secs(budget)), r.wall(diagnose) <= budget, o.strict})
+	ts = append(ts, target{fmt.Sprintf("Peak resident memory of diagnose -A < %d MB at %d pods", maxRSSBytes>>20, o.spec.Pods),
+		fmt.Sprintf("%s (highest of %d runs)", mb(diagRSS), o.runs), diagRSS < maxRSSBytes, o.strict})
+	if len(r.gb) > 0 {
+		ts = append(ts, target{fmt.Sprintf("Evaluator ≥ %s trust-policy evaluations/s on one core", thousands(minEvalsPerSec)),
+			thousands(int64(evalsPerSec)) + "/s", evalsPerSec >= minEvalsPerSec, o.strict})
+	}
+
+	fmt.Fprintln(w, "\nTargets (issue 8):")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	ok := true
+	for _, t := range ts {
+		verdict := "PASS"
+		if !t.ok {
+			verdict = "FAIL"
+			if t.hard {
+				ok = false
+			}
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", verdict, t.name, t.measured)
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "\nThat the Kubernetes and AWS counts stay the same as the pod count grows is asserted by TestScaleCallCounts (make e2e).")
+	return ok
+}
+
+func listIf(xs []string) string {
+	if len(xs) == 0 {
+		return ""
+	}
+	sort.Strings(xs)
+	return "; listed more than once: " + strings.Join(xs, ", ")
+}
+
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
