@@ -15,7 +15,7 @@ STATIC  := CGO_ENABLED=0 GOFLAGS="$(strip $(GOFLAGS) -trimpath)"
 .PHONY: help build install test fmt-check vet unit e2e k8s-tools golden docs tidy-check clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 build: ## Build bin/kubectl-irsa
 	$(STATIC) $(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/kubectl-irsa ./cmd/kubectl-irsa
