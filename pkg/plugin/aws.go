@@ -4,9 +4,10 @@ import (
 	"context"
 
 	"fmt"
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"strings"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/spf13/pflag"
 	"k8s.io/klog/v2"

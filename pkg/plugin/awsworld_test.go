@@ -58,7 +58,7 @@ func fakeAWS(t *testing.T, a *fakeaws.Server) Deps {
 	t.Helper()
 	srv := httptest.NewServer(a)
 	t.Cleanup(srv.Close)
-	return Deps{Inspect: publicChain, NewAWSCollector: func(ctx context.Context, _ []string) (*cloud.Collector, error) {
+	return Deps{Inspect: publicChain, NewAWSCollector: func(_ context.Context, _ []string) (*cloud.Collector, error) {
 		cfg := aws.Config{
 			Region:       "us-west-2",
 			Credentials:  credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "not-a-secret", ""),
@@ -94,8 +94,4 @@ func runAWS(t *testing.T, kube *fakekube.Server, deps Deps, args ...string) resu
 	full := append([]string{"--kubeconfig", kube.Kubeconfig(t, "shop"), "--cache-dir", t.TempDir()}, args...)
 	code := execute(context.Background(), streams, full, deps)
 	return result{code: code, stdout: out.String(), stderr: errOut.String()}
-}
-
-func findingLine(id, status, object, message string) string {
-	return strings.Join([]string{id, status, object, message}, " | ")
 }

@@ -54,7 +54,7 @@ func newCmdChecks(streams genericiooptions.IOStreams) *cobra.Command {
 		Use:   "checks",
 		Short: "List every check with its id, default severity and what it looks at",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(_ *cobra.Command, _ []string) error {
 			l := catalogue()
 			switch output {
 			case "json":

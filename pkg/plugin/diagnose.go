@@ -130,11 +130,11 @@ func (o *DiagnoseOptions) Complete(args []string) error {
 	}
 	o.Scope.Namespace = ns
 	if raw, err := o.configFlags.ToRawKubeConfigLoader().RawConfig(); err == nil {
-		context := ""
+		contextName := ""
 		if o.configFlags.Context != nil {
-			context = *o.configFlags.Context
+			contextName = *o.configFlags.Context
 		}
-		o.hint = kube.HintFromKubeconfig(raw, context)
+		o.hint = kube.HintFromKubeconfig(raw, contextName)
 	}
 	cfg, err := o.configFlags.ToRESTConfig()
 	if err != nil {

@@ -53,7 +53,7 @@ func newCmdExplain(streams genericiooptions.IOStreams) *cobra.Command {
 		Short:   "Explain an IRSA error message: its likely causes and what decides between them",
 		Long:    explainLong,
 		Example: explainExample,
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: func(_ *cobra.Command, args []string) error {
 			if output != "" && output != "json" && output != "yaml" {
 				return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("unknown output format %q: use json or yaml", output)}
 			}

@@ -60,7 +60,7 @@ func probeWorld(t *testing.T, stsStatus int, stsBody string) (*fakekube.Server, 
 	a.AddRole(fakeaws.Role{ARN: appRole, TrustPolicy: trustFor(arn, host, "system:serviceaccount:shop:app"), AttachedPolicyARNs: []string{"p"}})
 	deps := fakeAWS(t, a)
 	deps.Inspect = nil // a private-CA issuer on loopback: read it for real
-	stsSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	stsSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/xml")
 		w.WriteHeader(stsStatus)
 		fmt.Fprint(w, stsBody)

@@ -47,7 +47,7 @@ func newCmdVersion(streams genericiooptions.IOStreams) *cobra.Command {
 		Use:   "version",
 		Short: "Print the plugin's version",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(_ *cobra.Command, _ []string) error {
 			v := Version()
 			switch output {
 			case "":

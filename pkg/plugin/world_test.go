@@ -41,9 +41,9 @@ func world() []runtime.Object {
 		testutil.NewPod("shop", "web-1", "app").OwnedBy("ReplicaSet", "web-rs").Mutate(testutil.RoleARN, "sts.amazonaws.com").Build(),
 		testutil.NewPod("shop", "web-2", "app").OwnedBy("ReplicaSet", "web-rs").Mutate(testutil.RoleARN, "sts.amazonaws.com").Build(),
 		testutil.NewPod("shop", "web-old", "default").OwnedBy("ReplicaSet", "web-rs").Label("app", "web").Build(),
+		testutil.StatefulSet("shop", "db", "legacy"),
+		testutil.NewPod("shop", "db-0", "legacy").OwnedBy("StatefulSet", "db").Build(),
 	)
-	objs = append(objs, testutil.StatefulSet("shop", "db", "legacy"),
-		testutil.NewPod("shop", "db-0", "legacy").OwnedBy("StatefulSet", "db").Build())
 	cj, job := testutil.CronJob("shop", "report", "app")
 	objs = append(objs, cj, job,
 		testutil.NewPod("shop", "report-1-x7k2p", "app").OwnedBy("Job", "report-1").EnvFromSecret("app", "aws-creds", "").Mutate(testutil.RoleARN, "sts.amazonaws.com").Build(),

@@ -27,7 +27,7 @@ func TestBenchLine(t *testing.T) {
 		"BenchmarkRun-2      \t      12\t  95284071 ns/op":                                      "BenchmarkRun 95284071  ",
 	} {
 		m := benchLine.FindStringSubmatch(line)
-		if m == nil || m[1]+" "+m[2]+" "+m[3]+" "+m[4] != want {
+		if len(m) < 5 || m[1]+" "+m[2]+" "+m[3]+" "+m[4] != want {
 			t.Errorf("%q parsed as %q, want %q", line, m, want)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -218,7 +219,7 @@ func (s Spec) template(i int) corev1.PodTemplateSpec {
 func ensureWorkload(ctx context.Context, cs kubernetes.Interface, s Spec, i int) (types.UID, error) {
 	ns, sa := s.ServiceAccount(i)
 	tmpl := s.template(i)
-	replicas := int32((s.Pods + s.ServiceAccounts - 1) / s.ServiceAccounts)
+	replicas := int32(min((s.Pods+s.ServiceAccounts-1)/s.ServiceAccounts, math.MaxInt32)) //nolint:gosec // bounded by MaxInt32 just here
 	sel := &metav1.LabelSelector{MatchLabels: map[string]string{"app.kubernetes.io/name": sa}}
 	deployTmpl := *tmpl.DeepCopy()
 	delete(deployTmpl.Labels, "pod-template-hash")

@@ -91,7 +91,7 @@ func Run(ctx context.Context, env []string, stdout *os.File, name string, args .
 		return r, fmt.Errorf("run %s %s: %w", name, strings.Join(args, " "), err)
 	}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		r.MaxRSS = int64(ru.Maxrss)
+		r.MaxRSS = ru.Maxrss
 		if runtime.GOOS != "darwin" {
 			r.MaxRSS *= 1024 // kilobytes everywhere but macOS
 		}
