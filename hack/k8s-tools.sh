@@ -103,7 +103,10 @@ build_k8s() {
   local ldflags="-X k8s.io/component-base/version.gitVersion=${K8S_VERSION} -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=${K8S_MINOR} -X k8s.io/component-base/version.gitTreeState=clean"
   (
     cd "${mod}"
-    export GOFLAGS=-mod=mod GOWORK=off
+    # CGO_ENABLED=0 as Kubernetes releases build them, and as the plugin's own
+    # builds do (Makefile STATIC): packages both need at the same version
+    # then compile once on a cold machine.
+    export GOFLAGS=-mod=mod GOWORK=off CGO_ENABLED=0
     # Without go get first, the build fails with "missing go.sum entry".
     go get "k8s.io/kubernetes/cmd/kube-apiserver@${K8S_VERSION}" "k8s.io/kubernetes/cmd/kubectl@${K8S_VERSION}" >&2
     if ! tool_ok kube-apiserver "${K8S_VERSION}"; then
@@ -133,7 +136,10 @@ require go.etcd.io/etcd/server/v3 ${ETCD_VERSION}
 MOD
   if (
     cd "${mod}"
-    export GOFLAGS=-mod=mod GOWORK=off
+    # CGO_ENABLED=0 as Kubernetes releases build them, and as the plugin's own
+    # builds do (Makefile STATIC): packages both need at the same version
+    # then compile once on a cold machine.
+    export GOFLAGS=-mod=mod GOWORK=off CGO_ENABLED=0
     # etcd's modules must agree on one version or the server links against a
     # mismatched client/api.
     go get "go.etcd.io/etcd/server/v3@${ETCD_VERSION}" "go.etcd.io/etcd/api/v3@${ETCD_VERSION}" \
