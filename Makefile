@@ -74,7 +74,7 @@ bench: build k8s-tools ## Synthetic cluster (5,000 pods) on a real API server + 
 	$(BIN)/kubectl-irsa-bench -plugin $(BIN)/kubectl-irsa $(BENCH_FLAGS)
 
 .PHONY: demo
-demo: ## Real cluster + webhook + AWS emulator on loopback, broken and healthy workloads, kubectl irsa diagnose/thumbprint (first run about 6 minutes)
+demo: ## Real cluster + webhook + AWS emulator on loopback, broken and healthy workloads, kubectl irsa diagnose/thumbprint (first run about 9 minutes)
 	@hack/demo.sh
 
 # Release and lint. Tools are pinned in hack/release/tool.sh and built once from

@@ -22,7 +22,7 @@ run() {
 
 start=$(date +%s)
 echo "kubectl-irsa demo. The first run on a machine builds kube-apiserver, kubectl and etcd"
-echo "(about 6 minutes on 2 cores); later runs take about 20 seconds."
+echo "(on a fresh 2-core machine the first demo takes about 9 minutes); later runs take about 20 seconds."
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/kubectl-irsa-demo.XXXXXX")
 pids=()
