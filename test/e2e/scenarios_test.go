@@ -689,6 +689,21 @@ func scenarios() []scenario {
 			return []statement{st}
 		}, "sts:AssumeRoleWithWebIdentity"),
 
+		{name: "trust allows the pod, but another statement has https:// keys", ns: "e2e-trust-defect", fail: []string{"IRSA-TRUST-003"}, code: 0, sts: "ok",
+			setup: func(w *world) string {
+				w.healthy(acctA, "app", "app")
+				broken := w.webIdentity(acctA, map[string]map[string]any{"StringEquals": {
+					"https://" + w.issuerHost + ":sub": w.subject("worker"), "https://" + w.issuerHost + ":aud": stsAud}})
+				arn := w.role(acctA, "app", w.policy(w.webIdentity(acctA, w.exact("app")), broken))
+				w.irsaSA("app", arn)
+				w.pod("web", "app")
+				return "pod/web"
+			},
+			check: func(w *world, fs []finding) {
+				f := hit(w.t, fs, "IRSA-TRUST-003", "fail")
+				mentions(w.t, f, "message", f.Message, "https://")
+			}},
+
 		// --- trust policy: works, but lets others in ---
 		{name: "trust without a :sub condition", ns: "e2e-risk-no-sub", fail: []string{"IRSA-TRUST-002"}, code: 2, sts: "ok",
 			setup: func(w *world) string {
