@@ -201,15 +201,15 @@ func checkSkipContainers(_ *Snapshot, subj *Subject) []Finding {
 				"write it as a comma-separated list without spaces, e.g. sidecar,metrics, in "+ownerText(pf)))
 			continue
 		}
-		real := map[string]bool{}
+		inPod := map[string]bool{}
 		for _, c := range Containers(p) {
-			real[c.Name] = true
+			inPod[c.Name] = true
 		}
 		var problems []string
 		for _, n := range sets.List(names) {
 			switch {
-			case real[n]:
-			case real[strings.TrimSpace(n)]:
+			case inPod[n]:
+			case inPod[strings.TrimSpace(n)]:
 				problems = append(problems, fmt.Sprintf("%q has white space, so container %q is NOT skipped", n, strings.TrimSpace(n)))
 			default:
 				problems = append(problems, fmt.Sprintf("%q names no container of this pod", n))

@@ -1,8 +1,9 @@
 package diag_test
 
 import (
-	corev1 "k8s.io/api/core/v1"
 	"testing"
+
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/diag"
 )

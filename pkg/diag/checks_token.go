@@ -146,20 +146,7 @@ func checkTokenReadable(_ *Snapshot, subj *Subject) []Finding {
 			mode = *vol.Projected.DefaultMode
 		}
 		containers := Containers(p)
-		var shared *int64
-		allSame := true
-		for _, c := range containers {
-			uid, _ := effectiveUID(p, c)
-			switch {
-			case uid == nil:
-				allSame = false
-			case shared == nil:
-				shared = uid
-			case *shared != *uid:
-				allSame = false
-			}
-		}
-		if allSame && shared != nil {
+		if shareOneUID(p, containers) {
 			continue // the file is owned by that user; every container can read it
 		}
 		var fsGroup *int64
@@ -189,6 +176,25 @@ func checkTokenReadable(_ *Snapshot, subj *Subject) []Finding {
 		}
 	}
 	return out
+}
+
+// shareOneUID reports whether every container has a known runAsUser and it is
+// the same one, in which case the kubelet gives the token file to that user.
+func shareOneUID(p *corev1.Pod, containers []Container) bool {
+	var shared *int64
+	allSame := true
+	for _, c := range containers {
+		uid, _ := effectiveUID(p, c)
+		switch {
+		case uid == nil:
+			allSame = false
+		case shared == nil:
+			shared = uid
+		case *shared != *uid:
+			allSame = false
+		}
+	}
+	return allSame && shared != nil
 }
 
 func fmtOptInt(v *int64) string {

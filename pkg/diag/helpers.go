@@ -16,7 +16,7 @@ func pass(obj ObjectRef, msg string, ev ...Evidence) Finding {
 	return Finding{Status: StatusPass, Object: obj, Message: msg, Evidence: ev}
 }
 
-func unknown(obj ObjectRef, msg string, fix string, ev ...Evidence) Finding {
+func unknown(obj ObjectRef, msg, fix string, ev ...Evidence) Finding {
 	return Finding{Status: StatusUnknown, Object: obj, Message: msg, Evidence: ev, Remediation: fix}
 }
 

@@ -59,7 +59,7 @@ func Containers(pod *corev1.Pod) []Container {
 
 // EnvValue returns a container env var: its literal value, whether it is set
 // at all (value or valueFrom), and whether it comes from valueFrom.
-func EnvValue(c corev1.Container, name string) (value string, set bool, fromRef bool) {
+func EnvValue(c corev1.Container, name string) (value string, set, fromRef bool) {
 	for _, e := range c.Env {
 		if e.Name == name {
 			return e.Value, true, e.ValueFrom != nil

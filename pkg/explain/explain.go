@@ -128,7 +128,7 @@ func Explain(text string) (Explanation, bool) {
 // ExplainAll explains every distinct error in text, in the order they first
 // appear. Repeats of the same error (retries, several pods) are merged; the
 // fact "occurrences" counts them.
-func ExplainAll(text string) []Explanation {
+func ExplainAll(text string) []Explanation { //nolint:revive // pairs with Explain; renaming it to All means changing its caller in pkg/plugin too
 	doc := prepare(text)
 	hits := findHits(doc.text)
 	if specific(hits) < len(hits) || len(hits) == 0 {

@@ -193,7 +193,7 @@ func allOutput(es ...Explanation) string {
 	var b strings.Builder
 	for _, e := range es {
 		b.WriteString(e.Text())
-		b.WriteString(fmt.Sprintf("%#v", e))
+		fmt.Fprintf(&b, "%#v", e)
 		j, _ := json.Marshal(e)
 		b.Write(j)
 	}

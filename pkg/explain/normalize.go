@@ -99,7 +99,7 @@ func unescape(s string) string {
 			b.WriteByte(c)
 		case 'u':
 			if i+6 <= len(s) {
-				if v, err := strconv.ParseUint(s[i+2:i+6], 16, 32); err == nil {
+				if v, err := strconv.ParseUint(s[i+2:i+6], 16, 16); err == nil {
 					r := rune(v)
 					if !utf8.ValidRune(r) {
 						r = utf8.RuneError

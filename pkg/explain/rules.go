@@ -148,7 +148,7 @@ func deniedFacts(s []string, f map[string]string) {
 }
 
 // agentID maps an EKS Auth error code relayed by the agent (REFERENCE §5.1).
-func agentID(code, msg string) string {
+func agentID(code, _ string) string {
 	switch strings.ToLower(code) {
 	case "accessdeniedexception":
 		return "pod-identity-agent-access-denied"

@@ -112,7 +112,7 @@ func message(t string, h hit) string {
 	default:
 		m = t[h.start:max(h.end, min(lineEnd(t, h.end), h.end+600))]
 	}
-	if loc := trailer.FindStringIndex(m); loc != nil && loc[0] > 0 {
+	if loc := trailer.FindStringIndex(m); len(loc) == 2 && loc[0] > 0 {
 		m = m[:loc[0]]
 	}
 	m = collapse(m)

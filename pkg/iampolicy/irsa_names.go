@@ -287,9 +287,15 @@ func findPlaceholder(s string) string {
 }
 
 func splitWords(s string) []string {
-	return strings.FieldsFunc(s, func(r rune) bool { return r > 0x7f || !isWordByte(byte(r)) })
+	return strings.FieldsFunc(s, func(r rune) bool { return !isWordRune(r) })
 }
 
 func isWordByte(b byte) bool {
-	return b == '_' || (b >= '0' && b <= '9') || (b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z')
+	return isWordRune(rune(b))
+}
+
+// isWordRune reports an ASCII letter, digit or underscore; every other rune,
+// non-ASCII included, separates words.
+func isWordRune(r rune) bool {
+	return r == '_' || (r >= '0' && r <= '9') || (r >= 'A' && r <= 'Z') || (r >= 'a' && r <= 'z')
 }

@@ -151,16 +151,22 @@ func parseStatement(index int, raw json.RawMessage) (Statement, error) {
 			}
 		}
 	}
+	return s, validateStatement(s)
+}
+
+// validateStatement checks what parseStatement cannot see member by member:
+// the effect's value and the mutually exclusive pairs.
+func validateStatement(s Statement) error {
 	if s.Effect != EffectAllow && s.Effect != EffectDeny {
-		return s, fmt.Errorf("effect %q is neither %q nor %q", s.Effect, EffectAllow, EffectDeny)
+		return fmt.Errorf("effect %q is neither %q nor %q", s.Effect, EffectAllow, EffectDeny)
 	}
 	if s.Principal != nil && s.NotPrincipal != nil {
-		return s, errors.New("both principal and notprincipal are set")
+		return errors.New("both principal and notprincipal are set")
 	}
 	if s.Actions != nil && s.NotActions != nil {
-		return s, errors.New("both action and notaction are set")
+		return errors.New("both action and notaction are set")
 	}
-	return s, nil
+	return nil
 }
 
 // parsePrincipal accepts "*" or an object whose values are a string or an

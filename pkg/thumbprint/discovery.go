@@ -72,7 +72,7 @@ func FetchDiscovery(ctx context.Context, issuer string, o Options) (Discovery, e
 
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, d.URL, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, d.URL, http.NoBody)
 	if err != nil {
 		return d, fmt.Errorf("discovery document %s: %w", d.URL, err)
 	}

@@ -325,7 +325,7 @@ func TestFetchDiscovery(t *testing.T) {
 	o := Options{Timeout: 5 * time.Second}
 	for _, tc := range []struct {
 		name, issuer string
-		wantErr      string // substring; "" = success
+		wantErr      string // a substring of the error; empty means success
 		wantIs       error
 		wantProblem  string
 	}{

@@ -79,26 +79,10 @@ func Judge(r Report, providerFound bool, providerThumbprints []string) Judgement
 		}
 	}
 
-	valid := make(map[string]string, len(providerThumbprints)) // lower-case → as written
-	var invalid []string
-	for _, e := range providerThumbprints {
-		if !ValidEntry(e) {
-			invalid = append(invalid, e)
-			continue
-		}
-		if _, dup := valid[strings.ToLower(e)]; !dup {
-			valid[strings.ToLower(e)] = e
-		}
-	}
+	valid, invalid := classifyEntries(providerThumbprints)
 
 	if len(r.Hosts) == 0 || len(r.Hosts[0].Certs) == 0 {
-		reason := r.DiscoveryError
-		if reason == "" && len(r.Hosts) > 0 {
-			reason = r.Hosts[0].Error
-		}
-		if reason == "" {
-			reason = "no chain was read"
-		}
+		reason := unreadReason(r)
 		// Plugin guidance §1.4: a proxy, missing egress or VPC-endpoint DNS
 		// (NXDOMAIN for the EKS issuer) can make the local view differ.
 		return Judgement{
@@ -116,22 +100,8 @@ func Judge(r Report, providerFound bool, providerThumbprints []string) Judgement
 		}
 	}
 
-	for _, h := range chains {
-		if h.PrivateCA && awsOperatedHost(h.Host) {
-			via := "a TLS-intercepting proxy"
-			if h.ViaProxy != "" {
-				via += " (" + h.ViaProxy + ")"
-			}
-			last := h.Certs[len(h.Certs)-1]
-			return Judgement{
-				Verdict:  LikelyInterceptingProxy,
-				Severity: SeverityWarning,
-				Message: fmt.Sprintf("%s is served by AWS with a publicly trusted chain, but the chain read from here ends in %q, which does not verify against public roots; %s is the likely cause, STS sees AWS's own chain, so do not put the local thumbprint %s in the provider",
-					h.Addr(), last.Issuer, via, h.Thumbprint),
-				Matched: valid[strings.ToLower(r.Hosts[0].Thumbprint)],
-				Invalid: invalid,
-			}
-		}
+	if j, ok := interception(r, chains, valid, invalid); ok {
+		return j
 	}
 
 	var required, missing, why []string
@@ -186,6 +156,57 @@ func Judge(r Report, providerFound bool, providerThumbprints []string) Judgement
 			listString(providerThumbprints), strings.Join(missing, ", "), servedBy(chains, missing))
 	}
 	return j
+}
+
+// classifyEntries splits a ThumbprintList into its valid entries, keyed by
+// their lower-case form (the first spelling wins), and the invalid ones.
+func classifyEntries(entries []string) (valid map[string]string, invalid []string) {
+	valid = make(map[string]string, len(entries)) // lower-case → as written
+	for _, e := range entries {
+		if !ValidEntry(e) {
+			invalid = append(invalid, e)
+			continue
+		}
+		if _, dup := valid[strings.ToLower(e)]; !dup {
+			valid[strings.ToLower(e)] = e
+		}
+	}
+	return valid, invalid
+}
+
+// unreadReason says why r holds no chain for the jwks_uri host.
+func unreadReason(r Report) string {
+	reason := r.DiscoveryError
+	if reason == "" && len(r.Hosts) > 0 {
+		reason = r.Hosts[0].Error
+	}
+	if reason == "" {
+		reason = "no chain was read"
+	}
+	return reason
+}
+
+// interception returns the LikelyInterceptingProxy judgement for the first
+// AWS-operated host whose chain does not verify against public roots.
+func interception(r Report, chains []HostChain, valid map[string]string, invalid []string) (Judgement, bool) {
+	for _, h := range chains {
+		if h.PrivateCA && awsOperatedHost(h.Host) {
+			via := "a TLS-intercepting proxy"
+			if h.ViaProxy != "" {
+				via += " (" + h.ViaProxy + ")"
+			}
+			last := h.Certs[len(h.Certs)-1]
+			return Judgement{
+				Verdict:  LikelyInterceptingProxy,
+				Severity: SeverityWarning,
+				Message: fmt.Sprintf("%s is served by AWS with a publicly trusted chain, but the chain read from here ends in %q, which does not verify against public roots; %s is the likely cause, STS sees AWS's own chain, so do not put the local thumbprint %s in the provider",
+					h.Addr(), last.Issuer, via, h.Thumbprint),
+				Matched: valid[strings.ToLower(r.Hosts[0].Thumbprint)],
+				Invalid: invalid,
+			}, true
+		}
+	}
+	return Judgement{}, false
 }
 
 // servedBy names, for each thumbprint, the host whose last certificate it is.

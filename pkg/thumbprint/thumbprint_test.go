@@ -19,7 +19,7 @@ func TestValidEntry(t *testing.T) {
 		"9e99a48a9960b14926bb7f3b02e22da2b0ab728":            false, // 39
 		"9e99a48a9960b14926bb7f3b02e22da2b0ab72800":          false, // 41
 		"9e99a48a9960b14926bb7f3b02e22da2b0ab728g":           false,
-		" 9e99a48a9960b14926bb7f3b02e22da2b0ab728":           false,
+		" 9e99a48a9960b14926bb7f3b02e22da2b0ab728":           false, //nolint:gocritic // the leading space is the case under test
 		"9E:99:A4:8A:99:60:B1:49:26:BB:7F:3B:02:E2:2D:A2:B0": false,
 		"": false,
 	} {

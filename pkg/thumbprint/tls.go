@@ -140,7 +140,7 @@ func InspectHost(ctx context.Context, rawURL string, o Options) (HostChain, erro
 // request for the URL, so HTTPS_PROXY/NO_PROXY apply identically to the
 // discovery fetch and to the raw TLS dial.
 func proxyFor(ctx context.Context, u *url.URL, o Options) (*url.URL, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), http.NoBody)
 	if err != nil {
 		return nil, err
 	}

@@ -144,7 +144,7 @@ func TestEKSWireShape(t *testing.T) {
 
 func TestNonLoopbackRejected(t *testing.T) {
 	fake := fakeaws.New()
-	req := httptest.NewRequest(http.MethodGet, "/clusters/prod", nil)
+	req := httptest.NewRequest(http.MethodGet, "/clusters/prod", http.NoBody)
 	req.RemoteAddr = "192.0.2.10:4242"
 	rec := httptest.NewRecorder()
 	fake.ServeHTTP(rec, req)

@@ -183,7 +183,7 @@ func (st policyStatement) matches(rc trustRequest) bool {
 
 // conditionHolds evaluates one operator over one key: values within the key
 // are ORed by the caller's loop being per key, keys and operators ANDed.
-func conditionHolds(op string, req []string, pol []string) bool {
+func conditionHolds(op string, req, pol []string) bool {
 	set := ""
 	if q, rest, ok := strings.Cut(op, ":"); ok {
 		set, op = q, rest

@@ -4,7 +4,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/rsa"
-	"crypto/sha1"
+	"crypto/sha1" //nolint:gosec // the IAM OIDC thumbprint is SHA-1 by AWS's definition
 	"crypto/sha256"
 	"crypto/tls"
 	"encoding/base64"
@@ -32,14 +32,14 @@ const (
 	msgNoVerificationKey   = "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements"
 	msgThumbprintMismatch  = "OpenIDConnect provider's HTTPS certificate doesn't match configured thumbprint"
 	msgIncorrectAudience   = "Incorrect token audience"
-	msgNotAuthorizedWebIdP = "Not authorized to perform sts:AssumeRoleWithWebIdentity"
+	msgNotAuthorizedWebIDP = "Not authorized to perform sts:AssumeRoleWithWebIdentity"
 	// Not among the observed strings of REFERENCE §2.2; chosen to read like
 	// STS. Tests should not depend on their exact text.
 	msgNotAJWT       = "The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)"
 	msgBadSignature  = "Signature verification failed for the ID Token"
 	webIdentitySkew  = 5 * time.Minute
 	idpFetchTimeout  = 5 * time.Second
-	maxIdPBodyBytes  = 1 << 20
+	maxIDPBodyBytes  = 1 << 20
 	defaultSessionTS = 3600
 )
 
@@ -211,7 +211,7 @@ func (s *Server) assumeRoleWithWebIdentity(ctx context.Context, req request) (*a
 			message: fmt.Sprintf("Token expired: current date/time %d must be before the expiration date/time %d", now.Unix(), tok.exp)}
 	}
 	// 8. The role and its trust policy: one message for every cause.
-	denied := &apiError{status: http.StatusForbidden, code: "AccessDenied", message: msgNotAuthorizedWebIdP}
+	denied := &apiError{status: http.StatusForbidden, code: "AccessDenied", message: msgNotAuthorizedWebIDP}
 	role, ok := s.roleByARN(roleARN)
 	if !ok {
 		return nil, denied
@@ -312,7 +312,7 @@ func fetchIssuerKeys(ctx context.Context, issuer string, thumbprints []string) (
 					if len(cs.PeerCertificates) == 0 {
 						return errThumbprint
 					}
-					sum := sha1.Sum(cs.PeerCertificates[len(cs.PeerCertificates)-1].Raw)
+					sum := sha1.Sum(cs.PeerCertificates[len(cs.PeerCertificates)-1].Raw) //nolint:gosec // the IAM OIDC thumbprint is SHA-1 by AWS's definition
 					got := hex.EncodeToString(sum[:])
 					for _, t := range thumbprints {
 						if strings.EqualFold(t, got) {
@@ -332,7 +332,7 @@ func fetchIssuerKeys(ctx context.Context, issuer string, thumbprints []string) (
 		if err != nil || u.Scheme != "https" || !loopbackHost(u.Hostname()) {
 			return unreachable
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, raw, nil)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, raw, http.NoBody)
 		if err != nil {
 			return unreachable
 		}
@@ -344,7 +344,7 @@ func fetchIssuerKeys(ctx context.Context, issuer string, thumbprints []string) (
 			return unreachable
 		}
 		defer resp.Body.Close()
-		body, err := io.ReadAll(io.LimitReader(resp.Body, maxIdPBodyBytes))
+		body, err := io.ReadAll(io.LimitReader(resp.Body, maxIDPBodyBytes))
 		if err != nil || resp.StatusCode != http.StatusOK || json.Unmarshal(body, into) != nil {
 			return unreachable
 		}

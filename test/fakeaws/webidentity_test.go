@@ -37,7 +37,7 @@ type idp struct {
 	thumbprint string // SHA-1 of the certificate the server sends
 }
 
-func newIdP(t *testing.T) *idp {
+func newIDP(t *testing.T) *idp {
 	t.Helper()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -112,7 +112,7 @@ func exactCond(p *idp, sub string) string {
 }
 
 func TestAssumeRoleWithWebIdentity(t *testing.T) {
-	p := newIdP(t)
+	p := newIDP(t)
 	other, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
@@ -265,7 +265,7 @@ func TestAssumeRoleWithWebIdentityWire(t *testing.T) {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	want := regexp.MustCompile(`^<\?xml version="1.0" encoding="UTF-8"\?>\s*<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>InvalidIdentityToken</Code><Message>[^<]+</Message></Error><RequestId>[0-9a-f-]{36}</RequestId></ErrorResponse>$`)
+	want := regexp.MustCompile(`^<\?xml version="1\.0" encoding="UTF-8"\?>\s*<ErrorResponse xmlns="https://sts\.amazonaws\.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>InvalidIdentityToken</Code><Message>[^<]+</Message></Error><RequestId>[0-9a-f-]{36}</RequestId></ErrorResponse>$`)
 	if resp.StatusCode != http.StatusBadRequest || !want.Match(body) {
 		t.Errorf("status %d body %s", resp.StatusCode, body)
 	}

@@ -101,13 +101,14 @@ func (s *Server) Add(o runtime.Object) error {
 		return fmt.Errorf("fakekube: unknown object %T", o)
 	}
 	for _, r := range resources {
-		if r.kind == gvks[0].Kind {
-			o.GetObjectKind().SetGroupVersionKind(r.gv.WithKind(r.kind))
-			s.mu.Lock()
-			s.objects[r.resource] = append(s.objects[r.resource], o)
-			s.mu.Unlock()
-			return nil
+		if r.kind != gvks[0].Kind {
+			continue
 		}
+		o.GetObjectKind().SetGroupVersionKind(r.gv.WithKind(r.kind))
+		s.mu.Lock()
+		s.objects[r.resource] = append(s.objects[r.resource], o)
+		s.mu.Unlock()
+		return nil
 	}
 	return fmt.Errorf("fakekube: no resource for kind %s", gvks[0].Kind)
 }
@@ -192,14 +193,14 @@ users:
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
-	switch {
-	case r.URL.Path == "/api":
+	switch r.URL.Path {
+	case "/api":
 		writeJSON(w, http.StatusOK, metav1.APIVersions{TypeMeta: metav1.TypeMeta{Kind: "APIVersions"}, Versions: []string{"v1"}})
 		return
-	case r.URL.Path == "/apis":
+	case "/apis":
 		writeJSON(w, http.StatusOK, groupList())
 		return
-	case r.URL.Path == "/.well-known/openid-configuration":
+	case "/.well-known/openid-configuration":
 		s.mu.Lock()
 		iss := s.issuer
 		s.mu.Unlock()
@@ -209,39 +210,39 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"issuer": iss, "jwks_uri": iss + "/openid/v1/jwks"})
 		return
-	case r.URL.Path == "/version":
+	case "/version":
 		writeJSON(w, http.StatusOK, map[string]string{"major": "1", "minor": "37", "gitVersion": "v1.37.2"})
 		return
 	}
 	var gv schema.GroupVersion
-	var rest []string
+	var tail []string
 	switch {
 	case len(parts) >= 2 && parts[0] == "api":
-		gv, rest = schema.GroupVersion{Version: parts[1]}, parts[2:]
+		gv, tail = schema.GroupVersion{Version: parts[1]}, parts[2:]
 	case len(parts) >= 3 && parts[0] == "apis":
-		gv, rest = schema.GroupVersion{Group: parts[1], Version: parts[2]}, parts[3:]
+		gv, tail = schema.GroupVersion{Group: parts[1], Version: parts[2]}, parts[3:]
 	default:
 		writeStatus(w, http.StatusNotFound, "NotFound", "the server could not find the requested resource")
 		return
 	}
-	if len(rest) == 0 {
+	if len(tail) == 0 {
 		writeJSON(w, http.StatusOK, resourceList(gv))
 		return
 	}
 	ns := ""
-	if len(rest) >= 3 && rest[0] == "namespaces" {
-		ns, rest = rest[1], rest[2:]
+	if len(tail) >= 3 && tail[0] == "namespaces" {
+		ns, tail = tail[1], tail[2:]
 	}
-	res, name := rest[0], ""
-	if len(rest) > 1 {
-		name = rest[1]
+	res, name := tail[0], ""
+	if len(tail) > 1 {
+		name = tail[1]
 	}
-	if r.Method == http.MethodPost && res == "serviceaccounts" && len(rest) == 3 && rest[2] == "token" {
+	if r.Method == http.MethodPost && res == "serviceaccounts" && len(tail) == 3 && tail[2] == "token" {
 		s.tokenRequest(w, r, ns, name)
 		return
 	}
-	if ns == "" && res == "namespaces" && len(rest) == 2 {
-		name = rest[1]
+	if ns == "" && res == "namespaces" && len(tail) == 2 {
+		name = tail[1]
 	}
 	info, ok := lookup(gv, res)
 	if !ok {
@@ -371,7 +372,7 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 
 func writeStatus(w http.ResponseWriter, code int, reason, msg string) {
 	writeJSON(w, code, metav1.Status{TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"}, Status: metav1.StatusFailure,
-		Message: msg, Reason: metav1.StatusReason(reason), Code: int32(code)})
+		Message: msg, Reason: metav1.StatusReason(reason), Code: int32(code)}) //nolint:gosec // code is an HTTP status (100-599)
 }
 
 // RESTConfig returns a client configuration for the server.
@@ -394,7 +395,7 @@ func (s *Server) tokenRequest(w http.ResponseWriter, r *http.Request, ns, name s
 	s.mu.Unlock()
 	switch {
 	case denied:
-		writeStatus(w, http.StatusForbidden, "Forbidden", fmt.Sprintf(`serviceaccounts "%s" is forbidden: User "tester" cannot create resource "serviceaccounts/token" in API group "" in the namespace %q`, name, ns))
+		writeStatus(w, http.StatusForbidden, "Forbidden", fmt.Sprintf(`serviceaccounts %q is forbidden: User "tester" cannot create resource "serviceaccounts/token" in API group "" in the namespace %q`, name, ns))
 		return
 	case !exists:
 		writeStatus(w, http.StatusNotFound, "NotFound", fmt.Sprintf("serviceaccounts %q not found", name))

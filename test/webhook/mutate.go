@@ -188,7 +188,7 @@ func podIdentityConfig(cfg Config, pod *corev1.Pod, sa *corev1.ServiceAccount) p
 	jitter := cfg.PodIdentityExpiration
 	if jitter == nil {
 		jitter = func() int64 {
-			return podIdentityJitterMin + rand.Int64N(DefaultTokenExpiration-podIdentityJitterMin+1)
+			return podIdentityJitterMin + rand.Int64N(DefaultTokenExpiration-podIdentityJitterMin+1) //nolint:gosec // jitter spreading token lifetimes, not a secret
 		}
 	}
 	def := int64(-1) // resolved lazily: only a default expiration is jittered

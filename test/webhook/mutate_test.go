@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"testing"
@@ -476,7 +477,7 @@ func assertSamePod(t *testing.T, what string, got, want *corev1.Pod) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(g) != string(w) {
+	if !bytes.Equal(g, w) {
 		t.Errorf("%s pod differs\n got: %s\nwant: %s", what, g, w)
 	}
 }

@@ -189,7 +189,7 @@ func TestRegister(t *testing.T) {
 	for _, c := range checks {
 		gj, _ := json.Marshal(c.got)
 		wj, _ := json.Marshal(c.want)
-		if string(gj) != string(wj) {
+		if !bytes.Equal(gj, wj) {
 			t.Errorf("%s = %s, want %s", c.what, gj, wj)
 		}
 	}

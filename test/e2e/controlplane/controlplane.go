@@ -196,7 +196,7 @@ func (cp *ControlPlane) Clientset() (kubernetes.Interface, error) {
 // environment, so `Kubectl(ctx, "irsa", ...)` reaches the same cluster. The
 // rest of the environment (PATH included) is the caller's.
 func (cp *ControlPlane) Kubectl(ctx context.Context, args ...string) (stdout, stderr string, err error) {
-	cmd := exec.CommandContext(ctx, filepath.Join(cp.BinDir, "kubectl"), args...)
+	cmd := exec.CommandContext(ctx, filepath.Join(cp.BinDir, "kubectl"), args...) //nolint:gosec // the test harness runs the kubectl it was given, with the test's arguments
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+cp.Kubeconfig)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -310,7 +310,7 @@ func (cp *ControlPlane) startAPIServer(ctx context.Context, etcdURL string, opts
 		}
 	}
 	f := func(name string) string { return filepath.Join(pkiDir, name) }
-	args := []string{
+	args := append([]string{
 		"--bind-address=127.0.0.1",
 		"--advertise-address=127.0.0.1",
 		"--secure-port=" + port,
@@ -330,8 +330,7 @@ func (cp *ControlPlane) startAPIServer(ctx context.Context, etcdURL string, opts
 		// endpoint reconciler" (E2E-NOTES.md).
 		"--endpoint-reconciler-type=none",
 		"--profiling=false",
-	}
-	args = append(args, opts.ExtraAPIServerFlags...)
+	}, opts.ExtraAPIServerFlags...)
 	p, err := cp.spawn("kube-apiserver", args)
 	if err != nil {
 		return err
@@ -417,7 +416,7 @@ func findTools(ctx context.Context, opts Options, logf func(string, ...any)) (st
 	}
 	for _, name := range []string{"etcd", "kube-apiserver", "kubectl"} {
 		path := filepath.Join(dir, name)
-		info, err := os.Stat(path)
+		info, err := os.Stat(path) //nolint:gosec // the test harness checks the tool directory it was configured with
 		if err != nil {
 			return "", fmt.Errorf("e2e tool %s missing in %s (run hack/k8s-tools.sh or set %s): %w", name, dir, EnvToolsBin, err)
 		}
@@ -485,7 +484,7 @@ func randomToken() (string, error) {
 }
 
 func get(ctx context.Context, client *http.Client, url, token string) ([]byte, int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, http.NoBody)
 	if err != nil {
 		return nil, 0, fmt.Errorf("build request: %w", err)
 	}

@@ -66,7 +66,11 @@ func (p *process) waitFor(ctx context.Context, timeout time.Duration, ready func
 		}
 		select {
 		case <-p.done:
-			return fmt.Errorf("%s exited before becoming ready (%v); last lines of %s:\n%s", p.name, p.waitErr, p.logPath, p.logTail())
+			if p.waitErr == nil {
+				// A clean exit has nothing to wrap (%w would print %!w(<nil>)).
+				return fmt.Errorf("%s exited before becoming ready (<nil>); last lines of %s:\n%s", p.name, p.logPath, p.logTail())
+			}
+			return fmt.Errorf("%s exited before becoming ready (%w); last lines of %s:\n%s", p.name, p.waitErr, p.logPath, p.logTail())
 		case <-ctx.Done():
 			return fmt.Errorf("%s not ready within %s: %w; last lines of %s:\n%s", p.name, timeout, ctx.Err(), p.logPath, p.logTail())
 		case <-tick.C:

@@ -26,7 +26,7 @@ import (
 type associations []webhook.Association
 
 func (a *associations) String() string {
-	var parts []string
+	parts := make([]string, 0, len(*a))
 	for _, x := range *a {
 		parts = append(parts, x.Namespace+"/"+x.ServiceAccount)
 	}
