@@ -143,6 +143,25 @@ func (o *ThumbprintOptions) Validate() error {
 	return nil
 }
 
+// judgeProvider compares the served chain with the provider's thumbprints and
+// sets the verdict and the command that fixes it; nothing when the provider
+// could not be read.
+func judgeProvider(res *ThumbprintResult) {
+	if res.Provider.Error != "" {
+		return
+	}
+	j := thumbprint.Judge(res.TLS, res.Provider.Found, res.Provider.Thumbprints)
+	res.Judgement = &j
+	if res.Provider.Found && len(j.Required) > 0 {
+		if list, err := thumbprint.UpdatedList(res.Provider.Thumbprints, j.Required, thumbprint.ValidEntry); err == nil {
+			res.Fix = thumbprint.UpdateCommand(res.Provider.ARN, list)
+		}
+	}
+	if !res.Provider.Found {
+		res.Fix = "aws iam create-open-id-connect-provider --url " + res.Issuer + " --client-id-list " + diag.DefaultAudience
+	}
+}
+
 // Run resolves the issuer, reads the chains, compares and optionally updates.
 func (o *ThumbprintOptions) Run(ctx context.Context) error {
 	hint, client := o.kubeContext()
@@ -178,18 +197,7 @@ func (o *ThumbprintOptions) Run(ctx context.Context) error {
 	res := ThumbprintResult{APIVersion: APIVersion, Kind: KindThumbprintReport, Issuer: issuer.URL, IssuerSource: issuer.Source, TLS: report}
 	if c != nil {
 		res.Provider = o.provider(awsCtx, c, issuer.URL)
-		if res.Provider.Error == "" {
-			j := thumbprint.Judge(report, res.Provider.Found, res.Provider.Thumbprints)
-			res.Judgement = &j
-			if res.Provider.Found && len(j.Required) > 0 {
-				if list, err := thumbprint.UpdatedList(res.Provider.Thumbprints, j.Required, thumbprint.ValidEntry); err == nil {
-					res.Fix = thumbprint.UpdateCommand(res.Provider.ARN, list)
-				}
-			}
-			if !res.Provider.Found {
-				res.Fix = "aws iam create-open-id-connect-provider --url " + issuer.URL + " --client-id-list " + diag.DefaultAudience
-			}
-		}
+		judgeProvider(&res)
 	}
 	if err := o.print(res); err != nil {
 		return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("writing output: %w", err)}
