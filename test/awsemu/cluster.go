@@ -5,8 +5,6 @@ package main
 import (
 	"context"
 	"crypto/sha1" //nolint:gosec // the IAM OIDC thumbprint is SHA-1 by AWS's definition; shortHash needs no strength
-	"crypto/tls"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -26,6 +24,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/kubectl-irsa/kubectl-irsa/test/e2e/controlplane"
+	"github.com/kubectl-irsa/kubectl-irsa/test/e2e/pki"
 	"github.com/kubectl-irsa/kubectl-irsa/test/webhook"
 )
 
@@ -77,7 +76,7 @@ func cluster(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("issuer %q: %w", cp.Issuer, err)
 	}
-	thumb, err := lastCertSHA1(ctx, u.Host)
+	thumb, err := pki.LastCertSHA1(ctx, u.Host)
 	if err != nil {
 		return err
 	}
@@ -97,24 +96,6 @@ func cluster(ctx context.Context, args []string) error {
 		return nil
 	}
 	return err
-}
-
-// lastCertSHA1 is the SHA-1 of the last certificate the issuer serves: the
-// value an IAM OIDC provider's ThumbprintList must hold for a private CA.
-func lastCertSHA1(ctx context.Context, hostport string) (string, error) {
-	d := tls.Dialer{Config: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec // the chain is hashed, not trusted
-	conn, err := d.DialContext(ctx, "tcp", hostport)
-	if err != nil {
-		return "", fmt.Errorf("dial issuer %s: %w", hostport, err)
-	}
-	defer conn.Close()
-	tconn, ok := conn.(*tls.Conn)
-	if !ok || len(tconn.ConnectionState().PeerCertificates) == 0 {
-		return "", fmt.Errorf("issuer %s sent no certificate", hostport)
-	}
-	certs := tconn.ConnectionState().PeerCertificates
-	sum := sha1.Sum(certs[len(certs)-1].Raw) //nolint:gosec // the IAM OIDC thumbprint is SHA-1 by AWS's definition
-	return hex.EncodeToString(sum[:]), nil
 }
 
 // runWorkloadController stands in for kube-controller-manager, which this

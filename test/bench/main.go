@@ -17,10 +17,7 @@ package main
 
 import (
 	"bufio"
-	"context"
-	"crypto/sha1" //nolint:gosec // the IAM OIDC thumbprint is SHA-1 by AWS's definition
-	"crypto/tls"
-	"encoding/hex"
+	"context" //nolint:gosec // the IAM OIDC thumbprint is SHA-1 by AWS's definition
 	"encoding/json"
 	"errors"
 	"flag"
@@ -49,6 +46,7 @@ import (
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/cloud"
 	"github.com/kubectl-irsa/kubectl-irsa/test/bench/synth"
 	"github.com/kubectl-irsa/kubectl-irsa/test/e2e/controlplane"
+	"github.com/kubectl-irsa/kubectl-irsa/test/e2e/pki"
 	"github.com/kubectl-irsa/kubectl-irsa/test/fakeaws"
 )
 
@@ -179,7 +177,7 @@ func run(ctx context.Context, o options, log func(string, ...any)) int {
 		log("issuer %q: %v", cp.Issuer, err)
 		return 1
 	}
-	thumb, err := lastCertSHA1(ctx, issuer.Host)
+	thumb, err := pki.LastCertSHA1(ctx, issuer.Host)
 	if err != nil {
 		log("%v", err)
 		return 1
@@ -397,24 +395,6 @@ func installPlugin(ctx context.Context, root, plugin, dir string, log func(strin
 		return fmt.Errorf("-plugin: %w", err)
 	}
 	return os.Symlink(abs, dst)
-}
-
-// lastCertSHA1 is the SHA-1 of the last certificate the issuer serves: the
-// thumbprint its IAM provider holds, so the TLS check passes as on a
-// healthy cluster.
-func lastCertSHA1(ctx context.Context, hostport string) (string, error) {
-	d := tls.Dialer{Config: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec // the chain is hashed, not trusted
-	conn, err := d.DialContext(ctx, "tcp", hostport)
-	if err != nil {
-		return "", fmt.Errorf("dial issuer %s: %w", hostport, err)
-	}
-	defer conn.Close()
-	certs := conn.(*tls.Conn).ConnectionState().PeerCertificates
-	if len(certs) == 0 {
-		return "", fmt.Errorf("issuer %s sent no certificate", hostport)
-	}
-	sum := sha1.Sum(certs[len(certs)-1].Raw) //nolint:gosec // the IAM OIDC thumbprint is SHA-1 by AWS's definition
-	return hex.EncodeToString(sum[:]), nil
 }
 
 // loadAverage is the 1-minute load average, or "" where /proc has none.

@@ -5,9 +5,6 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"crypto/sha1"
-	"crypto/tls"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,6 +28,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/kubectl-irsa/kubectl-irsa/test/e2e/controlplane"
+	"github.com/kubectl-irsa/kubectl-irsa/test/e2e/pki"
 	"github.com/kubectl-irsa/kubectl-irsa/test/fakeaws"
 	"github.com/kubectl-irsa/kubectl-irsa/test/webhook"
 )
@@ -95,28 +93,11 @@ func startSuite(t *testing.T) *suite {
 	s.issuerHost = u.Host
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	if s.thumbprint, err = lastCertSHA1(ctx, u.Host); err != nil {
+	if s.thumbprint, err = pki.LastCertSHA1(ctx, u.Host); err != nil {
 		t.Fatal(err)
 	}
 	startScenarioWebhook(ctx, t, cs)
 	return s
-}
-
-// lastCertSHA1 hashes the last certificate the server sends, computed here
-// independently of pkg/thumbprint so that a bug there cannot hide itself.
-func lastCertSHA1(ctx context.Context, hostport string) (string, error) {
-	d := tls.Dialer{Config: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec // we hash the chain, we do not trust it
-	conn, err := d.DialContext(ctx, "tcp", hostport)
-	if err != nil {
-		return "", fmt.Errorf("dial issuer %s: %w", hostport, err)
-	}
-	defer conn.Close()
-	certs := conn.(*tls.Conn).ConnectionState().PeerCertificates
-	if len(certs) == 0 {
-		return "", fmt.Errorf("issuer %s sent no certificate", hostport)
-	}
-	sum := sha1.Sum(certs[len(certs)-1].Raw)
-	return hex.EncodeToString(sum[:]), nil
 }
 
 // startScenarioWebhook runs the webhook the way EKS configures it (a default
