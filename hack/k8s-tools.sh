@@ -6,7 +6,7 @@
 #
 # Progress goes to stderr; the only thing printed on stdout is the bin directory.
 # Everything is built from the Go module proxy through throwaway modules in a temp
-# dir (never the project's go.mod), as /work/shared/E2E-NOTES.md describes:
+# dir (never the project's go.mod), as docs/e2e.md describes:
 # `go install k8s.io/kubernetes/cmd/...@vX` does not work because kubernetes' own
 # go.mod replaces its staging modules with local paths.
 set -euo pipefail

@@ -13,7 +13,7 @@
 set -euo pipefail
 
 # Pins. goreleaser v2.16.0 is the newest that builds with the Go and proxy this
-# project has (E2E-NOTES.md, "Release tooling").
+# project has (docs/e2e.md, "Release tooling").
 GORELEASER_VERSION="${GORELEASER_VERSION:-v2.16.0}"
 GOLANGCI_LINT_VERSION="${GOLANGCI_LINT_VERSION:-v2.15.0}"
 

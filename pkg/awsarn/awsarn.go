@@ -1,6 +1,6 @@
 // Package awsarn parses the ARNs and issuer URLs that IRSA involves and derives
 // partitions from them. Nothing here concatenates "aws" or "amazonaws.com":
-// the partition table below is the one source (REFERENCE.md §3.7), so China,
+// the partition table below is the one source (docs/behaviour.md#partitions-and-audiences), so China,
 // GovCloud and the isolated partitions work the same way as commercial AWS.
 package awsarn
 
@@ -27,7 +27,7 @@ type Partition struct {
 	IAMRegion string
 }
 
-// partitions follows the SDK's partitions.json (REFERENCE.md §3.7). Order
+// partitions follows the SDK's partitions.json (docs/behaviour.md#partitions-and-audiences). Order
 // matters: more specific region prefixes come before "us-".
 var partitions = []Partition{
 	{ID: "aws-us-gov", DNSSuffix: "amazonaws.com", RegionPrefixes: []string{"us-gov-"}, NeedsRegion: true, IAMRegion: "us-gov-west-1"},
@@ -38,13 +38,6 @@ var partitions = []Partition{
 	{ID: "aws-eusc", DNSSuffix: "amazonaws.eu", RegionPrefixes: []string{"eusc-"}, NeedsRegion: true, IAMRegion: "eusc-de-east-1"},
 	{ID: "aws-cn", DNSSuffix: "amazonaws.com.cn", RegionPrefixes: []string{"cn-"}, NeedsRegion: true, IAMRegion: "cn-north-1"},
 	{ID: "aws", DNSSuffix: "amazonaws.com", RegionPrefixes: []string{"us-", "eu-", "ap-", "sa-", "ca-", "me-", "af-", "il-", "mx-"}, IAMRegion: "us-east-1"},
-}
-
-// Partitions returns the known partitions, in lookup order.
-func Partitions() []Partition {
-	out := make([]Partition, len(partitions))
-	copy(out, partitions)
-	return out
 }
 
 // LookupPartition returns the partition with the given ARN id.
@@ -166,7 +159,7 @@ type Issuer struct {
 	Region    string
 	Partition string
 	// DualStack is true for the oidc-eks.REGION.api.aws form, which tokens do
-	// not carry as iss (FAILURE-MODES.md F1d).
+	// not carry as iss (docs/behaviour.md#f1-no-openidconnect-provider cause d).
 	DualStack bool
 }
 

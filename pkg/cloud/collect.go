@@ -15,9 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
 	"k8s.io/klog/v2"
-
-	"github.com/kubectl-irsa/kubectl-irsa/pkg/awsfacts"
 )
 
 // DefaultConcurrency bounds the AWS calls in flight when Collector.Concurrency
@@ -61,8 +60,8 @@ type Collector struct {
 	sem     chan struct{}
 
 	mu        sync.Mutex
-	roles     map[string]*flight[awsfacts.Role]
-	providers map[string]*flight[awsfacts.OIDCProvider]
+	roles     map[string]*flight[facts.Role]
+	providers map[string]*flight[facts.OIDCProvider]
 }
 
 // flight is one in-progress or finished fetch; later callers wait on done and
@@ -72,43 +71,23 @@ type flight[T any] struct {
 	val  T
 }
 
-// Request says what to collect.
-type Request struct {
-	ClusterName   string
-	RoleARNs      []string
-	ProviderARNs  []string
-	ListProviders bool
-}
-
-// Facts is everything one Collect run learned. Maps are never nil.
-type Facts struct {
-	Caller        awsfacts.Caller
-	Cluster       *awsfacts.Cluster
-	Roles         map[string]awsfacts.Role
-	Providers     map[string]awsfacts.OIDCProvider
-	ProviderLists map[string]awsfacts.ProviderList
-}
-
-// Collect gathers every fact the request names, concurrently and within the
-// concurrency bound. It never fails: each failed call is recorded in its fact.
-func (c *Collector) Collect(ctx context.Context, req Request) Facts {
-	facts := Facts{
-		Roles:         map[string]awsfacts.Role{},
-		Providers:     map[string]awsfacts.OIDCProvider{},
-		ProviderLists: map[string]awsfacts.ProviderList{},
+// collect gathers the caller, the cluster (when named) and every role,
+// concurrently and within the concurrency bound. It never fails: each failed
+// call is recorded in its fact. Maps of the result are never nil.
+func (c *Collector) collect(ctx context.Context, clusterName string, roleARNs []string) *facts.AWSFacts {
+	out := &facts.AWSFacts{
+		Roles:         map[string]facts.Role{},
+		Providers:     map[string]facts.OIDCProvider{},
+		ProviderLists: map[string]facts.ProviderList{},
 	}
 	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		cluster  awsfacts.Cluster
-		provList awsfacts.ProviderList
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		cluster facts.Cluster
 	)
-	wg.Go(func() { facts.Caller = c.Caller(ctx) })
-	if req.ClusterName != "" {
-		wg.Go(func() { cluster = c.Cluster(ctx, req.ClusterName) })
-	}
-	if req.ListProviders {
-		wg.Go(func() { provList = c.ListProviders(ctx, "") })
+	wg.Go(func() { out.Caller = c.Caller(ctx) })
+	if clusterName != "" {
+		wg.Go(func() { cluster = c.Cluster(ctx, clusterName) })
 	}
 	// A role is its GetRole and then its policy listings. At most as many
 	// roles as calls are in progress at once, so each role finishes soon
@@ -116,7 +95,7 @@ func (c *Collector) Collect(ctx context.Context, req Request) Facts {
 	// early) instead of every GetRole queueing ahead of every listing; the
 	// number of calls and the total time are the same.
 	roleSlots := make(chan struct{}, c.bound())
-	for _, a := range dedupe(req.RoleARNs) {
+	for _, a := range dedupe(roleARNs) {
 		wg.Go(func() {
 			select {
 			case roleSlots <- struct{}{}:
@@ -126,32 +105,15 @@ func (c *Collector) Collect(ctx context.Context, req Request) Facts {
 			}
 			r := c.Role(ctx, a)
 			mu.Lock()
-			facts.Roles[a] = r
-			mu.Unlock()
-		})
-	}
-	for _, a := range dedupe(req.ProviderARNs) {
-		wg.Go(func() {
-			p := c.Provider(ctx, a)
-			mu.Lock()
-			facts.Providers[a] = p
+			out.Roles[a] = r
 			mu.Unlock()
 		})
 	}
 	wg.Wait()
-
-	if req.ClusterName != "" {
-		facts.Cluster = &cluster
+	if clusterName != "" {
+		out.Cluster = &cluster
 	}
-	if req.ListProviders {
-		// ListOpenIDConnectProviders can only list the caller's own account;
-		// the caller is known only now, so the list is keyed here.
-		if provList.Account == "" {
-			provList.Account = facts.Caller.Account
-		}
-		facts.ProviderLists[provList.Account] = provList
-	}
-	return facts
+	return out
 }
 
 // dedupe returns the distinct non-empty values, sorted so that call order (and
@@ -177,7 +139,7 @@ func (c *Collector) bound() int {
 
 // call runs one AWS request under the concurrency bound. Waiting for a slot
 // honours ctx, so a cancelled run drains instead of queueing more calls.
-func (c *Collector) call(ctx context.Context, op, resource string, fn func(context.Context) error) *awsfacts.CallError {
+func (c *Collector) call(ctx context.Context, op, resource string, fn func(context.Context) error) *facts.CallError {
 	c.semOnce.Do(func() { c.sem = make(chan struct{}, c.bound()) })
 	select {
 	case c.sem <- struct{}{}:
@@ -203,8 +165,8 @@ func (c *Collector) call(ctx context.Context, op, resource string, fn func(conte
 
 // Caller asks STS who the plugin runs as. It needs no permission, so a failure
 // here is almost always a credentials or network problem.
-func (c *Collector) Caller(ctx context.Context) awsfacts.Caller {
-	var out awsfacts.Caller
+func (c *Collector) Caller(ctx context.Context) facts.Caller {
+	var out facts.Caller
 	out.Err = c.call(ctx, OpGetCallerIdentity, "", func(ctx context.Context) error {
 		res, err := c.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 		if err != nil {
@@ -219,8 +181,8 @@ func (c *Collector) Caller(ctx context.Context) awsfacts.Caller {
 
 // Cluster describes the EKS cluster. Identity and Oidc are nil for clusters
 // without IRSA support (EKS Anywhere, Outposts local clusters): Issuer is then "".
-func (c *Collector) Cluster(ctx context.Context, name string) awsfacts.Cluster {
-	out := awsfacts.Cluster{Name: name, Region: c.Region}
+func (c *Collector) Cluster(ctx context.Context, name string) facts.Cluster {
+	out := facts.Cluster{Name: name, Region: c.Region}
 	out.Err = c.call(ctx, OpDescribeCluster, name, func(ctx context.Context) error {
 		res, err := c.EKS.DescribeCluster(ctx, &eks.DescribeClusterInput{Name: aws.String(name)})
 		if err != nil {
@@ -251,7 +213,7 @@ func (c *Collector) Cluster(ctx context.Context, name string) awsfacts.Cluster {
 
 // Role returns the role and its permission policy listings. Concurrent and
 // repeated calls for the same ARN share one fetch.
-func (c *Collector) Role(ctx context.Context, roleARN string) awsfacts.Role {
+func (c *Collector) Role(ctx context.Context, roleARN string) facts.Role {
 	f, leader := c.roleFlight(roleARN)
 	if leader {
 		f.val = c.fetchRole(ctx, roleARN)
@@ -260,7 +222,7 @@ func (c *Collector) Role(ctx context.Context, roleARN string) awsfacts.Role {
 			c.OnRole(roleARN)
 		}
 	} else if !wait(ctx, f.done) {
-		return awsfacts.Role{ARN: roleARN, Err: Classify(OpGetRole, roleARN, ctx.Err())}
+		return facts.Role{ARN: roleARN, Err: Classify(OpGetRole, roleARN, ctx.Err())}
 	}
 	r := f.val
 	// Callers own their copy: the cached slices must not be aliased.
@@ -285,16 +247,16 @@ func wait(ctx context.Context, done <-chan struct{}) bool {
 	}
 }
 
-func (c *Collector) roleFlight(key string) (*flight[awsfacts.Role], bool) {
+func (c *Collector) roleFlight(key string) (*flight[facts.Role], bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.roles == nil {
-		c.roles = map[string]*flight[awsfacts.Role]{}
+		c.roles = map[string]*flight[facts.Role]{}
 	}
 	if f, ok := c.roles[key]; ok {
 		return f, false
 	}
-	f := &flight[awsfacts.Role]{done: make(chan struct{})}
+	f := &flight[facts.Role]{done: make(chan struct{})}
 	c.roles[key] = f
 	return f, true
 }
@@ -316,11 +278,11 @@ func roleNameFromARN(roleARN string) (arn.ARN, string, error) {
 	return a, name, nil
 }
 
-func (c *Collector) fetchRole(ctx context.Context, roleARN string) awsfacts.Role {
-	out := awsfacts.Role{ARN: roleARN}
+func (c *Collector) fetchRole(ctx context.Context, roleARN string) facts.Role {
+	out := facts.Role{ARN: roleARN}
 	want, name, err := roleNameFromARN(roleARN)
 	if err != nil {
-		out.Err = &awsfacts.CallError{Op: OpGetRole, Resource: roleARN, Code: awsfacts.ErrOther, Message: err.Error()}
+		out.Err = &facts.CallError{Op: OpGetRole, Resource: roleARN, Code: facts.ErrOther, Message: err.Error()}
 		return out
 	}
 	out.Name = name
@@ -335,7 +297,7 @@ func (c *Collector) fetchRole(ctx context.Context, roleARN string) awsfacts.Role
 		return out
 	}
 	if got == nil || got.Role == nil {
-		out.Err = &awsfacts.CallError{Op: OpGetRole, Resource: roleARN, Code: awsfacts.ErrOther, Message: "IAM returned no role"}
+		out.Err = &facts.CallError{Op: OpGetRole, Resource: roleARN, Code: facts.ErrOther, Message: "IAM returned no role"}
 		return out
 	}
 	role := got.Role
@@ -343,15 +305,15 @@ func (c *Collector) fetchRole(ctx context.Context, roleARN string) awsfacts.Role
 	// another account, the answer is about a different role that happens to
 	// share the name, so it must not be reported as this one.
 	if a, err := arn.Parse(aws.ToString(role.Arn)); err == nil && a.AccountID != want.AccountID {
-		out.Err = &awsfacts.CallError{
-			Op: OpGetRole, Resource: roleARN, Code: awsfacts.ErrOther,
+		out.Err = &facts.CallError{
+			Op: OpGetRole, Resource: roleARN, Code: facts.ErrOther,
 			Message: fmt.Sprintf("role is in account %s but the AWS credentials are for account %s; use credentials for the role's account", want.AccountID, a.AccountID),
 		}
 		return out
 	}
 	doc, err := decodePolicyDocument(aws.ToString(role.AssumeRolePolicyDocument))
 	if err != nil {
-		out.Err = &awsfacts.CallError{Op: OpGetRole, Resource: roleARN, Code: awsfacts.ErrOther, Message: err.Error()}
+		out.Err = &facts.CallError{Op: OpGetRole, Resource: roleARN, Code: facts.ErrOther, Message: err.Error()}
 		return out
 	}
 	out.Found = true
@@ -381,7 +343,7 @@ func decodePolicyDocument(s string) (string, error) {
 
 // rolePolicies lists attached managed policies and inline policy names across
 // all pages. A failure here leaves the role facts intact (PoliciesErr).
-func (c *Collector) rolePolicies(ctx context.Context, roleARN, name string) ([]string, []string, *awsfacts.CallError) {
+func (c *Collector) rolePolicies(ctx context.Context, roleARN, name string) ([]string, []string, *facts.CallError) {
 	var attached, inline []string
 	ap := iam.NewListAttachedRolePoliciesPaginator(c.IAM, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(name)})
 	for ap.HasMorePages() {
@@ -418,13 +380,13 @@ func (c *Collector) rolePolicies(ctx context.Context, roleARN, name string) ([]s
 
 // Provider returns the IAM OIDC provider. A missing provider is Found=false
 // with Err.Code NotFound. Concurrent and repeated calls share one fetch.
-func (c *Collector) Provider(ctx context.Context, providerARN string) awsfacts.OIDCProvider {
+func (c *Collector) Provider(ctx context.Context, providerARN string) facts.OIDCProvider {
 	f, leader := c.providerFlight(providerARN)
 	if leader {
 		f.val = c.fetchProvider(ctx, providerARN)
 		close(f.done)
 	} else if !wait(ctx, f.done) {
-		return awsfacts.OIDCProvider{ARN: providerARN, Err: Classify(OpGetOpenIDConnectProvider, providerARN, ctx.Err())}
+		return facts.OIDCProvider{ARN: providerARN, Err: Classify(OpGetOpenIDConnectProvider, providerARN, ctx.Err())}
 	}
 	p := f.val
 	p.ClientIDs = slices.Clone(p.ClientIDs)
@@ -432,26 +394,26 @@ func (c *Collector) Provider(ctx context.Context, providerARN string) awsfacts.O
 	return p
 }
 
-func (c *Collector) providerFlight(key string) (*flight[awsfacts.OIDCProvider], bool) {
+func (c *Collector) providerFlight(key string) (*flight[facts.OIDCProvider], bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.providers == nil {
-		c.providers = map[string]*flight[awsfacts.OIDCProvider]{}
+		c.providers = map[string]*flight[facts.OIDCProvider]{}
 	}
 	if f, ok := c.providers[key]; ok {
 		return f, false
 	}
-	f := &flight[awsfacts.OIDCProvider]{done: make(chan struct{})}
+	f := &flight[facts.OIDCProvider]{done: make(chan struct{})}
 	c.providers[key] = f
 	return f, true
 }
 
-func (c *Collector) fetchProvider(ctx context.Context, providerARN string) awsfacts.OIDCProvider {
-	out := awsfacts.OIDCProvider{ARN: providerARN}
+func (c *Collector) fetchProvider(ctx context.Context, providerARN string) facts.OIDCProvider {
+	out := facts.OIDCProvider{ARN: providerARN}
 	a, err := arn.Parse(providerARN)
 	if err != nil || a.Service != "iam" || !strings.HasPrefix(a.Resource, "oidc-provider/") {
-		out.Err = &awsfacts.CallError{
-			Op: OpGetOpenIDConnectProvider, Resource: providerARN, Code: awsfacts.ErrOther,
+		out.Err = &facts.CallError{
+			Op: OpGetOpenIDConnectProvider, Resource: providerARN, Code: facts.ErrOther,
 			Message: "not an IAM OIDC provider ARN (want arn:<partition>:iam::<account>:oidc-provider/<url>)",
 		}
 		return out
@@ -473,8 +435,8 @@ func (c *Collector) fetchProvider(ctx context.Context, providerARN string) awsfa
 // ListProviders lists the OIDC providers of the caller's account. IAM can only
 // list the caller's own account, so when account is set and the answer is about
 // another one, the list is reported as unavailable rather than as empty.
-func (c *Collector) ListProviders(ctx context.Context, account string) awsfacts.ProviderList {
-	out := awsfacts.ProviderList{Account: account}
+func (c *Collector) ListProviders(ctx context.Context, account string) facts.ProviderList {
+	out := facts.ProviderList{Account: account}
 	var arns []string
 	out.Err = c.call(ctx, OpListOpenIDConnectProviders, account, func(ctx context.Context) error {
 		// Not paginated: IAM returns every provider (at most 100 per account).
@@ -497,8 +459,8 @@ func (c *Collector) ListProviders(ctx context.Context, account string) awsfacts.
 		a, err := arn.Parse(arns[0])
 		if err == nil {
 			if account != "" && a.AccountID != account {
-				out.Err = &awsfacts.CallError{
-					Op: OpListOpenIDConnectProviders, Resource: account, Code: awsfacts.ErrOther,
+				out.Err = &facts.CallError{
+					Op: OpListOpenIDConnectProviders, Resource: account, Code: facts.ErrOther,
 					Message: fmt.Sprintf("the AWS credentials are for account %s; IAM can only list OIDC providers of the caller's account, not %s", a.AccountID, account),
 				}
 				return out

@@ -11,8 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/smithy-go"
-
-	"github.com/kubectl-irsa/kubectl-irsa/pkg/awsfacts"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
 )
 
 // Error-code sets. They hold AWS's wire codes (smithy.APIError.ErrorCode()),
@@ -54,17 +53,17 @@ func set(codes ...string) map[string]struct{} {
 // Classify turns an SDK error into a CallError. op is the IAM-policy action
 // ("iam:GetRole"), resource the ARN or name the call was about. It returns nil
 // for a nil error.
-func Classify(op, resource string, err error) *awsfacts.CallError {
+func Classify(op, resource string, err error) *facts.CallError {
 	if err == nil {
 		return nil
 	}
-	ce := &awsfacts.CallError{Op: op, Resource: resource}
+	ce := &facts.CallError{Op: op, Resource: resource}
 
 	// Credential resolution failures come first: a web-identity or SSO
 	// provider can fail with an STS APIError (e.g. AccessDenied) that would
 	// otherwise be misreported as missing permission for op itself.
 	if isCredentialRetrievalError(err) {
-		ce.Code = awsfacts.ErrNoCredentials
+		ce.Code = facts.ErrNoCredentials
 		ce.Message = "no usable AWS credentials found: " + oneLine(credentialCause(err))
 		return ce
 	}
@@ -80,42 +79,42 @@ func Classify(op, resource string, err error) *awsfacts.CallError {
 		msg = oneLine(msg)
 		switch {
 		case has(notFoundCodes, code):
-			ce.Code = awsfacts.ErrNotFound
+			ce.Code = facts.ErrNotFound
 		case has(accessDeniedCodes, code):
-			ce.Code = awsfacts.ErrAccessDenied
+			ce.Code = facts.ErrAccessDenied
 		case has(throttleCodes, code):
-			ce.Code = awsfacts.ErrThrottled
+			ce.Code = facts.ErrThrottled
 			var maxErr *retry.MaxAttemptsError
 			if errors.As(err, &maxErr) {
 				msg = fmt.Sprintf("%s (gave up after %d attempts)", msg, maxErr.Attempt)
 			}
 		case has(credentialCodes, code):
-			ce.Code = awsfacts.ErrNoCredentials
+			ce.Code = facts.ErrNoCredentials
 			msg = "AWS rejected the credentials: " + msg
 		default:
-			ce.Code = awsfacts.ErrOther
+			ce.Code = facts.ErrOther
 		}
 		ce.Message = msg
 		return ce
 	}
 
 	if errors.Is(err, context.DeadlineExceeded) {
-		ce.Code = awsfacts.ErrTimeout
+		ce.Code = facts.ErrTimeout
 		ce.Message = "timed out waiting for AWS (context deadline exceeded)"
 		return ce
 	}
 	var netErr net.Error
 	if errors.As(err, &netErr) && netErr.Timeout() {
-		ce.Code = awsfacts.ErrTimeout
+		ce.Code = facts.ErrTimeout
 		ce.Message = "timed out waiting for AWS: " + oneLine(innerMessage(err))
 		return ce
 	}
 	if errors.Is(err, context.Canceled) {
-		ce.Code = awsfacts.ErrOther
+		ce.Code = facts.ErrOther
 		ce.Message = "canceled before AWS answered"
 		return ce
 	}
-	ce.Code = awsfacts.ErrOther
+	ce.Code = facts.ErrOther
 	ce.Message = oneLine(innerMessage(err))
 	return ce
 }

@@ -13,8 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/kubectl-irsa/kubectl-irsa/pkg/awsfacts"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/cloud"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
 )
 
 type netTimeout struct{}
@@ -35,34 +35,34 @@ func TestClassify(t *testing.T) {
 	tests := []struct {
 		name    string
 		err     error
-		code    awsfacts.ErrorCode
+		code    facts.ErrorCode
 		apiCode string
 		msg     string
 	}{
-		{"typed NoSuchEntity", opErr(&types.NoSuchEntityException{Message: strPtr("The role with name x cannot be found.")}), awsfacts.ErrNotFound, "NoSuchEntity", "The role with name x cannot be found."},
-		{"NoSuchEntityException", api("NoSuchEntityException", "gone"), awsfacts.ErrNotFound, "NoSuchEntityException", "gone"},
-		{"ResourceNotFoundException", api("ResourceNotFoundException", "No cluster found for name: x."), awsfacts.ErrNotFound, "ResourceNotFoundException", "No cluster found for name: x."},
-		{"AccessDenied", api("AccessDenied", "User: u is not authorized"), awsfacts.ErrAccessDenied, "AccessDenied", "User: u is not authorized"},
-		{"AccessDeniedException", api("AccessDeniedException", "no"), awsfacts.ErrAccessDenied, "AccessDeniedException", "no"},
-		{"UnauthorizedOperation", api("UnauthorizedOperation", "no"), awsfacts.ErrAccessDenied, "UnauthorizedOperation", "no"},
-		{"Throttling after retries", opErr(&retry.MaxAttemptsError{Attempt: 5, Err: api("Throttling", "Rate exceeded")}), awsfacts.ErrThrottled, "Throttling", "Rate exceeded (gave up after 5 attempts)"},
-		{"ThrottlingException", api("ThrottlingException", "Rate exceeded"), awsfacts.ErrThrottled, "ThrottlingException", "Rate exceeded"},
-		{"TooManyRequestsException", api("TooManyRequestsException", "slow down"), awsfacts.ErrThrottled, "TooManyRequestsException", "slow down"},
-		{"RequestLimitExceeded", api("RequestLimitExceeded", "slow down"), awsfacts.ErrThrottled, "RequestLimitExceeded", "slow down"},
-		{"InvalidClientTokenId", api("InvalidClientTokenId", "The security token included in the request is invalid."), awsfacts.ErrNoCredentials, "InvalidClientTokenId", "AWS rejected the credentials: The security token included in the request is invalid."},
-		{"UnrecognizedClientException", api("UnrecognizedClientException", "bad"), awsfacts.ErrNoCredentials, "UnrecognizedClientException", "AWS rejected the credentials: bad"},
-		{"ExpiredToken", api("ExpiredToken", "The security token included in the request is expired"), awsfacts.ErrNoCredentials, "ExpiredToken", "AWS rejected the credentials: The security token included in the request is expired"},
-		{"SignatureDoesNotMatch", api("SignatureDoesNotMatch", "sig"), awsfacts.ErrNoCredentials, "SignatureDoesNotMatch", "AWS rejected the credentials: sig"},
-		{"other API error keeps code", api("ValidationError", "bad input"), awsfacts.ErrOther, "ValidationError", "bad input"},
-		{"API error without message", api("ServiceFailure", ""), awsfacts.ErrOther, "ServiceFailure", "ServiceFailure"},
-		{"deadline", opErr(fmt.Errorf("send: %w", context.DeadlineExceeded)), awsfacts.ErrTimeout, "", "timed out waiting for AWS (context deadline exceeded)"},
-		{"net timeout", opErr(&url.Error{Op: "Post", URL: "https://iam.amazonaws.com/", Err: netTimeout{}}), awsfacts.ErrTimeout, "", `timed out waiting for AWS: Post "https://iam.amazonaws.com/": i/o timeout`},
-		{"canceled", opErr(context.Canceled), awsfacts.ErrOther, "", "canceled before AWS answered"},
-		{"credential chain failed", opErr(errors.New("get identity: get credentials: failed to refresh cached credentials, no EC2 IMDS role found, dial tcp 169.254.169.254:80: connect: no route")), awsfacts.ErrNoCredentials, "", "no usable AWS credentials found: no EC2 IMDS role found, dial tcp 169.254.169.254:80: connect: no route"},
+		{"typed NoSuchEntity", opErr(&types.NoSuchEntityException{Message: strPtr("The role with name x cannot be found.")}), facts.ErrNotFound, "NoSuchEntity", "The role with name x cannot be found."},
+		{"NoSuchEntityException", api("NoSuchEntityException", "gone"), facts.ErrNotFound, "NoSuchEntityException", "gone"},
+		{"ResourceNotFoundException", api("ResourceNotFoundException", "No cluster found for name: x."), facts.ErrNotFound, "ResourceNotFoundException", "No cluster found for name: x."},
+		{"AccessDenied", api("AccessDenied", "User: u is not authorized"), facts.ErrAccessDenied, "AccessDenied", "User: u is not authorized"},
+		{"AccessDeniedException", api("AccessDeniedException", "no"), facts.ErrAccessDenied, "AccessDeniedException", "no"},
+		{"UnauthorizedOperation", api("UnauthorizedOperation", "no"), facts.ErrAccessDenied, "UnauthorizedOperation", "no"},
+		{"Throttling after retries", opErr(&retry.MaxAttemptsError{Attempt: 5, Err: api("Throttling", "Rate exceeded")}), facts.ErrThrottled, "Throttling", "Rate exceeded (gave up after 5 attempts)"},
+		{"ThrottlingException", api("ThrottlingException", "Rate exceeded"), facts.ErrThrottled, "ThrottlingException", "Rate exceeded"},
+		{"TooManyRequestsException", api("TooManyRequestsException", "slow down"), facts.ErrThrottled, "TooManyRequestsException", "slow down"},
+		{"RequestLimitExceeded", api("RequestLimitExceeded", "slow down"), facts.ErrThrottled, "RequestLimitExceeded", "slow down"},
+		{"InvalidClientTokenId", api("InvalidClientTokenId", "The security token included in the request is invalid."), facts.ErrNoCredentials, "InvalidClientTokenId", "AWS rejected the credentials: The security token included in the request is invalid."},
+		{"UnrecognizedClientException", api("UnrecognizedClientException", "bad"), facts.ErrNoCredentials, "UnrecognizedClientException", "AWS rejected the credentials: bad"},
+		{"ExpiredToken", api("ExpiredToken", "The security token included in the request is expired"), facts.ErrNoCredentials, "ExpiredToken", "AWS rejected the credentials: The security token included in the request is expired"},
+		{"SignatureDoesNotMatch", api("SignatureDoesNotMatch", "sig"), facts.ErrNoCredentials, "SignatureDoesNotMatch", "AWS rejected the credentials: sig"},
+		{"other API error keeps code", api("ValidationError", "bad input"), facts.ErrOther, "ValidationError", "bad input"},
+		{"API error without message", api("ServiceFailure", ""), facts.ErrOther, "ServiceFailure", "ServiceFailure"},
+		{"deadline", opErr(fmt.Errorf("send: %w", context.DeadlineExceeded)), facts.ErrTimeout, "", "timed out waiting for AWS (context deadline exceeded)"},
+		{"net timeout", opErr(&url.Error{Op: "Post", URL: "https://iam.amazonaws.com/", Err: netTimeout{}}), facts.ErrTimeout, "", `timed out waiting for AWS: Post "https://iam.amazonaws.com/": i/o timeout`},
+		{"canceled", opErr(context.Canceled), facts.ErrOther, "", "canceled before AWS answered"},
+		{"credential chain failed", opErr(errors.New("get identity: get credentials: failed to refresh cached credentials, no EC2 IMDS role found, dial tcp 169.254.169.254:80: connect: no route")), facts.ErrNoCredentials, "", "no usable AWS credentials found: no EC2 IMDS role found, dial tcp 169.254.169.254:80: connect: no route"},
 		// A web-identity provider failing with an STS AccessDenied is a
 		// credentials problem, not a missing iam:GetRole permission.
-		{"credential provider API error", opErr(fmt.Errorf("get identity: get credentials: failed to refresh cached credentials, %w", api("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity"))), awsfacts.ErrNoCredentials, "", "no usable AWS credentials found: api error AccessDenied: Not authorized to perform sts:AssumeRoleWithWebIdentity"},
-		{"plain network error", opErr(errors.New("dial tcp 127.0.0.1:1: connect: connection refused")), awsfacts.ErrOther, "", "dial tcp 127.0.0.1:1: connect: connection refused"},
+		{"credential provider API error", opErr(fmt.Errorf("get identity: get credentials: failed to refresh cached credentials, %w", api("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity"))), facts.ErrNoCredentials, "", "no usable AWS credentials found: api error AccessDenied: Not authorized to perform sts:AssumeRoleWithWebIdentity"},
+		{"plain network error", opErr(errors.New("dial tcp 127.0.0.1:1: connect: connection refused")), facts.ErrOther, "", "dial tcp 127.0.0.1:1: connect: connection refused"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

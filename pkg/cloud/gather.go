@@ -6,8 +6,7 @@ import (
 	"sync"
 
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/awsarn"
-	"github.com/kubectl-irsa/kubectl-irsa/pkg/awsfacts"
-	"github.com/kubectl-irsa/kubectl-irsa/pkg/diag"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
 )
 
 // GatherInput says what the diagnosis needs from AWS.
@@ -29,11 +28,9 @@ type GatherInput struct {
 // provider each role's account must hold; and, only when one is missing, the
 // caller's provider list to explain near misses. Every call happens at most
 // once per distinct ARN, and a failed call is a fact, never an abort.
-func (c *Collector) Gather(ctx context.Context, in GatherInput) *diag.AWSFacts {
-	f := c.Collect(ctx, Request{ClusterName: in.ClusterName, RoleARNs: in.RoleARNs})
-	out := &diag.AWSFacts{Caller: f.Caller, Cluster: f.Cluster, Roles: f.Roles,
-		Providers: map[string]awsfacts.OIDCProvider{}, ProviderLists: map[string]awsfacts.ProviderList{}}
-	out.Issuer = c.resolveIssuer(ctx, in, f.Cluster)
+func (c *Collector) Gather(ctx context.Context, in GatherInput) *facts.AWSFacts {
+	out := c.collect(ctx, in.ClusterName, in.RoleARNs)
+	out.Issuer = c.resolveIssuer(ctx, in, out.Cluster)
 
 	var providerARNs []string
 	seen := map[string]bool{}
@@ -42,7 +39,7 @@ func (c *Collector) Gather(ctx context.Context, in GatherInput) *diag.AWSFacts {
 		if err != nil || out.Issuer.URL == "" {
 			continue
 		}
-		if p, ok := diag.ExpectedProviderARN(role, out.Issuer.URL); ok && !seen[p] {
+		if p, ok := facts.ExpectedProviderARN(role, out.Issuer.URL); ok && !seen[p] {
 			seen[p] = true
 			providerARNs = append(providerARNs, p)
 		}
@@ -63,7 +60,7 @@ func (c *Collector) Gather(ctx context.Context, in GatherInput) *diag.AWSFacts {
 		// A provider that is missing, or that lives in another account than
 		// the caller's, is explained with the caller's own list.
 		e := out.Providers[p].Err
-		if e != nil && (e.Code == awsfacts.ErrNotFound || accountOf(p) != out.Caller.Account) {
+		if e != nil && (e.Code == facts.ErrNotFound || accountOf(p) != out.Caller.Account) {
 			// Only the caller's own account can be listed; that is enough to
 			// spot a trailing slash, a recreated cluster or a provider that
 			// sits in the cluster's account instead of the role's.
@@ -80,8 +77,8 @@ func (c *Collector) Gather(ctx context.Context, in GatherInput) *diag.AWSFacts {
 
 // Issuer resolves the issuer alone (for `kubectl irsa thumbprint`): the
 // same sources in the same order as Gather, so the commands agree.
-func (c *Collector) Issuer(ctx context.Context, in GatherInput) (diag.IssuerFacts, *awsfacts.Cluster) {
-	var cluster *awsfacts.Cluster
+func (c *Collector) Issuer(ctx context.Context, in GatherInput) (facts.IssuerFacts, *facts.Cluster) {
+	var cluster *facts.Cluster
 	if in.Issuer == "" && in.ClusterName != "" {
 		cl := c.Cluster(ctx, in.ClusterName)
 		cluster = &cl
@@ -91,16 +88,16 @@ func (c *Collector) Issuer(ctx context.Context, in GatherInput) (diag.IssuerFact
 
 // ResolveIssuerWithoutAWS resolves the issuer from --issuer or the API
 // server only, for runs that make no AWS call.
-func (c *Collector) ResolveIssuerWithoutAWS(ctx context.Context, in GatherInput) diag.IssuerFacts {
+func (c *Collector) ResolveIssuerWithoutAWS(ctx context.Context, in GatherInput) facts.IssuerFacts {
 	in.ClusterName = ""
 	return c.resolveIssuer(ctx, in, nil)
 }
 
-func (c *Collector) resolveIssuer(ctx context.Context, in GatherInput, cluster *awsfacts.Cluster) diag.IssuerFacts {
+func (c *Collector) resolveIssuer(ctx context.Context, in GatherInput, cluster *facts.Cluster) facts.IssuerFacts {
 	if in.Issuer != "" {
-		return diag.IssuerFacts{URL: in.Issuer, Source: "--issuer"}
+		return facts.IssuerFacts{URL: in.Issuer, Source: "--issuer"}
 	}
-	var is diag.IssuerFacts
+	var is facts.IssuerFacts
 	switch {
 	case in.ClusterName == "":
 		is.Tried = append(is.Tried, "no EKS cluster name (pass --cluster, or use a kubeconfig context made by aws eks update-kubeconfig)")
@@ -114,7 +111,7 @@ func (c *Collector) resolveIssuer(ctx context.Context, in GatherInput, cluster *
 		if in.ClusterSource != "" {
 			src += " (cluster from " + in.ClusterSource + ")"
 		}
-		return diag.IssuerFacts{URL: cluster.Issuer, Source: src}
+		return facts.IssuerFacts{URL: cluster.Issuer, Source: src}
 	}
 	if in.DiscoverIssuer != nil {
 		iss, err := in.DiscoverIssuer(ctx)

@@ -33,7 +33,7 @@ func TestOnCallSeesEveryCall(t *testing.T) {
 		defer mu.Unlock()
 		done[arn]++
 	}
-	c.Collect(ctxT(t), cloud.Request{RoleARNs: append(roles, roles[:3]...)})
+	c.Gather(ctxT(t), cloud.GatherInput{RoleARNs: append(roles, roles[:3]...)})
 	c.Role(ctxT(t), roles[4]) // cached: no call, no second OnRole
 	want := map[string]int{}
 	for _, call := range fake.Calls() {

@@ -3,7 +3,6 @@ package cloud_test
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -13,8 +12,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/kubectl-irsa/kubectl-irsa/pkg/awsfacts"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/cloud"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
 	"github.com/kubectl-irsa/kubectl-irsa/test/fakeaws"
 )
 
@@ -31,7 +30,7 @@ func TestRoleHealthyWithPathAndEncodedTrustPolicy(t *testing.T) {
 
 	got := c.Role(ctxT(t), roleARN)
 
-	want := awsfacts.Role{
+	want := facts.Role{
 		ARN: roleARN, Name: "app", Path: "/team/", TrustPolicy: trustPolicy, Found: true,
 		AttachedPolicyARNs: []string{"arn:aws:iam::aws:policy/ReadOnlyAccess"}, InlinePolicyNames: []string{"s3"},
 	}
@@ -51,7 +50,7 @@ func TestRoleNotFound(t *testing.T) {
 	if got.Found {
 		t.Fatal("Found = true for a missing role")
 	}
-	want := &awsfacts.CallError{Op: "iam:GetRole", Resource: arn, Code: awsfacts.ErrNotFound, APICode: "NoSuchEntity", Message: "The role with name missing cannot be found."}
+	want := &facts.CallError{Op: "iam:GetRole", Resource: arn, Code: facts.ErrNotFound, APICode: "NoSuchEntity", Message: "The role with name missing cannot be found."}
 	if !reflect.DeepEqual(got.Err, want) {
 		t.Fatalf("Err = %+v, want %+v", got.Err, want)
 	}
@@ -69,7 +68,7 @@ func TestRoleAccessDenied(t *testing.T) {
 	if got.Found || got.Err == nil {
 		t.Fatalf("Role() = %+v, want an error", got)
 	}
-	if got.Err.Code != awsfacts.ErrAccessDenied || got.Err.Op != "iam:GetRole" || got.Err.APICode != "AccessDenied" {
+	if got.Err.Code != facts.ErrAccessDenied || got.Err.Op != "iam:GetRole" || got.Err.APICode != "AccessDenied" {
 		t.Fatalf("Err = %+v, want AccessDenied on iam:GetRole", got.Err)
 	}
 	if want := "is not authorized to perform: iam:GetRole on resource: app"; !strings.Contains(got.Err.Message, want) {
@@ -100,7 +99,7 @@ func TestRoleThrottledPersistently(t *testing.T) {
 	fake.Throttle("GetRole", 100)
 
 	got := c.Role(ctxT(t), roleARN)
-	want := &awsfacts.CallError{Op: "iam:GetRole", Resource: roleARN, Code: awsfacts.ErrThrottled, APICode: "Throttling", Message: "Rate exceeded (gave up after 3 attempts)"}
+	want := &facts.CallError{Op: "iam:GetRole", Resource: roleARN, Code: facts.ErrThrottled, APICode: "Throttling", Message: "Rate exceeded (gave up after 3 attempts)"}
 	if !reflect.DeepEqual(got.Err, want) {
 		t.Fatalf("Err = %+v, want %+v", got.Err, want)
 	}
@@ -121,7 +120,7 @@ func TestTimeout(t *testing.T) {
 	if d := time.Since(start); d > 2*time.Second {
 		t.Fatalf("Role() took %v, the deadline was not honoured", d)
 	}
-	if got.Err == nil || got.Err.Code != awsfacts.ErrTimeout || got.Err.Op != "iam:GetRole" {
+	if got.Err == nil || got.Err.Code != facts.ErrTimeout || got.Err.Op != "iam:GetRole" {
 		t.Fatalf("Err = %+v, want Timeout on iam:GetRole", got.Err)
 	}
 }
@@ -159,7 +158,7 @@ func TestRolePoliciesErrorKeepsRoleFacts(t *testing.T) {
 	if !got.Found || got.Err != nil || got.TrustPolicy != `{"a":1}` {
 		t.Fatalf("role facts lost: %+v", got)
 	}
-	if got.PoliciesErr == nil || got.PoliciesErr.Op != "iam:ListRolePolicies" || got.PoliciesErr.Code != awsfacts.ErrAccessDenied {
+	if got.PoliciesErr == nil || got.PoliciesErr.Op != "iam:ListRolePolicies" || got.PoliciesErr.Code != facts.ErrAccessDenied {
 		t.Fatalf("PoliciesErr = %+v, want AccessDenied on iam:ListRolePolicies", got.PoliciesErr)
 	}
 	if !reflect.DeepEqual(got.AttachedPolicyARNs, []string{"arn:aws:iam::aws:policy/A"}) {
@@ -175,7 +174,7 @@ func TestRoleInOtherAccountIsNotMistaken(t *testing.T) {
 	other := "arn:aws:iam::210987654321:role/app"
 
 	got := c.Role(ctxT(t), other)
-	if got.Found || got.Err == nil || got.Err.Code != awsfacts.ErrOther || !strings.Contains(got.Err.Message, "account 210987654321") {
+	if got.Found || got.Err == nil || got.Err.Code != facts.ErrOther || !strings.Contains(got.Err.Message, "account 210987654321") {
 		t.Fatalf("Role() = %+v, want an account-mismatch error", got)
 	}
 }
@@ -184,7 +183,7 @@ func TestRoleInvalidARN(t *testing.T) {
 	fake, c := newEnv(t, 0)
 	for _, a := range []string{"app", "arn:aws:iam::123456789012:user/app", "arn:aws:iam::123456789012:role/"} {
 		got := c.Role(ctxT(t), a)
-		if got.Found || got.Err == nil || got.Err.Code != awsfacts.ErrOther || got.Err.Resource != a {
+		if got.Found || got.Err == nil || got.Err.Code != facts.ErrOther || got.Err.Resource != a {
 			t.Errorf("Role(%q) = %+v, want an input error", a, got)
 		}
 	}
@@ -198,14 +197,14 @@ func TestProviderFoundAndNotFound(t *testing.T) {
 	fake.AddProvider(fakeaws.Provider{ARN: provARN, URL: provURL, ClientIDs: []string{"sts.amazonaws.com"}, Thumbprints: []string{thumb}})
 
 	got := c.Provider(ctxT(t), provARN)
-	want := awsfacts.OIDCProvider{ARN: provARN, URL: provURL, ClientIDs: []string{"sts.amazonaws.com"}, Thumbprints: []string{thumb}, Found: true}
+	want := facts.OIDCProvider{ARN: provARN, URL: provURL, ClientIDs: []string{"sts.amazonaws.com"}, Thumbprints: []string{thumb}, Found: true}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("Provider() = %+v, want %+v", got, want)
 	}
 
 	missing := "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/NOPE"
 	got = c.Provider(ctxT(t), missing)
-	if got.Found || got.Err == nil || got.Err.Code != awsfacts.ErrNotFound || got.Err.APICode != "NoSuchEntity" || got.Err.Op != "iam:GetOpenIDConnectProvider" {
+	if got.Found || got.Err == nil || got.Err.Code != facts.ErrNotFound || got.Err.APICode != "NoSuchEntity" || got.Err.Op != "iam:GetOpenIDConnectProvider" {
 		t.Fatalf("Provider(missing) = %+v, want NotFound", got)
 	}
 	if got.Err.Message != "OpenIDConnect Provider not found for arn "+missing {
@@ -221,7 +220,7 @@ func TestListProviders(t *testing.T) {
 	fake.AddProvider(fakeaws.Provider{ARN: "arn:aws:iam::999999999999:oidc-provider/x", URL: "x"})
 
 	got := c.ListProviders(ctxT(t), acct)
-	want := awsfacts.ProviderList{Account: acct, ARNs: []string{p2, provARN}}
+	want := facts.ProviderList{Account: acct, ARNs: []string{p2, provARN}}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("ListProviders() = %+v, want %+v", got, want)
 	}
@@ -238,12 +237,12 @@ func TestCluster(t *testing.T) {
 
 	tests := []struct {
 		name string
-		want awsfacts.Cluster
+		want facts.Cluster
 	}{
-		{"prod", awsfacts.Cluster{Name: "prod", Region: "us-west-2", ARN: clusterA, Version: "1.31", PlatformVersion: "eks.13", Issuer: issuer}},
+		{"prod", facts.Cluster{Name: "prod", Region: "us-west-2", ARN: clusterA, Version: "1.31", PlatformVersion: "eks.13", Issuer: issuer}},
 		// No identity block: Issuer stays empty, no nil dereference; the
 		// region comes from the ARN, not from the client configuration.
-		{"edge", awsfacts.Cluster{Name: "edge", Region: "eu-central-1", ARN: "arn:aws:eks:eu-central-1:123456789012:cluster/edge", Version: "1.30", PlatformVersion: "eks.2"}},
+		{"edge", facts.Cluster{Name: "edge", Region: "eu-central-1", ARN: "arn:aws:eks:eu-central-1:123456789012:cluster/edge", Version: "1.30", PlatformVersion: "eks.2"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -259,7 +258,7 @@ func TestClusterErrors(t *testing.T) {
 	fake.AddCluster(fakeaws.Cluster{Name: "prod", ARN: clusterA, Issuer: issuer})
 
 	got := c.Cluster(ctxT(t), "nope")
-	want := &awsfacts.CallError{Op: "eks:DescribeCluster", Resource: "nope", Code: awsfacts.ErrNotFound, APICode: "ResourceNotFoundException", Message: "No cluster found for name: nope."}
+	want := &facts.CallError{Op: "eks:DescribeCluster", Resource: "nope", Code: facts.ErrNotFound, APICode: "ResourceNotFoundException", Message: "No cluster found for name: nope."}
 	if !reflect.DeepEqual(got.Err, want) || got.Region != "us-west-2" {
 		t.Fatalf("Cluster(nope) = %+v, want Err %+v and the configured region", got, want)
 	}
@@ -274,7 +273,7 @@ func TestClusterErrors(t *testing.T) {
 
 	fake.Fail("DescribeCluster", "prod", "AccessDeniedException", "User is not authorized to perform: eks:DescribeCluster", 0)
 	got = c.Cluster(ctxT(t), "prod")
-	if got.Err == nil || got.Err.Code != awsfacts.ErrAccessDenied || got.Err.APICode != "AccessDeniedException" || got.Err.Message != "User is not authorized to perform: eks:DescribeCluster" {
+	if got.Err == nil || got.Err.Code != facts.ErrAccessDenied || got.Err.APICode != "AccessDeniedException" || got.Err.Message != "User is not authorized to perform: eks:DescribeCluster" {
 		t.Fatalf("Cluster(prod) denied = %+v", got.Err)
 	}
 }
@@ -283,7 +282,7 @@ func TestCaller(t *testing.T) {
 	fake, c := newEnv(t, 0)
 	fake.SetCaller(fakeaws.Caller{ARN: "arn:aws:sts::123456789012:assumed-role/admin/jane"})
 	got := c.Caller(ctxT(t))
-	want := awsfacts.Caller{Account: acct, ARN: "arn:aws:sts::123456789012:assumed-role/admin/jane"}
+	want := facts.Caller{Account: acct, ARN: "arn:aws:sts::123456789012:assumed-role/admin/jane"}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("Caller() = %+v, want %+v", got, want)
 	}
@@ -296,7 +295,7 @@ func TestRejectedCredentials(t *testing.T) {
 	fake, c := newEnv(t, 0)
 	fake.Fail("sts:GetCallerIdentity", "", "InvalidClientTokenId", "The security token included in the request is invalid.", 403)
 	got := c.Caller(ctxT(t))
-	want := &awsfacts.CallError{Op: "sts:GetCallerIdentity", Code: awsfacts.ErrNoCredentials, APICode: "InvalidClientTokenId", Message: "AWS rejected the credentials: The security token included in the request is invalid."}
+	want := &facts.CallError{Op: "sts:GetCallerIdentity", Code: facts.ErrNoCredentials, APICode: "InvalidClientTokenId", Message: "AWS rejected the credentials: The security token included in the request is invalid."}
 	if !reflect.DeepEqual(got.Err, want) {
 		t.Fatalf("Err = %+v, want %+v", got.Err, want)
 	}
@@ -305,19 +304,16 @@ func TestRejectedCredentials(t *testing.T) {
 // A config without any credentials provider sends unsigned requests; AWS (and
 // the fake) answer MissingAuthenticationToken.
 func TestNoCredentialsUnsigned(t *testing.T) {
-	fake := fakeaws.New()
-	ts := httptest.NewServer(fake)
-	t.Cleanup(ts.Close)
-	cfg := testConfig(ts.URL)
+	cfg := fakeaws.Start(t, fakeaws.New())
 	cfg.Credentials = nil
 	c := cloud.NewCollector(cfg, cloud.CollectorOptions{})
 
 	role := c.Role(ctxT(t), roleARN)
-	if role.Err == nil || role.Err.Code != awsfacts.ErrNoCredentials || role.Err.APICode != "MissingAuthenticationToken" {
+	if role.Err == nil || role.Err.Code != facts.ErrNoCredentials || role.Err.APICode != "MissingAuthenticationToken" {
 		t.Fatalf("Role().Err = %+v, want NoCredentials", role.Err)
 	}
 	cl := c.Cluster(ctxT(t), "prod")
-	if cl.Err == nil || cl.Err.Code != awsfacts.ErrNoCredentials || cl.Err.APICode != "MissingAuthenticationTokenException" {
+	if cl.Err == nil || cl.Err.Code != facts.ErrNoCredentials || cl.Err.APICode != "MissingAuthenticationTokenException" {
 		t.Fatalf("Cluster().Err = %+v, want NoCredentials", cl.Err)
 	}
 }
@@ -343,10 +339,9 @@ func isolateAWSEnv(t *testing.T) {
 
 func TestNoCredentialsFromDefaultChain(t *testing.T) {
 	fake := fakeaws.New()
-	ts := httptest.NewServer(fake)
-	t.Cleanup(ts.Close)
+	endpoint := fakeaws.Serve(t, fake)
 	isolateAWSEnv(t)
-	t.Setenv("AWS_ENDPOINT_URL", ts.URL)
+	t.Setenv("AWS_ENDPOINT_URL", endpoint)
 
 	cfg, err := cloud.LoadConfig(ctxT(t), cloud.ConfigOptions{})
 	if err != nil {
@@ -354,7 +349,7 @@ func TestNoCredentialsFromDefaultChain(t *testing.T) {
 	}
 	c := cloud.NewCollector(cfg, cloud.CollectorOptions{})
 	got := c.Role(ctxT(t), roleARN)
-	if got.Err == nil || got.Err.Code != awsfacts.ErrNoCredentials || got.Err.APICode != "" {
+	if got.Err == nil || got.Err.Code != facts.ErrNoCredentials || got.Err.APICode != "" {
 		t.Fatalf("Err = %+v, want NoCredentials without an AWS code", got.Err)
 	}
 	if want := "no usable AWS credentials found: no EC2 IMDS role found, operation error ec2imds: GetMetadata, access disabled to EC2 IMDS"; !strings.HasPrefix(got.Err.Message, want) || strings.Contains(got.Err.Message, "\n") {
@@ -369,14 +364,13 @@ func TestNoCredentialsFromDefaultChain(t *testing.T) {
 // agent and MaxAttempts: the path the e2e tests take.
 func TestLoadConfigWithEndpointEnv(t *testing.T) {
 	fake := fakeaws.New()
-	ts := httptest.NewServer(fake)
-	t.Cleanup(ts.Close)
+	endpoint := fakeaws.Serve(t, fake)
 	isolateAWSEnv(t)
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
-	t.Setenv("AWS_ENDPOINT_URL_IAM", ts.URL)
-	t.Setenv("AWS_ENDPOINT_URL_STS", ts.URL)
-	t.Setenv("AWS_ENDPOINT_URL_EKS", ts.URL)
+	t.Setenv("AWS_ACCESS_KEY_ID", fakeaws.AccessKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", fakeaws.SecretAccessKey)
+	t.Setenv("AWS_ENDPOINT_URL_IAM", endpoint)
+	t.Setenv("AWS_ENDPOINT_URL_STS", endpoint)
+	t.Setenv("AWS_ENDPOINT_URL_EKS", endpoint)
 
 	cfg, err := cloud.LoadConfig(ctxT(t), cloud.ConfigOptions{UserAgentVersion: "1.2.3", MaxAttempts: 1})
 	if err != nil {
@@ -390,7 +384,7 @@ func TestLoadConfigWithEndpointEnv(t *testing.T) {
 	fake.AddCluster(fakeaws.Cluster{Name: "prod", ARN: clusterA, Issuer: issuer})
 
 	c := cloud.NewCollector(cfg, cloud.CollectorOptions{})
-	f := c.Collect(ctxT(t), cloud.Request{ClusterName: "prod", RoleARNs: []string{roleARN}, ProviderARNs: []string{provARN}})
+	f := c.Gather(ctxT(t), cloud.GatherInput{ClusterName: "prod", RoleARNs: []string{roleARN}})
 	if f.Caller.Account != acct || f.Cluster == nil || f.Cluster.Issuer != issuer || !f.Roles[roleARN].Found ||
 		f.Roles[roleARN].TrustPolicy != trustPolicy || !f.Providers[provARN].Found {
 		t.Fatalf("Collect through LoadConfig = %+v", f)
@@ -403,7 +397,7 @@ func TestLoadConfigWithEndpointEnv(t *testing.T) {
 
 	// MaxAttempts: 1 means a throttled call is not retried.
 	fake.Throttle("DescribeCluster", 1)
-	if got := c.Cluster(ctxT(t), "prod"); got.Err == nil || got.Err.Code != awsfacts.ErrThrottled {
+	if got := c.Cluster(ctxT(t), "prod"); got.Err == nil || got.Err.Code != facts.ErrThrottled {
 		t.Fatalf("Cluster() = %+v, want Throttled with one attempt", got)
 	}
 	if n := fake.Count("DescribeCluster"); n != 2 {
@@ -421,11 +415,12 @@ func TestCollectDedupesAndKeepsGoing(t *testing.T) {
 	fake.AddProvider(fakeaws.Provider{ARN: provARN, URL: provURL})
 	fake.AddCluster(fakeaws.Cluster{Name: "prod", ARN: clusterA, Issuer: issuer})
 
-	f := c.Collect(ctxT(t), cloud.Request{
-		ClusterName:   "prod",
-		RoleARNs:      []string{roleARN, missing, roleARN, denied, "", roleARN, missing},
-		ProviderARNs:  []string{provARN, provARN},
-		ListProviders: true,
+	// The issuer comes from DescribeCluster. Every role is in acct, so one
+	// provider is read for all of them; it exists, so the caller's provider
+	// list (read only to explain a missing provider) is not.
+	f := c.Gather(ctxT(t), cloud.GatherInput{
+		ClusterName: "prod",
+		RoleARNs:    []string{roleARN, missing, roleARN, denied, "", roleARN, missing},
 	})
 
 	if n := fake.Count("GetRole"); n != 3 {
@@ -440,10 +435,10 @@ func TestCollectDedupesAndKeepsGoing(t *testing.T) {
 	if r := f.Roles[roleARN]; !r.Found || r.Err != nil {
 		t.Errorf("healthy role = %+v", r)
 	}
-	if r := f.Roles[missing]; r.Found || r.Err == nil || r.Err.Code != awsfacts.ErrNotFound {
+	if r := f.Roles[missing]; r.Found || r.Err == nil || r.Err.Code != facts.ErrNotFound {
 		t.Errorf("missing role = %+v", r)
 	}
-	if r := f.Roles[denied]; r.Found || r.Err == nil || r.Err.Code != awsfacts.ErrAccessDenied {
+	if r := f.Roles[denied]; r.Found || r.Err == nil || r.Err.Code != facts.ErrAccessDenied {
 		t.Errorf("denied role = %+v", r)
 	}
 	if f.Cluster == nil || f.Cluster.Issuer != issuer {
@@ -452,8 +447,8 @@ func TestCollectDedupesAndKeepsGoing(t *testing.T) {
 	if f.Caller.Account != acct {
 		t.Errorf("Caller = %+v", f.Caller)
 	}
-	if pl, ok := f.ProviderLists[acct]; !ok || !reflect.DeepEqual(pl.ARNs, []string{provARN}) {
-		t.Errorf("ProviderLists = %+v", f.ProviderLists)
+	if !f.Providers[provARN].Found || len(f.ProviderLists) != 0 || fake.Count("ListOpenIDConnectProviders") != 0 {
+		t.Errorf("Providers = %+v, ProviderLists = %+v: want the one provider and no list", f.Providers, f.ProviderLists)
 	}
 	// Served from the per-run cache: no second GetRole.
 	if r := c.Role(ctxT(t), roleARN); !r.Found || fake.Count("GetRole") != 3 {
@@ -463,9 +458,9 @@ func TestCollectDedupesAndKeepsGoing(t *testing.T) {
 
 func TestCollectWithoutClusterOrLists(t *testing.T) {
 	_, c := newEnv(t, 0)
-	f := c.Collect(ctxT(t), cloud.Request{})
-	if f.Cluster != nil || len(f.Roles) != 0 || len(f.Providers) != 0 || len(f.ProviderLists) != 0 || f.Roles == nil {
-		t.Fatalf("Collect(empty) = %+v", f)
+	f := c.Gather(ctxT(t), cloud.GatherInput{})
+	if f.Cluster != nil || len(f.Roles) != 0 || len(f.Providers) != 0 || len(f.ProviderLists) != 0 || f.Roles == nil || f.Issuer.URL != "" {
+		t.Fatalf("Gather(empty) = %+v", f)
 	}
 	if f.Caller.Account != acct {
 		t.Fatalf("Caller = %+v", f.Caller)
@@ -478,7 +473,7 @@ func TestRoleConcurrentSameARNFetchedOnce(t *testing.T) {
 	fake.Latency(30 * time.Millisecond)
 
 	const n = 20
-	results := make([]awsfacts.Role, n)
+	results := make([]facts.Role, n)
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() { results[i] = c.Role(ctxT(t), roleARN) })
@@ -509,7 +504,7 @@ func TestCollectConcurrencyBound(t *testing.T) {
 	}
 	fake.Latency(15 * time.Millisecond)
 
-	f := c.Collect(ctxT(t), cloud.Request{RoleARNs: arns})
+	f := c.Gather(ctxT(t), cloud.GatherInput{RoleARNs: arns})
 	if len(f.Roles) != 12 {
 		t.Fatalf("got %d roles", len(f.Roles))
 	}
@@ -531,7 +526,7 @@ func TestCollectCancellation(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	time.AfterFunc(50*time.Millisecond, cancel)
 	start := time.Now()
-	f := c.Collect(ctx, cloud.Request{RoleARNs: arns})
+	f := c.Gather(ctx, cloud.GatherInput{RoleARNs: arns})
 	if d := time.Since(start); d > 2*time.Second {
 		t.Fatalf("Collect took %v after cancellation", d)
 	}
@@ -539,7 +534,7 @@ func TestCollectCancellation(t *testing.T) {
 		t.Fatalf("got %d role facts, want 20 (cancelled ones recorded as errors)", len(f.Roles))
 	}
 	for a, r := range f.Roles {
-		if r.Found || r.Err == nil || r.Err.Code != awsfacts.ErrOther || r.Err.Message != "canceled before AWS answered" {
+		if r.Found || r.Err == nil || r.Err.Code != facts.ErrOther || r.Err.Message != "canceled before AWS answered" {
 			t.Fatalf("role %s = %+v, want a cancellation error", a, r)
 		}
 	}

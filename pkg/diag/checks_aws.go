@@ -7,8 +7,9 @@ import (
 	"strings"
 
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/awsarn"
-	"github.com/kubectl-irsa/kubectl-irsa/pkg/awsfacts"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/iampolicy"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/thumbprint"
 )
 
 func init() {
@@ -35,15 +36,15 @@ func init() {
 // awsSubject is what every AWS check needs about a subject.
 type awsSubject struct {
 	role     awsarn.RoleARN
-	roleFact awsfacts.Role
+	roleFact facts.Role
 	provider string // expected provider ARN, "" when the issuer is unknown
 	issuer   string
 }
 
 // foreignAccount explains why a resource in another account could not be
 // read: GetRole and GetOpenIDConnectProvider only see the caller's account,
-// so a miss there proves nothing (cross-account IRSA, FAILURE-MODES.md F14).
-func foreignAccount(s *Snapshot, account string) (string, bool) {
+// so a miss there proves nothing (cross-account IRSA, docs/behaviour.md#f14-cross-account-irsa).
+func foreignAccount(s *Input, account string) (string, bool) {
 	caller := s.AWS.Caller.Account
 	if caller == "" || caller == account {
 		return "", false
@@ -58,11 +59,11 @@ func foreignFix(account string) string {
 // awsFor returns the subject's AWS context. ok is false when the check has
 // nothing to say (AWS skipped, no IRSA, invalid ARN: other checks report
 // those); pre carries the unknown finding when AWS could not be reached.
-func awsFor(s *Snapshot, subj *Subject) (a awsSubject, pre []Finding, ok bool) {
+func awsFor(s *Input, subj *facts.Subject) (a awsSubject, pre []Finding, ok bool) {
 	if s.AWS == nil {
 		return a, nil, false
 	}
-	v, intended := irsaIntended(subj)
+	v, intended := facts.IntendedRoleARN(subj)
 	if !intended {
 		return a, nil, false
 	}
@@ -71,18 +72,18 @@ func awsFor(s *Snapshot, subj *Subject) (a awsSubject, pre []Finding, ok bool) {
 		return a, nil, false
 	}
 	if s.AWS.Unavailable != "" {
-		return a, []Finding{unknown(subj.Ref(), "AWS facts could not be gathered: "+s.AWS.Unavailable,
+		return a, []Finding{unknown(subjectRef(subj), "AWS facts could not be gathered: "+s.AWS.Unavailable,
 			"pass --region or --aws-profile, or configure AWS credentials; --skip-aws hides the AWS checks")}, false
 	}
 	a.role, a.issuer = role, s.AWS.Issuer.URL
 	a.roleFact = s.AWS.Roles[v]
 	if a.issuer != "" {
-		a.provider, _ = ExpectedProviderARN(role, a.issuer)
+		a.provider, _ = facts.ExpectedProviderARN(role, a.issuer)
 	}
 	return a, nil, true
 }
 
-func checkIssuer(s *Snapshot, subj *Subject) []Finding {
+func checkIssuer(s *Input, subj *facts.Subject) []Finding {
 	a, pre, ok := awsFor(s, subj)
 	if !ok {
 		return pre
@@ -90,26 +91,26 @@ func checkIssuer(s *Snapshot, subj *Subject) []Finding {
 	is := s.AWS.Issuer
 	if a.issuer == "" {
 		if c := s.AWS.Cluster; c != nil && c.Err == nil {
-			return []Finding{fail(subj.Ref(), "EKS cluster "+c.Name+" has no OIDC issuer, so IRSA cannot work on it (EKS Anywhere and Outposts local clusters do not support it)",
+			return []Finding{fail(subjectRef(subj), "EKS cluster "+c.Name+" has no OIDC issuer, so IRSA cannot work on it (EKS Anywhere and Outposts local clusters do not support it)",
 				[]Evidence{ev("cluster", c.ARN, "eks:DescribeCluster")}, "use EKS Pod Identity, or a cluster with an OIDC issuer")}
 		}
-		return []Finding{unknown(subj.Ref(), "The cluster's OIDC issuer could not be determined: "+strings.Join(is.Tried, "; "),
+		return []Finding{unknown(subjectRef(subj), "The cluster's OIDC issuer could not be determined: "+strings.Join(is.Tried, "; "),
 			"pass --issuer https://… or --cluster NAME --region REGION")}
 	}
 	parsed, err := awsarn.ParseIssuer(a.issuer)
 	if err != nil {
-		return []Finding{fail(subj.Ref(), "The cluster's OIDC issuer is not usable: "+err.Error(), []Evidence{ev("issuer", a.issuer, is.Source)}, "pass the right --issuer")}
+		return []Finding{fail(subjectRef(subj), "The cluster's OIDC issuer is not usable: "+err.Error(), []Evidence{ev("issuer", a.issuer, is.Source)}, "pass the right --issuer")}
 	}
 	evs := []Evidence{ev("issuer", a.issuer, is.Source)}
 	if parsed.Partition != "" && parsed.Partition != a.role.Partition {
-		return []Finding{fail(subj.Ref(), fmt.Sprintf("The issuer is in partition %s but the role ARN names partition %s: STS in one partition never trusts the other", parsed.Partition, a.role.Partition),
-			append(evs, ev("role partition", a.role.Partition, "serviceaccount annotation "+AnnotationRoleARN)),
+		return []Finding{fail(subjectRef(subj), fmt.Sprintf("The issuer is in partition %s but the role ARN names partition %s: STS in one partition never trusts the other", parsed.Partition, a.role.Partition),
+			append(evs, ev("role partition", a.role.Partition, "serviceaccount annotation "+facts.AnnotationRoleARN)),
 			"use a role ARN in partition "+parsed.Partition+" (arn:"+parsed.Partition+":iam::…)")}
 	}
-	return []Finding{pass(subj.Ref(), "The cluster's OIDC issuer is known", evs...)}
+	return []Finding{pass(subjectRef(subj), "The cluster's OIDC issuer is known", evs...)}
 }
 
-func checkProviderExists(s *Snapshot, subj *Subject) []Finding {
+func checkProviderExists(s *Input, subj *facts.Subject) []Finding {
 	a, pre, ok := awsFor(s, subj)
 	if !ok || a.provider == "" {
 		return pre
@@ -128,13 +129,13 @@ func checkProviderExists(s *Snapshot, subj *Subject) []Finding {
 		caller := s.AWS.Caller.Account
 		is, _ := awsarn.ParseIssuer(a.issuer)
 		if l, ok := s.AWS.ProviderLists[caller]; ok && slices.Contains(l.ARNs, awsarn.ProviderARN(a.role.Partition, caller, is.HostPath)) {
-			// FAILURE-MODES.md F14: the provider was created where the cluster
+			// docs/behaviour.md#f14-cross-account-irsa: the provider was created where the cluster
 			// is, but STS looks in the role's account.
 			msg += "; a provider for this issuer exists in account " + caller + ", but STS looks for it in the role's account " + a.role.Account
 		}
-		return []Finding{unknown(obj, msg, foreignFix(a.role.Account)+", or create the provider there: aws iam create-open-id-connect-provider --url "+shellQuote(a.issuer)+" --client-id-list "+DefaultAudience, src)}
+		return []Finding{unknown(obj, msg, foreignFix(a.role.Account)+", or create the provider there: aws iam create-open-id-connect-provider --url "+shellQuote(a.issuer)+" --client-id-list "+facts.DefaultAudience, src)}
 	}
-	if p.Err.Code != awsfacts.ErrNotFound {
+	if p.Err.Code != facts.ErrNotFound {
 		return []Finding{callUnknown(obj, "whether the IAM OIDC provider exists", p.Err)}
 	}
 	is, _ := awsarn.ParseIssuer(a.issuer)
@@ -144,7 +145,7 @@ func checkProviderExists(s *Snapshot, subj *Subject) []Finding {
 		msg += "; " + strings.Join(near, "; ")
 		evs = append(evs, ev("providers in account "+a.role.Account, strings.Join(s.AWS.ProviderLists[a.role.Account].ARNs, ", "), "iam:ListOpenIDConnectProviders"))
 	}
-	fix := "aws iam create-open-id-connect-provider --url " + shellQuote(a.issuer) + " --client-id-list " + DefaultAudience
+	fix := "aws iam create-open-id-connect-provider --url " + shellQuote(a.issuer) + " --client-id-list " + facts.DefaultAudience
 	if c := s.AWS.Cluster; c != nil && c.Name != "" && (s.AWS.Caller.Account == "" || s.AWS.Caller.Account == a.role.Account) {
 		fix = "eksctl utils associate-iam-oidc-provider --cluster " + c.Name + " --region " + c.Region + " --approve  # or: " + fix
 	} else if s.AWS.Caller.Account != "" && s.AWS.Caller.Account != a.role.Account {
@@ -155,8 +156,8 @@ func checkProviderExists(s *Snapshot, subj *Subject) []Finding {
 
 // nearMissProviders explains providers in the account that are almost the
 // issuer: a trailing slash, another cluster ID (a recreated cluster), or the
-// dual-stack host (FAILURE-MODES.md F1d).
-func nearMissProviders(l awsfacts.ProviderList, hostPath string) []string {
+// dual-stack host (docs/behaviour.md#f1-no-openidconnect-provider cause d).
+func nearMissProviders(l facts.ProviderList, hostPath string) []string {
 	var out []string
 	host, path, _ := strings.Cut(hostPath, "/")
 	for _, arn := range l.ARNs {
@@ -179,7 +180,7 @@ func nearMissProviders(l awsfacts.ProviderList, hostPath string) []string {
 	return out
 }
 
-func checkProviderAudience(s *Snapshot, subj *Subject) []Finding {
+func checkProviderAudience(s *Input, subj *facts.Subject) []Finding {
 	a, _, ok := awsFor(s, subj)
 	if !ok || a.provider == "" {
 		return nil
@@ -188,7 +189,7 @@ func checkProviderAudience(s *Snapshot, subj *Subject) []Finding {
 	if !p.Found {
 		return nil // IRSA-OIDC-001 reports it
 	}
-	aud, src := TokenAudience(subj)
+	aud, src := facts.TokenAudience(subj)
 	obj := ObjectRef{Kind: "OIDCProvider", Name: a.provider}
 	evs := []Evidence{ev("token audience", aud, src), ev("client IDs", strings.Join(p.ClientIDs, ", "), "iam:GetOpenIDConnectProvider")}
 	if slices.Contains(p.ClientIDs, aud) {
@@ -205,7 +206,7 @@ func checkProviderAudience(s *Snapshot, subj *Subject) []Finding {
 
 func roleRef(arn string) ObjectRef { return ObjectRef{Kind: "IAMRole", Name: arn} }
 
-func checkRoleExists(s *Snapshot, subj *Subject) []Finding {
+func checkRoleExists(s *Input, subj *facts.Subject) []Finding {
 	a, _, ok := awsFor(s, subj)
 	if !ok {
 		return nil
@@ -221,7 +222,7 @@ func checkRoleExists(s *Snapshot, subj *Subject) []Finding {
 	if why, foreign := foreignAccount(s, a.role.Account); foreign {
 		return []Finding{unknown(obj, "Could not tell whether the role exists: "+why, foreignFix(a.role.Account), src)}
 	}
-	if r.Err.Code != awsfacts.ErrNotFound {
+	if r.Err.Code != facts.ErrNotFound {
 		return []Finding{callUnknown(obj, "whether the role exists", r.Err)}
 	}
 	msg := fmt.Sprintf("Role %q does not exist in account %s: STS answers \"Not authorized to perform sts:AssumeRoleWithWebIdentity\"", a.role.Name, a.role.Account)
@@ -232,7 +233,7 @@ func checkRoleExists(s *Snapshot, subj *Subject) []Finding {
 		fmt.Sprintf("create the role (aws iam create-role --role-name %s --path %s --assume-role-policy-document file://trust.json), or annotate the service account with an existing role's ARN", a.role.Name, a.role.Path))}
 }
 
-func checkRolePolicies(s *Snapshot, subj *Subject) []Finding {
+func checkRolePolicies(s *Input, subj *facts.Subject) []Finding {
 	a, _, ok := awsFor(s, subj)
 	if !ok || !a.roleFact.Found {
 		return nil
@@ -255,7 +256,7 @@ func checkRolePolicies(s *Snapshot, subj *Subject) []Finding {
 // grows with distinct roles and subjects, not with the number of checks.
 type runMemo struct {
 	policies map[string]parsedPolicy
-	trust    map[*Subject]trustResult
+	trust    map[*facts.Subject]trustResult
 }
 
 type parsedPolicy struct {
@@ -271,11 +272,11 @@ type trustResult struct {
 }
 
 func newRunMemo() *runMemo {
-	return &runMemo{policies: map[string]parsedPolicy{}, trust: map[*Subject]trustResult{}}
+	return &runMemo{policies: map[string]parsedPolicy{}, trust: map[*facts.Subject]trustResult{}}
 }
 
 // trustDiagnosis evaluates the role's trust policy for the subject.
-func trustDiagnosis(s *Snapshot, subj *Subject) (awsSubject, iampolicy.TrustDiagnosis, []Finding, bool) {
+func trustDiagnosis(s *Input, subj *facts.Subject) (awsSubject, iampolicy.TrustDiagnosis, []Finding, bool) {
 	if s.memo == nil {
 		s.memo = newRunMemo()
 	}
@@ -287,7 +288,7 @@ func trustDiagnosis(s *Snapshot, subj *Subject) (awsSubject, iampolicy.TrustDiag
 	return r.a, r.d, r.f, r.ok
 }
 
-func computeTrust(s *Snapshot, subj *Subject) (r trustResult) {
+func computeTrust(s *Input, subj *facts.Subject) (r trustResult) {
 	a, _, ok := awsFor(s, subj)
 	r.a = a
 	if !ok || !a.roleFact.Found || a.provider == "" {
@@ -303,7 +304,7 @@ func computeTrust(s *Snapshot, subj *Subject) (r trustResult) {
 		r.f = []Finding{fail(obj, "The role's trust policy cannot be parsed: "+pp.err.Error(), nil, "fix the trust policy JSON")}
 		return r
 	}
-	aud, _ := TokenAudience(subj)
+	aud, _ := facts.TokenAudience(subj)
 	is, _ := awsarn.ParseIssuer(a.issuer)
 	r.d = iampolicy.DiagnoseTrust(pp.policy, iampolicy.Expectation{ProviderARN: a.provider, IssuerHostPath: is.HostPath, Subject: subjectString(subj), Audience: aud})
 	r.ok = true
@@ -352,7 +353,7 @@ func compactJSON(s string) string {
 	return string(b)
 }
 
-func checkTrustAllows(s *Snapshot, subj *Subject) []Finding {
+func checkTrustAllows(s *Input, subj *facts.Subject) []Finding {
 	a, d, pre, ok := trustDiagnosis(s, subj)
 	if !ok {
 		return pre
@@ -373,7 +374,8 @@ func checkTrustAllows(s *Snapshot, subj *Subject) []Finding {
 	return []Finding{fail(obj, msg, evs, fix)}
 }
 
-// securitySeverity maps FAILURE-MODES.md §3 grades onto finding severities.
+// securitySeverity maps the security grades of docs/behaviour.md#trust-policy-security
+// onto finding severities.
 func securitySeverity(k iampolicy.ProblemKind) Severity {
 	switch k.Severity() {
 	case iampolicy.SeverityCritical, iampolicy.SeverityHigh:
@@ -384,7 +386,7 @@ func securitySeverity(k iampolicy.ProblemKind) Severity {
 	return SeverityInfo
 }
 
-func checkTrustSecurity(s *Snapshot, subj *Subject) []Finding {
+func checkTrustSecurity(s *Input, subj *facts.Subject) []Finding {
 	a, d, _, ok := trustDiagnosis(s, subj)
 	if !ok {
 		return nil
@@ -403,7 +405,7 @@ func checkTrustSecurity(s *Snapshot, subj *Subject) []Finding {
 	return out
 }
 
-func checkTrustDefects(s *Snapshot, subj *Subject) []Finding {
+func checkTrustDefects(s *Input, subj *facts.Subject) []Finding {
 	a, d, _, ok := trustDiagnosis(s, subj)
 	if !ok || d.Decision != iampolicy.DecisionAllow {
 		return nil // when denied, IRSA-TRUST-001 lists every problem
@@ -423,28 +425,34 @@ func init() {
 		Run:     checkThumbprint})
 }
 
-func checkThumbprint(s *Snapshot, subj *Subject) []Finding {
+func checkThumbprint(s *Input, subj *facts.Subject) []Finding {
 	a, _, ok := awsFor(s, subj)
-	if !ok || a.provider == "" || !s.AWS.Providers[a.provider].Found {
+	if !ok || a.provider == "" || !s.AWS.Providers[a.provider].Found || s.AWS.TLS == nil {
 		return nil
 	}
-	t, ok := s.AWS.TLS[a.provider]
-	if !ok {
-		return nil
-	}
+	tls, provider := s.AWS.TLS, s.AWS.Providers[a.provider]
 	obj := ObjectRef{Kind: "OIDCProvider", Name: a.provider}
-	evs := []Evidence{ev("verdict", t.Verdict, "kubectl irsa thumbprint")}
-	if t.Thumbprint != "" {
-		evs = append(evs, ev("served thumbprint", t.Thumbprint, "TLS chain of the jwks_uri host"))
+	evList := ev("provider thumbprints", strings.Join(provider.Thumbprints, ", "), "iam:GetOpenIDConnectProvider")
+	if tls.Err != "" && len(tls.Report.Hosts) == 0 {
+		return []Finding{unknown(obj, "Could not read the issuer's TLS chain: "+tls.Err, "run kubectl irsa thumbprint for details; check HTTPS_PROXY/NO_PROXY",
+			ev("verdict", "", "kubectl irsa thumbprint"), evList)}
 	}
-	evs = append(evs, ev("provider thumbprints", strings.Join(s.AWS.Providers[a.provider].Thumbprints, ", "), "iam:GetOpenIDConnectProvider"))
-	if t.Err != "" {
-		return []Finding{unknown(obj, "Could not read the issuer's TLS chain: "+t.Err, "run kubectl irsa thumbprint for details; check HTTPS_PROXY/NO_PROXY", evs...)}
+	// The same verdict function as `kubectl irsa thumbprint`.
+	v := thumbprint.JudgeProvider(tls.Report, a.provider, true, provider.Thumbprints, facts.DefaultAudience)
+	evs := []Evidence{ev("verdict", string(v.Verdict), "kubectl irsa thumbprint")}
+	if tls.Report.Thumbprint != "" {
+		evs = append(evs, ev("served thumbprint", tls.Report.Thumbprint, "TLS chain of the jwks_uri host"))
 	}
-	if t.Severity == SeverityError || t.Severity == SeverityWarning {
-		f := fail(obj, t.Message, evs, t.Fix)
-		f.Severity = t.Severity
+	evs = append(evs, evList)
+	sev := Severity(v.Severity)
+	if sev == SeverityError || sev == SeverityWarning {
+		fix := v.Fix
+		if fix != "" {
+			fix += "  # or: kubectl irsa thumbprint --update"
+		}
+		f := fail(obj, v.Message, evs, fix)
+		f.Severity = sev
 		return []Finding{f}
 	}
-	return []Finding{pass(obj, t.Message, evs...)}
+	return []Finding{pass(obj, v.Message, evs...)}
 }

@@ -5,8 +5,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/kubectl-irsa/kubectl-irsa/pkg/awsfacts"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/diag"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/thumbprint"
 	"github.com/kubectl-irsa/kubectl-irsa/test/testutil"
 )
 
@@ -22,18 +23,18 @@ func trust(sub string) string {
 }
 
 // healthyAWS is the AWS side that makes shop/app work.
-func healthyAWS() *diag.AWSFacts {
-	return &diag.AWSFacts{
-		Issuer: diag.IssuerFacts{URL: issuer, Source: "--issuer"},
-		Caller: awsfacts.Caller{Account: "111122223333"},
-		Roles: map[string]awsfacts.Role{testutil.RoleARN: {ARN: testutil.RoleARN, Name: "app", Path: "/", Found: true,
+func healthyAWS() *facts.AWSFacts {
+	return &facts.AWSFacts{
+		Issuer: facts.IssuerFacts{URL: issuer, Source: "--issuer"},
+		Caller: facts.Caller{Account: "111122223333"},
+		Roles: map[string]facts.Role{testutil.RoleARN: {ARN: testutil.RoleARN, Name: "app", Path: "/", Found: true,
 			TrustPolicy: trust("system:serviceaccount:shop:app"), AttachedPolicyARNs: []string{"arn:aws:iam::aws:policy/ReadOnlyAccess"}}},
-		Providers: map[string]awsfacts.OIDCProvider{provider: {ARN: provider, URL: host, Found: true, ClientIDs: []string{"sts.amazonaws.com"}}},
+		Providers: map[string]facts.OIDCProvider{provider: {ARN: provider, URL: host, Found: true, ClientIDs: []string{"sts.amazonaws.com"}}},
 	}
 }
 
-func awsScenario(edit func(*diag.AWSFacts)) scenario {
-	return scenario{sa: healthySA, pods: []*corev1.Pod{healthyPod("web").Build()}, mutate: func(s *diag.Snapshot) {
+func awsScenario(edit func(*facts.AWSFacts)) scenario {
+	return scenario{sa: healthySA, pods: []*corev1.Pod{healthyPod("web").Build()}, mutate: func(s *facts.Snapshot) {
 		s.AWS = healthyAWS()
 		if edit != nil {
 			edit(s.AWS)
@@ -54,7 +55,7 @@ func TestAWSChecksHealthy(t *testing.T) {
 	sc := awsScenario(nil)
 	sc.mutate = nil
 	for _, id := range []diag.CheckID{"IRSA-ISSUER-001", "IRSA-OIDC-001", "IRSA-ROLE-001", "IRSA-TRUST-001"} {
-		expect(t, findingsOf(sc.snapshot(), id), nil)
+		expect(t, findingsOf(t, sc.snapshot(), id), nil)
 	}
 }
 
@@ -63,61 +64,77 @@ func TestAWSChecks(t *testing.T) {
 	tests := []struct {
 		name string
 		id   diag.CheckID
-		edit func(*diag.AWSFacts)
+		edit func(*facts.AWSFacts)
 		want []want
 	}{
-		{"AWS unavailable", "IRSA-ISSUER-001", func(a *diag.AWSFacts) { a.Unavailable = "no AWS region: pass --region" },
+		{"AWS unavailable", "IRSA-ISSUER-001", func(a *facts.AWSFacts) { a.Unavailable = "no AWS region: pass --region" },
 			[]want{{status: diag.StatusUnknown, message: "no AWS region", fix: "--skip-aws"}}},
-		{"issuer unknown", "IRSA-ISSUER-001", func(a *diag.AWSFacts) { a.Issuer = diag.IssuerFacts{Tried: []string{"no EKS cluster name"}} },
+		{"issuer unknown", "IRSA-ISSUER-001", func(a *facts.AWSFacts) { a.Issuer = facts.IssuerFacts{Tried: []string{"no EKS cluster name"}} },
 			[]want{{status: diag.StatusUnknown, message: "no EKS cluster name", fix: "pass --issuer"}}},
-		{"cluster without issuer", "IRSA-ISSUER-001", func(a *diag.AWSFacts) {
-			a.Issuer = diag.IssuerFacts{}
-			a.Cluster = &awsfacts.Cluster{Name: "edge", ARN: "arn:aws:eks:us-west-2:111122223333:cluster/edge"}
+		{"cluster without issuer", "IRSA-ISSUER-001", func(a *facts.AWSFacts) {
+			a.Issuer = facts.IssuerFacts{}
+			a.Cluster = &facts.Cluster{Name: "edge", ARN: "arn:aws:eks:us-west-2:111122223333:cluster/edge"}
 		}, []want{{status: diag.StatusFail, message: "has no OIDC issuer", fix: "EKS Pod Identity"}}},
-		{"issuer in another partition than the role", "IRSA-ISSUER-001", func(a *diag.AWSFacts) {
+		{"issuer in another partition than the role", "IRSA-ISSUER-001", func(a *facts.AWSFacts) {
 			a.Issuer.URL = "https://oidc.eks.cn-north-1.amazonaws.com.cn/id/ABC"
 		}, []want{{status: diag.StatusFail, message: "partition aws-cn but the role ARN names partition aws", evidence: []string{"role partition=aws"}}}},
-		{"provider lookup denied", "IRSA-OIDC-001", func(a *diag.AWSFacts) {
-			a.Providers[provider] = awsfacts.OIDCProvider{ARN: provider, Err: &awsfacts.CallError{Op: "iam:GetOpenIDConnectProvider", Resource: provider, Code: awsfacts.ErrAccessDenied, Message: "not authorized"}}
+		{"provider lookup denied", "IRSA-OIDC-001", func(a *facts.AWSFacts) {
+			a.Providers[provider] = facts.OIDCProvider{ARN: provider, Err: &facts.CallError{Op: "iam:GetOpenIDConnectProvider", Resource: provider, Code: facts.ErrAccessDenied, Message: "not authorized"}}
 		}, []want{{status: diag.StatusUnknown, message: "iam:GetOpenIDConnectProvider failed (AccessDenied)", fix: "grant iam:GetOpenIDConnectProvider on " + provider}}},
-		{"dual-stack provider", "IRSA-OIDC-001", func(a *diag.AWSFacts) {
-			a.Providers[provider] = awsfacts.OIDCProvider{ARN: provider, Err: &awsfacts.CallError{Op: "iam:GetOpenIDConnectProvider", Code: awsfacts.ErrNotFound, Message: "not found"}}
-			a.ProviderLists = map[string]awsfacts.ProviderList{"111122223333": {Account: "111122223333", ARNs: []string{"arn:aws:iam::111122223333:oidc-provider/oidc-eks.us-west-2.api.aws/id/ABC"}}}
+		{"dual-stack provider", "IRSA-OIDC-001", func(a *facts.AWSFacts) {
+			a.Providers[provider] = facts.OIDCProvider{ARN: provider, Err: &facts.CallError{Op: "iam:GetOpenIDConnectProvider", Code: facts.ErrNotFound, Message: "not found"}}
+			a.ProviderLists = map[string]facts.ProviderList{"111122223333": {Account: "111122223333", ARNs: []string{"arn:aws:iam::111122223333:oidc-provider/oidc-eks.us-west-2.api.aws/id/ABC"}}}
 		}, []want{{status: diag.StatusFail, message: "uses the dual-stack host, but tokens carry iss=oidc.eks.us-west-2.amazonaws.com"}}},
-		{"provider registered for another region's host", "IRSA-OIDC-001", func(a *diag.AWSFacts) {
-			a.Providers[provider] = awsfacts.OIDCProvider{ARN: provider, Err: &awsfacts.CallError{Op: "iam:GetOpenIDConnectProvider", Code: awsfacts.ErrNotFound, Message: "not found"}}
-			a.ProviderLists = map[string]awsfacts.ProviderList{"111122223333": {Account: "111122223333", ARNs: []string{"arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC"}}}
+		{"provider registered for another region's host", "IRSA-OIDC-001", func(a *facts.AWSFacts) {
+			a.Providers[provider] = facts.OIDCProvider{ARN: provider, Err: &facts.CallError{Op: "iam:GetOpenIDConnectProvider", Code: facts.ErrNotFound, Message: "not found"}}
+			a.ProviderLists = map[string]facts.ProviderList{"111122223333": {Account: "111122223333", ARNs: []string{"arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC"}}}
 		}, []want{{status: diag.StatusFail, message: "under another host (oidc.eks.us-east-1.amazonaws.com: another region"}}},
-		{"audience not a client ID", "IRSA-OIDC-002", func(a *diag.AWSFacts) {
-			a.Providers[provider] = awsfacts.OIDCProvider{ARN: provider, Found: true, ClientIDs: []string{"sts.amazonaws.com.cn"}}
+		{"audience not a client ID", "IRSA-OIDC-002", func(a *facts.AWSFacts) {
+			a.Providers[provider] = facts.OIDCProvider{ARN: provider, Found: true, ClientIDs: []string{"sts.amazonaws.com.cn"}}
 		}, []want{{status: diag.StatusFail, message: `client ID "sts.amazonaws.com.cn" is the China STS host`, evidence: []string{"token audience=sts.amazonaws.com"}}}},
-		{"role throttled", "IRSA-ROLE-001", func(a *diag.AWSFacts) {
-			a.Roles[testutil.RoleARN] = awsfacts.Role{ARN: testutil.RoleARN, Err: &awsfacts.CallError{Op: "iam:GetRole", Code: awsfacts.ErrThrottled, Message: "Rate exceeded"}}
+		{"role throttled", "IRSA-ROLE-001", func(a *facts.AWSFacts) {
+			a.Roles[testutil.RoleARN] = facts.Role{ARN: testutil.RoleARN, Err: &facts.CallError{Op: "iam:GetRole", Code: facts.ErrThrottled, Message: "Rate exceeded"}}
 		}, []want{{status: diag.StatusUnknown, message: "Rate exceeded", fix: "--aws-concurrency"}}},
-		{"policy listing denied", "IRSA-ROLE-002", func(a *diag.AWSFacts) {
+		{"policy listing denied", "IRSA-ROLE-002", func(a *facts.AWSFacts) {
 			r := a.Roles[testutil.RoleARN]
-			r.PoliciesErr = &awsfacts.CallError{Op: "iam:ListAttachedRolePolicies", Code: awsfacts.ErrAccessDenied, Message: "denied"}
+			r.PoliciesErr = &facts.CallError{Op: "iam:ListAttachedRolePolicies", Code: facts.ErrAccessDenied, Message: "denied"}
 			a.Roles[testutil.RoleARN] = r
 		}, []want{{status: diag.StatusUnknown, fix: "grant iam:ListAttachedRolePolicies"}}},
-		{"unparseable trust policy", "IRSA-TRUST-001", func(a *diag.AWSFacts) {
+		{"unparseable trust policy", "IRSA-TRUST-001", func(a *facts.AWSFacts) {
 			r := a.Roles[testutil.RoleARN]
 			r.TrustPolicy = `{"Statement": [`
 			a.Roles[testutil.RoleARN] = r
 		}, []want{{status: diag.StatusFail, message: "cannot be parsed"}}},
-		{"thumbprint breaks", "IRSA-OIDC-003", func(a *diag.AWSFacts) {
-			a.TLS = map[string]diag.TLSFacts{provider: {Verdict: "MismatchBreaks", Severity: diag.SeverityError, Message: "no entry matches", Thumbprint: "aa", Fix: "aws iam update-open-id-connect-provider-thumbprint"}}
-		}, []want{{status: diag.StatusFail, severity: diag.SeverityError, evidence: []string{"verdict=MismatchBreaks", "served thumbprint=aa"}, fix: "update-open-id-connect-provider-thumbprint"}}},
-		{"thumbprint stale but ignored", "IRSA-OIDC-003", func(a *diag.AWSFacts) {
-			a.TLS = map[string]diag.TLSFacts{provider: {Verdict: "StaleIgnored", Severity: diag.SeverityInfo, Message: "STS ignores it"}}
-		}, []want{{status: diag.StatusPass, evidence: []string{"verdict=StaleIgnored"}}}},
-		{"chain unreadable", "IRSA-OIDC-003", func(a *diag.AWSFacts) {
-			a.TLS = map[string]diag.TLSFacts{provider: {Err: "dial tcp: i/o timeout"}}
+		{"thumbprint breaks", "IRSA-OIDC-003", func(a *facts.AWSFacts) {
+			a.TLS = &facts.TLSFacts{Report: servedChain(false)}
+		}, []want{{status: diag.StatusFail, severity: diag.SeverityError, message: "STS checks thumbprints for this issuer",
+			evidence: []string{"verdict=MismatchBreaks", "served thumbprint=" + servedThumbprint}, fix: "update-open-id-connect-provider-thumbprint"}}},
+		{"thumbprint stale but ignored", "IRSA-OIDC-003", func(a *facts.AWSFacts) {
+			a.TLS = &facts.TLSFacts{Report: servedChain(true)}
+		}, []want{{status: diag.StatusPass, message: "ignores the thumbprint", evidence: []string{"verdict=StaleIgnored"}}}},
+		{"chain unreadable", "IRSA-OIDC-003", func(a *facts.AWSFacts) {
+			a.TLS = &facts.TLSFacts{Err: "dial tcp: i/o timeout"}
 		}, []want{{status: diag.StatusUnknown, message: "i/o timeout", fix: "HTTPS_PROXY"}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			expect(t, findingsOf(awsScenario(tc.edit).snapshot(), tc.id), tc.want)
+			expect(t, findingsOf(t, awsScenario(tc.edit).snapshot(), tc.id), tc.want)
 		})
 	}
+}
+
+// servedThumbprint is not in the scenario's ThumbprintList.
+const servedThumbprint = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+
+// servedChain is the issuer's chain as pkg/tlsinspect reports it: one host
+// whose last certificate hashes to servedThumbprint, publicly trusted or not.
+func servedChain(verified bool) thumbprint.Report {
+	h := thumbprint.HostChain{Role: thumbprint.RoleJWKS, URL: "https://issuer.example.internal/keys", Host: "issuer.example.internal", Port: "443",
+		Thumbprint: servedThumbprint, Verified: verified,
+		Certs: []thumbprint.CertInfo{{Depth: 0, Subject: "CN=issuer.example.internal", Issuer: "CN=Example CA", SHA1: servedThumbprint}}}
+	if !verified {
+		h.VerifyError, h.PrivateCA = "x509: certificate signed by unknown authority", true
+	}
+	return thumbprint.Report{Issuer: "https://issuer.example.internal", Thumbprint: servedThumbprint, Hosts: []thumbprint.HostChain{h}}
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/awsarn"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
 )
 
 func init() {
@@ -24,7 +25,7 @@ func init() {
 
 // unreadableSources turns envFrom sources the collector could not read into
 // unknown findings, once per source.
-func unreadableSources(pf PodFacts, c Container, seen map[string]bool) []Finding {
+func unreadableSources(pf facts.PodFacts, c facts.Container, seen map[string]bool) []Finding {
 	_, bad := envKeysFromSources(pf, c)
 	var out []Finding
 	for _, src := range bad {
@@ -39,13 +40,13 @@ func unreadableSources(pf PodFacts, c Container, seen map[string]bool) []Finding
 	return out
 }
 
-func checkStaticKeys(_ *Snapshot, subj *Subject) []Finding {
+func checkStaticKeys(_ *Input, subj *facts.Subject) []Finding {
 	var out []Finding
 	for _, pf := range subj.Pods {
 		p := pf.Pod
 		seen := map[string]bool{}
 		clean := true
-		for _, c := range Containers(p) {
+		for _, c := range facts.Containers(p) {
 			out = append(out, unreadableSources(pf, c, seen)...)
 			var evs []Evidence
 			for _, name := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"} {
@@ -67,16 +68,16 @@ func checkStaticKeys(_ *Snapshot, subj *Subject) []Finding {
 	return out
 }
 
-func checkProfiles(_ *Snapshot, subj *Subject) []Finding {
+func checkProfiles(_ *Input, subj *facts.Subject) []Finding {
 	var out []Finding
 	for _, pf := range subj.Pods {
 		p := pf.Pod
 		clean := true
-		for _, c := range Containers(p) {
+		for _, c := range facts.Containers(p) {
 			var evs []Evidence
 			for _, name := range []string{"AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE"} {
 				if origin := envOrigin(pf, c, name); origin != "" {
-					v, _, _ := EnvValue(c.Container, name)
+					v, _, _ := facts.EnvValue(c.Container, name)
 					evs = append(evs, ev(name, v, containerField(c, origin)))
 				}
 			}
@@ -99,18 +100,18 @@ func checkProfiles(_ *Snapshot, subj *Subject) []Finding {
 	return out
 }
 
-func checkPodIdentityMix(_ *Snapshot, subj *Subject) []Finding {
+func checkPodIdentityMix(_ *Input, subj *facts.Subject) []Finding {
 	var out []Finding
 	for _, pf := range subj.Pods {
 		p := pf.Pod
-		for _, c := range Containers(p) {
-			full, podID, _ := EnvValue(c.Container, EnvContainerCredentialsFull)
-			if !podID || !hasEnv(c.Container, EnvTokenFile) {
+		for _, c := range facts.Containers(p) {
+			full, podID, _ := facts.EnvValue(c.Container, facts.EnvContainerCredentialsFull)
+			if !podID || !facts.HasEnv(c.Container, facts.EnvTokenFile) {
 				continue
 			}
 			out = append(out, fail(containerRef(p, c), "Container has both EKS Pod Identity and IRSA variables; every SDK uses web identity (IRSA) first, which the Pod Identity association does not expect",
-				[]Evidence{ev(EnvContainerCredentialsFull, full, containerField(c, "env")), ev(EnvTokenFile, "<set>", containerField(c, "env"))},
-				"pick one: remove the "+AnnotationRoleARN+" annotation (Pod Identity) or delete the Pod Identity association (IRSA), then "+RestartCommand(pf)))
+				[]Evidence{ev(facts.EnvContainerCredentialsFull, full, containerField(c, "env")), ev(facts.EnvTokenFile, "<set>", containerField(c, "env"))},
+				"pick one: remove the "+facts.AnnotationRoleARN+" annotation (Pod Identity) or delete the Pod Identity association (IRSA), then "+RestartCommand(pf)))
 		}
 	}
 	return out
@@ -118,12 +119,12 @@ func checkPodIdentityMix(_ *Snapshot, subj *Subject) []Finding {
 
 // partitionOf derives the partition from the service account's role ARN, or
 // from a container's AWS_ROLE_ARN, never by assumption.
-func partitionOf(subj *Subject, c Container) (awsarn.Partition, string, bool) {
+func partitionOf(subj *facts.Subject, c facts.Container) (awsarn.Partition, string, bool) {
 	candidates := []string{}
-	if v, ok := RoleARNAnnotation(subj.ServiceAccount); ok {
+	if v, ok := facts.RoleARNAnnotation(subj.ServiceAccount); ok {
 		candidates = append(candidates, v)
 	}
-	if v, set, _ := EnvValue(c.Container, EnvRoleARN); set {
+	if v, set, _ := facts.EnvValue(c.Container, facts.EnvRoleARN); set {
 		candidates = append(candidates, v)
 	}
 	for _, v := range candidates {
@@ -136,19 +137,19 @@ func partitionOf(subj *Subject, c Container) (awsarn.Partition, string, bool) {
 	return awsarn.Partition{}, "", false
 }
 
-func checkRegion(_ *Snapshot, subj *Subject) []Finding {
-	if _, ok := irsaIntended(subj); !ok {
+func checkRegion(_ *Input, subj *facts.Subject) []Finding {
+	if _, ok := facts.IntendedRoleARN(subj); !ok {
 		return nil
 	}
 	var out []Finding
 	for _, pf := range subj.Pods {
 		p := pf.Pod
 		clean := true
-		for _, c := range Containers(p) {
-			if !hasEnv(c.Container, EnvTokenFile) {
+		for _, c := range facts.Containers(p) {
+			if !facts.HasEnv(c.Container, facts.EnvTokenFile) {
 				continue // IRSA-POD-001 covers containers without IRSA
 			}
-			if envOrigin(pf, c, EnvRegion) != "" || envOrigin(pf, c, EnvDefaultRegion) != "" {
+			if envOrigin(pf, c, facts.EnvRegion) != "" || envOrigin(pf, c, facts.EnvDefaultRegion) != "" {
 				continue
 			}
 			clean = false
@@ -172,24 +173,24 @@ func checkRegion(_ *Snapshot, subj *Subject) []Finding {
 	return out
 }
 
-func setEnvTarget(pf PodFacts) string {
+func setEnvTarget(pf facts.PodFacts) string {
 	if pf.Owner.Kind == "Deployment" || pf.Owner.Kind == "StatefulSet" || pf.Owner.Kind == "DaemonSet" {
 		return strings.ToLower(pf.Owner.Kind) + "/" + pf.Owner.Name
 	}
 	return "pod/" + pf.Pod.Name
 }
 
-func checkRegionalEndpoints(_ *Snapshot, subj *Subject) []Finding {
+func checkRegionalEndpoints(_ *Input, subj *facts.Subject) []Finding {
 	var out []Finding
 	for _, pf := range subj.Pods {
 		p := pf.Pod
-		for _, c := range Containers(p) {
-			v, set, fromRef := EnvValue(c.Container, EnvRegionalSTS)
+		for _, c := range facts.Containers(p) {
+			v, set, fromRef := facts.EnvValue(c.Container, facts.EnvRegionalSTS)
 			if !set || fromRef || v == "regional" {
 				continue
 			}
-			src := ev(EnvRegionalSTS, v, containerField(c, "env"))
-			fix := "set " + EnvRegionalSTS + "=regional in " + ownerText(pf) + " (or annotate the service account " + AnnotationRegionalSTS + "=true), then " + RestartCommand(pf)
+			src := ev(facts.EnvRegionalSTS, v, containerField(c, "env"))
+			fix := "set " + facts.EnvRegionalSTS + "=regional in " + ownerText(pf) + " (or annotate the service account " + facts.AnnotationRegionalSTS + "=true), then " + RestartCommand(pf)
 			switch v {
 			case "legacy":
 				f := fail(containerRef(p, c), "AWS_STS_REGIONAL_ENDPOINTS=legacy sends older SDKs to the global STS endpoint in us-east-1: private clusters with only an STS VPC endpoint time out",

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
 	"k8s.io/apimachinery/pkg/util/sets"
 )
 
@@ -23,16 +24,16 @@ func init() {
 
 // whyNotMutated explains why the webhook left a whole pod alone, most
 // specific cause first, with evidence; fix is the extra step before a restart.
-func whyNotMutated(s *Snapshot, subj *Subject, pf PodFacts) (reason string, evs []Evidence, fix string) {
+func whyNotMutated(s *Input, subj *facts.Subject, pf facts.PodFacts) (reason string, evs []Evidence, fix string) {
 	p := pf.Pod
 	created := p.CreationTimestamp.Time
 	evs = append(evs, ev("pod created", ts(created), "pod.metadata.creationTimestamp"))
-	if _, ok := p.Labels[LabelSkipWebhook]; ok {
-		return "the pod carries the label " + LabelSkipWebhook + ", which the webhook's objectSelector excludes",
-			append(evs, ev("label", LabelSkipWebhook+"="+p.Labels[LabelSkipWebhook], "pod.metadata.labels")),
-			"remove the label " + LabelSkipWebhook + " from " + ownerText(pf)
+	if _, ok := p.Labels[facts.LabelSkipWebhook]; ok {
+		return "the pod carries the label " + facts.LabelSkipWebhook + ", which the webhook's objectSelector excludes",
+			append(evs, ev("label", facts.LabelSkipWebhook+"="+p.Labels[facts.LabelSkipWebhook], "pod.metadata.labels")),
+			"remove the label " + facts.LabelSkipWebhook + " from " + ownerText(pf)
 	}
-	if at, mgr, ok := AnnotationWrittenAt(subj.ServiceAccount, AnnotationRoleARN); ok && at.After(created) {
+	if at, mgr, ok := facts.AnnotationWrittenAt(subj.ServiceAccount, facts.AnnotationRoleARN); ok && at.After(created) {
 		return fmt.Sprintf("the pod was created at %s, before the role-arn annotation was written at %s, and the webhook acts only when a pod is created", ts(created), ts(at)),
 			append(evs, ev("annotation written", ts(at)+" by "+mgr, "serviceaccount.metadata.managedFields")), ""
 	}
@@ -52,30 +53,30 @@ func whyNotMutated(s *Snapshot, subj *Subject, pf PodFacts) (reason string, evs 
 	return "the webhook did not mutate it when it was created: most often the role-arn annotation was added after the pod was created (the API server recorded no time for it), otherwise a webhook outage (failurePolicy Ignore), a selector (see IRSA-WEBHOOK-002) or a service account missing from the webhook's cache", evs, ""
 }
 
-func checkContainersMutated(s *Snapshot, subj *Subject) []Finding {
-	if _, ok := irsaIntended(subj); !ok {
+func checkContainersMutated(s *Input, subj *facts.Subject) []Finding {
+	if _, ok := facts.IntendedRoleARN(subj); !ok {
 		return nil
 	}
 	var out []Finding
 	for _, pf := range subj.Pods {
 		p := pf.Pod
-		vol, _ := TokenVolume(p)
-		skip, _, _ := SkipContainers(p)
+		vol, _ := facts.TokenVolume(p)
+		skip, _, _ := facts.SkipContainers(p)
 		mutated := podMutated(p)
 		failed := false
-		for _, c := range Containers(p) {
-			_, roleSet, _ := EnvValue(c.Container, EnvRoleARN)
-			_, tokenSet, _ := EnvValue(c.Container, EnvTokenFile)
-			_, mounted := MountOf(c.Container, TokenVolumeName)
+		for _, c := range facts.Containers(p) {
+			_, roleSet, _ := facts.EnvValue(c.Container, facts.EnvRoleARN)
+			_, tokenSet, _ := facts.EnvValue(c.Container, facts.EnvTokenFile)
+			_, mounted := facts.MountOf(c.Container, facts.TokenVolumeName)
 			var missing []string
 			if !roleSet {
-				missing = append(missing, EnvRoleARN)
+				missing = append(missing, facts.EnvRoleARN)
 			}
 			if !tokenSet {
-				missing = append(missing, EnvTokenFile)
+				missing = append(missing, facts.EnvTokenFile)
 			}
 			if !mounted {
-				missing = append(missing, TokenVolumeName+" mount")
+				missing = append(missing, facts.TokenVolumeName+" mount")
 			}
 			if len(missing) == 0 {
 				continue
@@ -87,19 +88,19 @@ func checkContainersMutated(s *Snapshot, subj *Subject) []Finding {
 			var f Finding
 			switch {
 			case skip.Has(c.Name):
-				f = fail(obj, "Container is listed in "+AnnotationSkipContainers+", so the webhook gave it no IRSA credentials",
-					append(evs, ev(AnnotationSkipContainers, p.Annotations[AnnotationSkipContainers], "pod.metadata.annotations")),
-					"if this container calls AWS, remove it from "+AnnotationSkipContainers+" in "+ownerText(pf)+", then "+restart)
+				f = fail(obj, "Container is listed in "+facts.AnnotationSkipContainers+", so the webhook gave it no IRSA credentials",
+					append(evs, ev(facts.AnnotationSkipContainers, p.Annotations[facts.AnnotationSkipContainers], "pod.metadata.annotations")),
+					"if this container calls AWS, remove it from "+facts.AnnotationSkipContainers+" in "+ownerText(pf)+", then "+restart)
 				f.Severity = SeverityWarning
-			case EarlyExit(c.Container) && !mounted:
+			case facts.EarlyExit(c.Container) && !mounted:
 				// After mutation a partly configured container also has a region
 				// and the STS variable; only a real early exit lacks the mount.
 				f = fail(obj, "Container sets a web-identity variable, a region and AWS_STS_REGIONAL_ENDPOINTS itself, so the webhook left it untouched (no token file, no mount)",
 					evs, "remove AWS_ROLE_ARN/AWS_WEB_IDENTITY_TOKEN_FILE from the container's env in "+ownerText(pf)+" and let the webhook inject them, then "+restart)
 			case roleSet != tokenSet:
-				set := EnvRoleARN
+				set := facts.EnvRoleARN
 				if tokenSet {
-					set = EnvTokenFile
+					set = facts.EnvTokenFile
 				}
 				f = fail(obj, "Container sets "+set+" itself; the webhook adds the web-identity variables only when neither is present",
 					evs, "remove "+set+" from the container's env in "+ownerText(pf)+", then "+restart)
@@ -126,8 +127,8 @@ func checkContainersMutated(s *Snapshot, subj *Subject) []Finding {
 	return out
 }
 
-func checkStaleRoleARN(_ *Snapshot, subj *Subject) []Finding {
-	want, ok := irsaIntended(subj)
+func checkStaleRoleARN(_ *Input, subj *facts.Subject) []Finding {
+	want, ok := facts.IntendedRoleARN(subj)
 	if !ok {
 		return nil
 	}
@@ -135,19 +136,19 @@ func checkStaleRoleARN(_ *Snapshot, subj *Subject) []Finding {
 	for _, pf := range subj.Pods {
 		p := pf.Pod
 		stale := false
-		for _, c := range Containers(p) {
-			got, set, fromRef := EnvValue(c.Container, EnvRoleARN)
+		for _, c := range facts.Containers(p) {
+			got, set, fromRef := facts.EnvValue(c.Container, facts.EnvRoleARN)
 			if !set || fromRef || got == want {
 				continue
 			}
 			stale = true
-			evs := []Evidence{ev("pod "+EnvRoleARN, got, containerField(c, "env")), ev("serviceaccount "+AnnotationRoleARN, want, "serviceaccount.metadata.annotations"),
+			evs := []Evidence{ev("pod "+facts.EnvRoleARN, got, containerField(c, "env")), ev("serviceaccount "+facts.AnnotationRoleARN, want, "serviceaccount.metadata.annotations"),
 				ev("pod created", ts(p.CreationTimestamp.Time), "pod.metadata.creationTimestamp")}
 			fix := RestartCommand(pf)
-			if at, mgr, ok := AnnotationWrittenAt(subj.ServiceAccount, AnnotationRoleARN); ok {
+			if at, mgr, ok := facts.AnnotationWrittenAt(subj.ServiceAccount, facts.AnnotationRoleARN); ok {
 				evs = append(evs, ev("annotation written", ts(at)+" by "+mgr, "serviceaccount.metadata.managedFields"))
 				if !at.After(p.CreationTimestamp.Time) {
-					fix = "the annotation predates the pod, so the container sets " + EnvRoleARN + " itself: change it in " + ownerText(pf) + ", then " + RestartCommand(pf)
+					fix = "the annotation predates the pod, so the container sets " + facts.EnvRoleARN + " itself: change it in " + ownerText(pf) + ", then " + RestartCommand(pf)
 				}
 			}
 			out = append(out, fail(containerRef(p, c), "Container's AWS_ROLE_ARN differs from the service account's annotation: the pod is stale or sets the role by hand", evs, fix))
@@ -159,7 +160,7 @@ func checkStaleRoleARN(_ *Snapshot, subj *Subject) []Finding {
 	return out
 }
 
-func checkWorkloadServiceAccount(_ *Snapshot, subj *Subject) []Finding {
+func checkWorkloadServiceAccount(_ *Input, subj *facts.Subject) []Finding {
 	var out []Finding
 	for _, w := range subj.Workloads {
 		obj := ObjectRef{Kind: w.Kind, Namespace: subj.Namespace, Name: w.Name}
@@ -186,23 +187,23 @@ func checkWorkloadServiceAccount(_ *Snapshot, subj *Subject) []Finding {
 	return out
 }
 
-func checkSkipContainers(_ *Snapshot, subj *Subject) []Finding {
+func checkSkipContainers(_ *Input, subj *facts.Subject) []Finding {
 	var out []Finding
 	for _, pf := range subj.Pods {
 		p := pf.Pod
-		names, present, err := SkipContainers(p)
+		names, present, err := facts.SkipContainers(p)
 		if !present {
 			continue
 		}
-		raw := p.Annotations[AnnotationSkipContainers]
-		src := ev(AnnotationSkipContainers, raw, "pod.metadata.annotations")
+		raw := p.Annotations[facts.AnnotationSkipContainers]
+		src := ev(facts.AnnotationSkipContainers, raw, "pod.metadata.annotations")
 		if err != nil {
 			out = append(out, fail(podRef(p), "skip-containers annotation is not one CSV record, so the webhook skips no container: "+err.Error(), []Evidence{src},
 				"write it as a comma-separated list without spaces, e.g. sidecar,metrics, in "+ownerText(pf)))
 			continue
 		}
 		inPod := map[string]bool{}
-		for _, c := range Containers(p) {
+		for _, c := range facts.Containers(p) {
 			inPod[c.Name] = true
 		}
 		var problems []string

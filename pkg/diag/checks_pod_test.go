@@ -7,12 +7,13 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/diag"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
 	"github.com/kubectl-irsa/kubectl-irsa/test/testutil"
 )
 
 func TestCheckContainersMutated(t *testing.T) {
 	t.Parallel()
-	deploy := map[string]diag.Owner{"web": {Kind: "Deployment", Name: "web"}}
+	deploy := map[string]facts.Owner{"web": {Kind: "Deployment", Name: "web"}}
 	tests := map[string]struct {
 		sc    scenario
 		wants []want
@@ -40,7 +41,7 @@ func TestCheckContainersMutated(t *testing.T) {
 		},
 		"webhook not registered": {
 			sc: scenario{sa: sa("app").RoleARN(testutil.RoleARN).AnnotationWrittenAt("eks.amazonaws.com/role-arn", testutil.T0.Add(-time.Hour)).Build(), pods: []*corev1.Pod{pod("web", "app").Build()},
-				mutate: func(s *diag.Snapshot) { s.Webhooks.Configs = nil }},
+				mutate: func(s *facts.Snapshot) { s.Webhooks.Configs = nil }},
 			wants: []want{{status: diag.StatusFail, message: "no MutatingWebhookConfiguration registers the pod identity webhook", fix: "register the pod identity webhook, then"}},
 		},
 		"webhook registered but pod unmutated: fail-open explanation": {
@@ -79,7 +80,7 @@ func TestCheckContainersMutated(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			expect(t, findingsOf(tc.sc.snapshot(), "IRSA-POD-001"), tc.wants)
+			expect(t, findingsOf(t, tc.sc.snapshot(), "IRSA-POD-001"), tc.wants)
 		})
 	}
 }
@@ -93,7 +94,7 @@ func TestCheckStaleRoleARN(t *testing.T) {
 	}{
 		"stale pod after the annotation changed": {
 			sc: scenario{sa: sa("app").RoleARN(testutil.RoleARN).AnnotationWrittenAt("eks.amazonaws.com/role-arn", testutil.T0.Add(5*time.Hour)).Build(),
-				pods: []*corev1.Pod{pod("web", "app").Mutate(old, "sts.amazonaws.com").Build()}, owners: map[string]diag.Owner{"web": {Kind: "DaemonSet", Name: "agent"}}},
+				pods: []*corev1.Pod{pod("web", "app").Mutate(old, "sts.amazonaws.com").Build()}, owners: map[string]facts.Owner{"web": {Kind: "DaemonSet", Name: "agent"}}},
 			wants: []want{{status: diag.StatusFail, object: "pod/web[app]", evidence: []string{"pod AWS_ROLE_ARN=" + old, "serviceaccount eks.amazonaws.com/role-arn=" + testutil.RoleARN},
 				fix: "kubectl rollout restart daemonset/agent -n shop"}},
 		},
@@ -109,25 +110,25 @@ func TestCheckStaleRoleARN(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			expect(t, findingsOf(tc.sc.snapshot(), "IRSA-POD-002"), tc.wants)
+			expect(t, findingsOf(t, tc.sc.snapshot(), "IRSA-POD-002"), tc.wants)
 		})
 	}
 }
 
 func TestCheckWorkloadServiceAccount(t *testing.T) {
 	t.Parallel()
-	sc := scenario{sa: healthySA, mutate: func(s *diag.Snapshot) {
-		s.Subjects[0].Workloads = []diag.Workload{{Kind: "Deployment", Name: "web", TemplateServiceAccount: "app",
-			Pods: []diag.PodRef{{Name: "web-new", ServiceAccount: "app"}, {Name: "web-old", ServiceAccount: "default"}}}}
+	sc := scenario{sa: healthySA, mutate: func(s *facts.Snapshot) {
+		s.Subjects[0].Workloads = []facts.Workload{{Kind: "Deployment", Name: "web", TemplateServiceAccount: "app",
+			Pods: []facts.PodRef{{Name: "web-new", ServiceAccount: "app"}, {Name: "web-old", ServiceAccount: "default"}}}}
 	}}
-	expect(t, findingsOf(sc.snapshot(), "IRSA-POD-003"), []want{{status: diag.StatusFail, severity: diag.SeverityWarning, object: "pod/web-old",
+	expect(t, findingsOf(t, sc.snapshot(), "IRSA-POD-003"), []want{{status: diag.StatusFail, severity: diag.SeverityWarning, object: "pod/web-old",
 		message: `runs as service account "default", but deployment/web's template names "app"`, evidence: []string{"pod serviceAccountName=default", "template serviceAccountName=app"},
 		fix: "kubectl rollout restart deployment/web -n shop"}})
 
-	ok := scenario{sa: healthySA, mutate: func(s *diag.Snapshot) {
-		s.Subjects[0].Workloads = []diag.Workload{{Kind: "StatefulSet", Name: "db", TemplateServiceAccount: "app", Pods: []diag.PodRef{{Name: "db-0", ServiceAccount: "app"}}}}
+	ok := scenario{sa: healthySA, mutate: func(s *facts.Snapshot) {
+		s.Subjects[0].Workloads = []facts.Workload{{Kind: "StatefulSet", Name: "db", TemplateServiceAccount: "app", Pods: []facts.PodRef{{Name: "db-0", ServiceAccount: "app"}}}}
 	}}
-	expect(t, findingsOf(ok.snapshot(), "IRSA-POD-003"), []want{{status: diag.StatusPass, object: "statefulset/db"}})
+	expect(t, findingsOf(t, ok.snapshot(), "IRSA-POD-003"), []want{{status: diag.StatusPass, object: "statefulset/db"}})
 }
 
 func TestCheckSkipContainers(t *testing.T) {
@@ -145,7 +146,7 @@ func TestCheckSkipContainers(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			sc := scenario{sa: healthySA, pods: []*corev1.Pod{healthyPod("web").Container("sidecar").Annotate("eks.amazonaws.com/skip-containers", tc.value).Build()}}
-			expect(t, findingsOf(sc.snapshot(), "IRSA-POD-004"), tc.wants)
+			expect(t, findingsOf(t, sc.snapshot(), "IRSA-POD-004"), tc.wants)
 		})
 	}
 }

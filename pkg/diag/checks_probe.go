@@ -4,43 +4,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/iampolicy"
 )
-
-// ProbeFacts is what `diagnose --probe` learned for one subject. It holds
-// decoded claims and verdicts only: never the token, never credentials.
-type ProbeFacts struct {
-	Audience string
-	// TokenErr is set when TokenRequest failed; nothing else ran then.
-	TokenErr *ReadError
-	Claims   ProbeClaims
-	Steps    []ProbeStep
-	// AssumedRoleARN is set when STS accepted the token.
-	AssumedRoleARN string
-	// STSCode and STSMessage are STS's error; STSErr a transport failure.
-	STSCode, STSMessage, STSErr string
-	// Explanation maps the STS error to its likely cause (pkg/explain).
-	Explanation *ProbeExplanation
-}
-
-// ProbeClaims are the decoded claims of the minted token.
-type ProbeClaims struct {
-	Issuer, Subject string
-	Audience        []string
-	Expiry          time.Time
-}
-
-// ProbeStep is one stage of STS-style verification.
-type ProbeStep struct {
-	Name, Detail string
-	OK           bool
-}
-
-// ProbeExplanation is the cause an STS error points to.
-type ProbeExplanation struct {
-	ID, Cause string
-	CheckIDs  []string
-}
 
 func init() {
 	register(
@@ -53,7 +19,7 @@ func init() {
 	)
 }
 
-func probeFor(s *Snapshot, subj *Subject) (*ProbeFacts, bool) {
+func probeFor(s *Input, subj *facts.Subject) (*facts.ProbeFacts, bool) {
 	if s.Probes == nil {
 		return nil, false
 	}
@@ -61,25 +27,25 @@ func probeFor(s *Snapshot, subj *Subject) (*ProbeFacts, bool) {
 	return p, ok
 }
 
-func checkProbeToken(s *Snapshot, subj *Subject) []Finding {
+func checkProbeToken(s *Input, subj *facts.Subject) []Finding {
 	p, ok := probeFor(s, subj)
 	if !ok {
 		return nil
 	}
 	if e := p.TokenErr; e != nil {
 		if e.Forbidden {
-			return []Finding{unknown(subj.Ref(), "Could not mint a token to probe with: "+e.Message,
+			return []Finding{unknown(subjectRef(subj), "Could not mint a token to probe with: "+e.Message,
 				"grant create on serviceaccounts/token in namespace "+subj.Namespace+" (rule: apiGroups [\"\"], resources [serviceaccounts/token], verbs [create])")}
 		}
-		return []Finding{fail(subj.Ref(), "Could not mint a token for the service account: "+e.Message, nil, "check the service account exists and the API server issues tokens")}
+		return []Finding{fail(subjectRef(subj), "Could not mint a token for the service account: "+e.Message, nil, "check the service account exists and the API server issues tokens")}
 	}
 	c := p.Claims
-	return []Finding{pass(subj.Ref(), "Minted a 10-minute token (its claims are shown, the token never is)",
+	return []Finding{pass(subjectRef(subj), "Minted a 10-minute token (its claims are shown, the token never is)",
 		ev("iss", c.Issuer, "TokenRequest"), ev("sub", c.Subject, "TokenRequest"), ev("aud", strings.Join(c.Audience, ","), "TokenRequest"),
 		ev("exp", c.Expiry.UTC().Format(time.RFC3339), "TokenRequest"))}
 }
 
-func checkProbeVerify(s *Snapshot, subj *Subject) []Finding {
+func checkProbeVerify(s *Input, subj *facts.Subject) []Finding {
 	p, ok := probeFor(s, subj)
 	if !ok || p.TokenErr != nil {
 		return nil
@@ -92,10 +58,10 @@ func checkProbeVerify(s *Snapshot, subj *Subject) []Finding {
 		}
 		evs = append(evs, ev(st.Name, state+": "+st.Detail, "probe"))
 		if !st.OK {
-			return []Finding{fail(subj.Ref(), "The token fails STS's "+st.Name+" check: "+st.Detail, evs, stepFix(st.Name))}
+			return []Finding{fail(subjectRef(subj), "The token fails STS's "+st.Name+" check: "+st.Detail, evs, stepFix(st.Name))}
 		}
 	}
-	return []Finding{pass(subj.Ref(), "The token verifies the way STS verifies it", evs...)}
+	return []Finding{pass(subjectRef(subj), "The token verifies the way STS verifies it", evs...)}
 }
 
 func stepFix(step string) string {
@@ -109,15 +75,15 @@ func stepFix(step string) string {
 	case "audience":
 		return "add the token's audience to the provider's client IDs (see IRSA-OIDC-002)"
 	}
-	return "see REFERENCE §2.2"
+	return "see https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html"
 }
 
-func checkProbeSTS(s *Snapshot, subj *Subject) []Finding {
+func checkProbeSTS(s *Input, subj *facts.Subject) []Finding {
 	p, ok := probeFor(s, subj)
 	if !ok || p.TokenErr != nil {
 		return nil
 	}
-	obj := subj.Ref()
+	obj := subjectRef(subj)
 	if p.STSErr != "" {
 		return []Finding{unknown(obj, "Could not reach STS: "+p.STSErr, "check network access to the regional STS endpoint")}
 	}
@@ -171,7 +137,7 @@ var transientSTSCodes = map[string]bool{
 // failingChecks returns those of ids that fail for the subject, in the order
 // given. The probe finding names them so that the live answer is tied to the
 // offline check that explains it.
-func failingChecks(s *Snapshot, subj *Subject, ids []string) []string {
+func failingChecks(s *Input, subj *facts.Subject, ids []string) []string {
 	var out []string
 	for _, id := range ids {
 		for _, c := range registry {
@@ -192,7 +158,7 @@ func failingChecks(s *Snapshot, subj *Subject, ids []string) []string {
 // unexplainedSTSError gives the likely reasons STS refuses a token that
 // verified here, by error code; "" when the local verification did not
 // complete (its own finding, IRSA-PROBE-002, says why).
-func unexplainedSTSError(p *ProbeFacts) string {
+func unexplainedSTSError(p *facts.ProbeFacts) string {
 	if len(p.Steps) == 0 {
 		return ""
 	}

@@ -4,21 +4,21 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kubectl-irsa/kubectl-irsa/pkg/awsfacts"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/diag"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
 )
 
 // probeScenario is the healthy shop/app world with a --probe result whose
 // STS answer is code: message, after a local verification that passed.
-func probeScenario(code, message string, explainIDs []string, edit func(*diag.AWSFacts)) *diag.Snapshot {
+func probeScenario(code, message string, explainIDs []string, edit func(*facts.AWSFacts)) *facts.Snapshot {
 	s := awsScenario(edit).snapshot()
-	s.Probes = map[string]*diag.ProbeFacts{"shop/app": {
+	s.Probes = map[string]*facts.ProbeFacts{"shop/app": {
 		Audience: "sts.amazonaws.com",
-		Claims:   diag.ProbeClaims{Issuer: issuer, Subject: "system:serviceaccount:shop:app", Audience: []string{"sts.amazonaws.com"}, Expiry: time.Date(2026, 11, 23, 10, 10, 0, 0, time.UTC)},
-		Steps: []diag.ProbeStep{{Name: "discovery", OK: true}, {Name: "jwks", OK: true}, {Name: "signature", OK: true},
+		Claims:   facts.ProbeClaims{Issuer: issuer, Subject: "system:serviceaccount:shop:app", Audience: []string{"sts.amazonaws.com"}, Expiry: time.Date(2026, 11, 23, 10, 10, 0, 0, time.UTC)},
+		Steps: []facts.ProbeStep{{Name: "discovery", OK: true}, {Name: "jwks", OK: true}, {Name: "signature", OK: true},
 			{Name: "issuer", OK: true}, {Name: "audience", OK: true}},
 		STSCode: code, STSMessage: message,
-		Explanation: &diag.ProbeExplanation{ID: "x", Cause: "x", CheckIDs: explainIDs},
+		Explanation: &facts.ProbeExplanation{ID: "x", Cause: "x", CheckIDs: explainIDs},
 	}}
 	return s
 }
@@ -27,15 +27,15 @@ func TestProbeSTSVerdicts(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
-		snap *diag.Snapshot
+		snap *facts.Snapshot
 		want want
 	}{
 		{"throttled: could not tell", probeScenario("Throttling", "Rate exceeded", nil, nil),
 			want{status: diag.StatusUnknown, message: "STS did not answer the probe: Throttling: Rate exceeded", fix: "run again later", evidence: []string{"code=Throttling"}}},
 		{"tied to the offline check that explains it",
 			probeScenario("InvalidIdentityToken", "No OpenIDConnect provider found in your account for "+issuer, []string{"IRSA-OIDC-001", "IRSA-ISSUER-001"},
-				func(a *diag.AWSFacts) {
-					a.Providers[provider] = awsfacts.OIDCProvider{ARN: provider, Err: &awsfacts.CallError{Op: "iam:GetOpenIDConnectProvider", Code: awsfacts.ErrNotFound, Message: "not found"}}
+				func(a *facts.AWSFacts) {
+					a.Providers[provider] = facts.OIDCProvider{ARN: provider, Err: &facts.CallError{Op: "iam:GetOpenIDConnectProvider", Code: facts.ErrNotFound, Message: "not found"}}
 				}),
 			want{status: diag.StatusFail, message: "; offline, IRSA-OIDC-001 explains it"}},
 		{"IDPCommunicationError no offline check explains",
@@ -51,7 +51,7 @@ func TestProbeSTSVerdicts(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			expect(t, findingsOf(tt.snap, "IRSA-PROBE-003"), []want{tt.want})
+			expect(t, findingsOf(t, tt.snap, "IRSA-PROBE-003"), []want{tt.want})
 		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"unicode"
 
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/awsarn"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
 )
 
 func init() {
@@ -29,8 +30,8 @@ func init() {
 	)
 }
 
-func checkSAExists(_ *Snapshot, subj *Subject) []Finding {
-	obj := subj.Ref()
+func checkSAExists(_ *Input, subj *facts.Subject) []Finding {
+	obj := subjectRef(subj)
 	if subj.ServiceAccountErr != nil {
 		return []Finding{unknown(obj, "Could not read the service account: "+subj.ServiceAccountErr.Message,
 			fmt.Sprintf("grant get on serviceaccounts in namespace %s", subj.Namespace))}
@@ -48,27 +49,27 @@ func checkSAExists(_ *Snapshot, subj *Subject) []Finding {
 	}
 	return []Finding{fail(obj, fmt.Sprintf("Service account %q does not exist in namespace %s", subj.ServiceAccountName, subj.Namespace), evs,
 		fmt.Sprintf("kubectl create serviceaccount %s -n %s && kubectl annotate serviceaccount %s -n %s %s=<ROLE_ARN>, then recreate the pods",
-			subj.ServiceAccountName, subj.Namespace, subj.ServiceAccountName, subj.Namespace, AnnotationRoleARN))}
+			subj.ServiceAccountName, subj.Namespace, subj.ServiceAccountName, subj.Namespace, facts.AnnotationRoleARN))}
 }
 
-func checkSAAnnotated(_ *Snapshot, subj *Subject) []Finding {
+func checkSAAnnotated(_ *Input, subj *facts.Subject) []Finding {
 	sa := subj.ServiceAccount
 	if sa == nil {
 		return nil
 	}
-	obj := subj.Ref()
-	v, ok := RoleARNAnnotation(sa)
+	obj := subjectRef(subj)
+	v, ok := facts.RoleARNAnnotation(sa)
 	if ok && strings.TrimSpace(v) != "" {
-		return []Finding{pass(obj, "Service account is annotated with a role ARN", ev(AnnotationRoleARN, v, "serviceaccount.metadata.annotations"))}
+		return []Finding{pass(obj, "Service account is annotated with a role ARN", ev(facts.AnnotationRoleARN, v, "serviceaccount.metadata.annotations"))}
 	}
 	var evs []Evidence
 	podIdentity := 0
 	for _, pf := range subj.Pods {
-		for _, c := range Containers(pf.Pod) {
-			if arn, set, _ := EnvValue(c.Container, EnvRoleARN); set {
-				evs = append(evs, ev("pod "+pf.Pod.Name+" "+EnvRoleARN, arn, containerField(c, "env")))
+		for _, c := range facts.Containers(pf.Pod) {
+			if arn, set, _ := facts.EnvValue(c.Container, facts.EnvRoleARN); set {
+				evs = append(evs, ev("pod "+pf.Pod.Name+" "+facts.EnvRoleARN, arn, containerField(c, "env")))
 			}
-			if hasEnv(c.Container, EnvContainerCredentialsFull) {
+			if facts.HasEnv(c.Container, facts.EnvContainerCredentialsFull) {
 				podIdentity++
 			}
 		}
@@ -77,27 +78,27 @@ func checkSAAnnotated(_ *Snapshot, subj *Subject) []Finding {
 		return []Finding{{Status: StatusPass, Severity: SeverityInfo, Object: obj,
 			Message: "Service account has no role-arn annotation; its pods use EKS Pod Identity instead"}}
 	}
-	msg := "Service account has no " + AnnotationRoleARN + " annotation, so the webhook injects no IRSA credentials"
+	msg := "Service account has no " + facts.AnnotationRoleARN + " annotation, so the webhook injects no IRSA credentials"
 	if ok {
-		msg = "Service account's " + AnnotationRoleARN + " annotation is empty, so the webhook injects no IRSA credentials"
+		msg = "Service account's " + facts.AnnotationRoleARN + " annotation is empty, so the webhook injects no IRSA credentials"
 	}
 	if len(evs) > 0 {
 		msg += " (its pods still carry AWS_ROLE_ARN: the annotation was removed after they were created, or the env is set by hand)"
 	}
 	return []Finding{fail(obj, msg, evs, fmt.Sprintf("kubectl annotate serviceaccount %s -n %s %s=<ROLE_ARN> --overwrite, then restart the pods that use it",
-		subj.ServiceAccountName, subj.Namespace, AnnotationRoleARN))}
+		subj.ServiceAccountName, subj.Namespace, facts.AnnotationRoleARN))}
 }
 
 // nearMissKey reports whether an annotation key looks like a botched
-// eks.amazonaws.com/role-arn (FAILURE-MODES.md F6: eks.amazon.com/role-arn,
+// eks.amazonaws.com/role-arn (docs/behaviour.md#f6-pod-not-mutated: eks.amazon.com/role-arn,
 // wrong case, spaces, role_arn).
 func nearMissKey(k string) bool {
-	if k == AnnotationRoleARN {
+	if k == facts.AnnotationRoleARN {
 		return false
 	}
 	norm := strings.ToLower(strings.Join(strings.Fields(k), ""))
 	norm = strings.ReplaceAll(norm, "_", "-")
-	if norm == AnnotationRoleARN {
+	if norm == facts.AnnotationRoleARN {
 		return true
 	}
 	prefix, name, found := strings.Cut(norm, "/")
@@ -110,7 +111,7 @@ func nearMissKey(k string) bool {
 			return true
 		}
 	}
-	return levenshtein(norm, AnnotationRoleARN) <= 3
+	return levenshtein(norm, facts.AnnotationRoleARN) <= 3
 }
 
 func levenshtein(a, b string) int {
@@ -143,46 +144,46 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-func checkAnnotationNearMiss(_ *Snapshot, subj *Subject) []Finding {
+func checkAnnotationNearMiss(_ *Input, subj *facts.Subject) []Finding {
 	var out []Finding
 	if sa := subj.ServiceAccount; sa != nil {
 		for _, k := range sortedKeys(sa.Annotations) {
 			if nearMissKey(k) {
-				out = append(out, fail(subj.Ref(), fmt.Sprintf("Annotation key %q is not %s; the webhook ignores it", k, AnnotationRoleARN),
+				out = append(out, fail(subjectRef(subj), fmt.Sprintf("Annotation key %q is not %s; the webhook ignores it", k, facts.AnnotationRoleARN),
 					[]Evidence{ev("annotation", k+"="+sa.Annotations[k], "serviceaccount.metadata.annotations")},
 					fmt.Sprintf("kubectl annotate serviceaccount %s -n %s %s=%s %s-, then restart the pods that use it",
-						subj.ServiceAccountName, subj.Namespace, AnnotationRoleARN, strings.TrimSpace(sa.Annotations[k]), strings.TrimSpace(k))))
+						subj.ServiceAccountName, subj.Namespace, facts.AnnotationRoleARN, strings.TrimSpace(sa.Annotations[k]), strings.TrimSpace(k))))
 			}
 		}
 	}
 	for _, pf := range subj.Pods {
 		for _, k := range sortedKeys(pf.Pod.Annotations) {
-			if k == AnnotationRoleARN || nearMissKey(k) {
+			if k == facts.AnnotationRoleARN || nearMissKey(k) {
 				out = append(out, fail(podRef(pf.Pod), fmt.Sprintf("Pod carries annotation %q, but the webhook reads the role ARN only from the service account", k),
 					[]Evidence{ev("annotation", k+"="+pf.Pod.Annotations[k], "pod.metadata.annotations")},
 					fmt.Sprintf("kubectl annotate serviceaccount %s -n %s %s=%s, then %s", subj.ServiceAccountName, subj.Namespace,
-						AnnotationRoleARN, strings.TrimSpace(pf.Pod.Annotations[k]), RestartCommand(pf))))
+						facts.AnnotationRoleARN, strings.TrimSpace(pf.Pod.Annotations[k]), RestartCommand(pf))))
 			}
 		}
 	}
 	if len(out) == 0 && subj.ServiceAccount != nil {
-		out = append(out, pass(subj.Ref(), "No near-miss role-arn annotation keys"))
+		out = append(out, pass(subjectRef(subj), "No near-miss role-arn annotation keys"))
 	}
 	return out
 }
 
-func checkRoleARNValid(_ *Snapshot, subj *Subject) []Finding {
-	v, ok := RoleARNAnnotation(subj.ServiceAccount)
+func checkRoleARNValid(_ *Input, subj *facts.Subject) []Finding {
+	v, ok := facts.RoleARNAnnotation(subj.ServiceAccount)
 	if !ok || v == "" {
 		return nil
 	}
-	src := ev(AnnotationRoleARN, v, "serviceaccount.metadata.annotations")
+	src := ev(facts.AnnotationRoleARN, v, "serviceaccount.metadata.annotations")
 	if _, err := awsarn.ParseRoleARN(v); err != nil {
-		return []Finding{fail(subj.Ref(), "Role ARN annotation is not a valid IAM role ARN: "+err.Error(), []Evidence{src},
+		return []Finding{fail(subjectRef(subj), "Role ARN annotation is not a valid IAM role ARN: "+err.Error(), []Evidence{src},
 			fmt.Sprintf("kubectl annotate serviceaccount %s -n %s %s=arn:<PARTITION>:iam::<12-DIGIT-ACCOUNT>:role/<NAME> --overwrite, then restart the pods that use it",
-				subj.ServiceAccountName, subj.Namespace, AnnotationRoleARN))}
+				subj.ServiceAccountName, subj.Namespace, facts.AnnotationRoleARN))}
 	}
-	return []Finding{pass(subj.Ref(), "Role ARN annotation is a valid IAM role ARN", src)}
+	return []Finding{pass(subjectRef(subj), "Role ARN annotation is a valid IAM role ARN", src)}
 }
 
 // audienceProblem explains why an audience value will not work, or "".
@@ -204,40 +205,40 @@ func audienceProblem(v string) string {
 	return ""
 }
 
-func checkAudienceAnnotation(_ *Snapshot, subj *Subject) []Finding {
+func checkAudienceAnnotation(_ *Input, subj *facts.Subject) []Finding {
 	sa := subj.ServiceAccount
 	if sa == nil {
 		return nil
 	}
-	v, ok := sa.Annotations[AnnotationAudience]
+	v, ok := sa.Annotations[facts.AnnotationAudience]
 	if !ok {
 		return nil
 	}
-	src := ev(AnnotationAudience, v, "serviceaccount.metadata.annotations")
+	src := ev(facts.AnnotationAudience, v, "serviceaccount.metadata.annotations")
 	if p := audienceProblem(v); p != "" {
-		return []Finding{fail(subj.Ref(), fmt.Sprintf("Audience annotation %q %s; STS answers \"Incorrect token audience\" unless the IAM OIDC provider lists exactly this value", v, p),
+		return []Finding{fail(subjectRef(subj), fmt.Sprintf("Audience annotation %q %s; STS answers \"Incorrect token audience\" unless the IAM OIDC provider lists exactly this value", v, p),
 			[]Evidence{src}, fmt.Sprintf("kubectl annotate serviceaccount %s -n %s %s=%s --overwrite (or remove it to use the default), then restart the pods that use it",
-				subj.ServiceAccountName, subj.Namespace, AnnotationAudience, DefaultAudience))}
+				subj.ServiceAccountName, subj.Namespace, facts.AnnotationAudience, facts.DefaultAudience))}
 	}
-	return []Finding{pass(subj.Ref(), "Audience annotation is a plausible audience", src)}
+	return []Finding{pass(subjectRef(subj), "Audience annotation is a plausible audience", src)}
 }
 
-func checkRegionalAnnotation(_ *Snapshot, subj *Subject) []Finding {
+func checkRegionalAnnotation(_ *Input, subj *facts.Subject) []Finding {
 	sa := subj.ServiceAccount
 	if sa == nil {
 		return nil
 	}
-	v, ok := sa.Annotations[AnnotationRegionalSTS]
+	v, ok := sa.Annotations[facts.AnnotationRegionalSTS]
 	if !ok {
 		return nil
 	}
-	src := ev(AnnotationRegionalSTS, v, "serviceaccount.metadata.annotations")
+	src := ev(facts.AnnotationRegionalSTS, v, "serviceaccount.metadata.annotations")
 	if _, err := strconv.ParseBool(v); err != nil {
-		return []Finding{fail(subj.Ref(), fmt.Sprintf("Annotation %s=%q is not a boolean, so the webhook ignores it", AnnotationRegionalSTS, v),
+		return []Finding{fail(subjectRef(subj), fmt.Sprintf("Annotation %s=%q is not a boolean, so the webhook ignores it", facts.AnnotationRegionalSTS, v),
 			[]Evidence{src}, fmt.Sprintf("kubectl annotate serviceaccount %s -n %s %s=true --overwrite, then restart the pods that use it",
-				subj.ServiceAccountName, subj.Namespace, AnnotationRegionalSTS))}
+				subj.ServiceAccountName, subj.Namespace, facts.AnnotationRegionalSTS))}
 	}
-	return []Finding{pass(subj.Ref(), "sts-regional-endpoints annotation is a boolean", src)}
+	return []Finding{pass(subjectRef(subj), "sts-regional-endpoints annotation is a boolean", src)}
 }
 
 // expirationProblem judges a token-expiration value as the webhook parses it.
@@ -245,36 +246,36 @@ func expirationProblem(v string) (msg string, sev Severity) {
 	n, err := strconv.ParseInt(v, 10, 64)
 	switch {
 	case err != nil:
-		return fmt.Sprintf("%q is not an integer, so the webhook ignores it and uses %d seconds", v, DefaultTokenExpiration), SeverityWarning
-	case n < MinTokenExpiration:
-		return fmt.Sprintf("%d seconds is below the minimum; the webhook raises it to %d", n, MinTokenExpiration), SeverityInfo
-	case n > DefaultTokenExpiration:
+		return fmt.Sprintf("%q is not an integer, so the webhook ignores it and uses %d seconds", v, facts.DefaultTokenExpiration), SeverityWarning
+	case n < facts.MinTokenExpiration:
+		return fmt.Sprintf("%d seconds is below the minimum; the webhook raises it to %d", n, facts.MinTokenExpiration), SeverityInfo
+	case n > facts.DefaultTokenExpiration:
 		return fmt.Sprintf("%d seconds is above 24 hours; the API server may cap it at --service-account-max-token-expiration", n), SeverityInfo
 	}
 	return "", ""
 }
 
-func checkExpirationAnnotation(_ *Snapshot, subj *Subject) []Finding {
+func checkExpirationAnnotation(_ *Input, subj *facts.Subject) []Finding {
 	var out []Finding
 	if sa := subj.ServiceAccount; sa != nil {
-		if v, ok := sa.Annotations[AnnotationTokenExpiration]; ok {
-			src := ev(AnnotationTokenExpiration, v, "serviceaccount.metadata.annotations")
+		if v, ok := sa.Annotations[facts.AnnotationTokenExpiration]; ok {
+			src := ev(facts.AnnotationTokenExpiration, v, "serviceaccount.metadata.annotations")
 			if msg, sev := expirationProblem(v); msg != "" {
-				f := fail(subj.Ref(), "Token-expiration annotation: "+msg, []Evidence{src},
-					fmt.Sprintf("kubectl annotate serviceaccount %s -n %s %s=%d --overwrite", subj.ServiceAccountName, subj.Namespace, AnnotationTokenExpiration, DefaultTokenExpiration))
+				f := fail(subjectRef(subj), "Token-expiration annotation: "+msg, []Evidence{src},
+					fmt.Sprintf("kubectl annotate serviceaccount %s -n %s %s=%d --overwrite", subj.ServiceAccountName, subj.Namespace, facts.AnnotationTokenExpiration, facts.DefaultTokenExpiration))
 				f.Severity = sev
 				out = append(out, f)
 			} else {
-				out = append(out, pass(subj.Ref(), "Token-expiration annotation is in range", src))
+				out = append(out, pass(subjectRef(subj), "Token-expiration annotation is in range", src))
 			}
 		}
 	}
 	for _, pf := range subj.Pods {
-		if v, ok := pf.Pod.Annotations[AnnotationTokenExpiration]; ok {
+		if v, ok := pf.Pod.Annotations[facts.AnnotationTokenExpiration]; ok {
 			if msg, sev := expirationProblem(v); msg != "" {
 				f := fail(podRef(pf.Pod), "Pod token-expiration annotation: "+msg,
-					[]Evidence{ev(AnnotationTokenExpiration, v, "pod.metadata.annotations")},
-					"set "+AnnotationTokenExpiration+" to an integer between 600 and 86400 in "+ownerText(pf))
+					[]Evidence{ev(facts.AnnotationTokenExpiration, v, "pod.metadata.annotations")},
+					"set "+facts.AnnotationTokenExpiration+" to an integer between 600 and 86400 in "+ownerText(pf))
 				f.Severity = sev
 				out = append(out, f)
 			}

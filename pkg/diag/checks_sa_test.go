@@ -6,6 +6,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/diag"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
 )
 
 func TestCheckSAExists(t *testing.T) {
@@ -23,8 +24,8 @@ func TestCheckSAExists(t *testing.T) {
 			wants: []want{{status: diag.StatusPass}},
 		},
 		"unreadable service account is unknown, not missing": {
-			sc: scenario{saName: "app", mutate: func(s *diag.Snapshot) {
-				s.Subjects[0].ServiceAccountErr = &diag.ReadError{Verb: "get", Resource: "serviceaccounts", Forbidden: true, Message: "forbidden"}
+			sc: scenario{saName: "app", mutate: func(s *facts.Snapshot) {
+				s.Subjects[0].ServiceAccountErr = &facts.ReadError{Verb: "get", Resource: "serviceaccounts", Forbidden: true, Message: "forbidden"}
 			}},
 			wants: []want{{status: diag.StatusUnknown, message: "forbidden", fix: "grant get on serviceaccounts"}},
 		},
@@ -32,7 +33,7 @@ func TestCheckSAExists(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			expect(t, findingsOf(tc.sc.snapshot(), "IRSA-SA-001"), tc.wants)
+			expect(t, findingsOf(t, tc.sc.snapshot(), "IRSA-SA-001"), tc.wants)
 		})
 	}
 }
@@ -70,7 +71,7 @@ func TestCheckSAAnnotated(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			expect(t, findingsOf(tc.sc.snapshot(), "IRSA-SA-002"), tc.wants)
+			expect(t, findingsOf(t, tc.sc.snapshot(), "IRSA-SA-002"), tc.wants)
 		})
 	}
 }
@@ -110,7 +111,7 @@ func TestCheckAnnotationNearMiss(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			expect(t, findingsOf(tc.sc.snapshot(), "IRSA-SA-003"), tc.wants)
+			expect(t, findingsOf(t, tc.sc.snapshot(), "IRSA-SA-003"), tc.wants)
 		})
 	}
 }
@@ -139,7 +140,7 @@ func TestCheckRoleARNValid(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			sc := scenario{sa: sa("app").Annotate("eks.amazonaws.com/role-arn", tc.arn).Build()}
-			expect(t, findingsOf(sc.snapshot(), "IRSA-SA-004"), tc.wants)
+			expect(t, findingsOf(t, sc.snapshot(), "IRSA-SA-004"), tc.wants)
 		})
 	}
 }
@@ -170,7 +171,7 @@ func TestCheckOtherAnnotations(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			sc := scenario{sa: sa("app").RoleARN("arn:aws:iam::111122223333:role/app").Annotate(tc.key, tc.value).Build()}
-			expect(t, findingsOf(sc.snapshot(), tc.id), tc.wants)
+			expect(t, findingsOf(t, sc.snapshot(), tc.id), tc.wants)
 		})
 	}
 }
@@ -178,6 +179,6 @@ func TestCheckOtherAnnotations(t *testing.T) {
 func TestPodTokenExpirationAnnotation(t *testing.T) {
 	t.Parallel()
 	sc := scenario{sa: healthySA, pods: []*corev1.Pod{healthyPod("web").Annotate("eks.amazonaws.com/token-expiration", "abc").OwnedBy("StatefulSet", "web").Build()},
-		owners: map[string]diag.Owner{"web": {Kind: "StatefulSet", Name: "web"}}}
-	expect(t, findingsOf(sc.snapshot(), "IRSA-SA-007"), []want{{status: diag.StatusFail, object: "pod/web", message: "Pod token-expiration annotation", fix: "the pod template of statefulset/web"}})
+		owners: map[string]facts.Owner{"web": {Kind: "StatefulSet", Name: "web"}}}
+	expect(t, findingsOf(t, sc.snapshot(), "IRSA-SA-007"), []want{{status: diag.StatusFail, object: "pod/web", message: "Pod token-expiration annotation", fix: "the pod template of statefulset/web"}})
 }

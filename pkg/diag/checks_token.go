@@ -5,6 +5,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -21,26 +22,26 @@ func init() {
 	)
 }
 
-func checkTokenAudience(_ *Snapshot, subj *Subject) []Finding {
-	if _, ok := irsaIntended(subj); !ok {
+func checkTokenAudience(_ *Input, subj *facts.Subject) []Finding {
+	if _, ok := facts.IntendedRoleARN(subj); !ok {
 		return nil
 	}
 	sa := subj.ServiceAccount
-	annotated, hasAnnotation := sa.Annotations[AnnotationAudience]
+	annotated, hasAnnotation := sa.Annotations[facts.AnnotationAudience]
 	var out []Finding
 	for _, pf := range subj.Pods {
-		_, tok := TokenVolume(pf.Pod)
+		_, tok := facts.TokenVolume(pf.Pod)
 		if tok == nil {
 			continue
 		}
-		src := ev("token audience", tok.Audience, "pod.spec.volumes["+TokenVolumeName+"].projected.sources.serviceAccountToken.audience")
+		src := ev("token audience", tok.Audience, "pod.spec.volumes["+facts.TokenVolumeName+"].projected.sources.serviceAccountToken.audience")
 		switch {
 		case hasAnnotation && annotated != "" && tok.Audience != annotated:
 			out = append(out, fail(podRef(pf.Pod), fmt.Sprintf("Projected token audience %q differs from the service account's audience %q: the pod predates the annotation", tok.Audience, annotated),
-				[]Evidence{src, ev(AnnotationAudience, annotated, "serviceaccount.metadata.annotations")}, RestartCommand(pf)))
-		case !hasAnnotation && tok.Audience != DefaultAudience:
-			f := fail(podRef(pf.Pod), fmt.Sprintf("Projected token audience %q is not the default %q; the IAM OIDC provider must list it as a client ID", tok.Audience, DefaultAudience),
-				[]Evidence{src}, "add the audience to the provider's client IDs, or annotate the service account with "+AnnotationAudience+"="+DefaultAudience+" and "+RestartCommand(pf))
+				[]Evidence{src, ev(facts.AnnotationAudience, annotated, "serviceaccount.metadata.annotations")}, RestartCommand(pf)))
+		case !hasAnnotation && tok.Audience != facts.DefaultAudience:
+			f := fail(podRef(pf.Pod), fmt.Sprintf("Projected token audience %q is not the default %q; the IAM OIDC provider must list it as a client ID", tok.Audience, facts.DefaultAudience),
+				[]Evidence{src}, "add the audience to the provider's client IDs, or annotate the service account with "+facts.AnnotationAudience+"="+facts.DefaultAudience+" and "+RestartCommand(pf))
 			f.Severity = SeverityInfo
 			out = append(out, f)
 		default:
@@ -52,7 +53,7 @@ func checkTokenAudience(_ *Snapshot, subj *Subject) []Finding {
 
 // projectedTokenFiles maps each file path a container can see from projected
 // service-account-token volumes to that volume's name.
-func projectedTokenFiles(p *corev1.Pod, c Container) map[string]string {
+func projectedTokenFiles(p *corev1.Pod, c facts.Container) map[string]string {
 	files := map[string]string{}
 	for _, m := range c.VolumeMounts {
 		for _, v := range p.Spec.Volumes {
@@ -76,30 +77,30 @@ func projectedTokenFiles(p *corev1.Pod, c Container) map[string]string {
 	return files
 }
 
-func checkTokenPath(_ *Snapshot, subj *Subject) []Finding {
+func checkTokenPath(_ *Input, subj *facts.Subject) []Finding {
 	var out []Finding
 	for _, pf := range subj.Pods {
 		p := pf.Pod
-		if IsWindows(p) {
+		if facts.IsWindows(p) {
 			continue
 		}
 		bad := false
-		for _, c := range Containers(p) {
-			file, set, fromRef := EnvValue(c.Container, EnvTokenFile)
+		for _, c := range facts.Containers(p) {
+			file, set, fromRef := facts.EnvValue(c.Container, facts.EnvTokenFile)
 			if !set || fromRef {
 				continue
 			}
-			src := ev(EnvTokenFile, file, containerField(c, "env"))
+			src := ev(facts.EnvTokenFile, file, containerField(c, "env"))
 			switch vol, ok := projectedTokenFiles(p, c)[path.Clean(file)]; {
-			case strings.HasPrefix(file, KubernetesDefaultTokenDir+"/"):
+			case strings.HasPrefix(file, facts.KubernetesDefaultTokenDir+"/"):
 				bad = true
 				out = append(out, fail(containerRef(p, c), "AWS_WEB_IDENTITY_TOKEN_FILE points at the Kubernetes API token, whose audience is the API server: STS answers \"Incorrect token audience\"",
-					[]Evidence{src}, "set "+EnvTokenFile+"="+TokenPath+" (or remove it and let the webhook inject it) in "+ownerText(pf)))
+					[]Evidence{src}, "set "+facts.EnvTokenFile+"="+facts.TokenPath+" (or remove it and let the webhook inject it) in "+ownerText(pf)))
 			case !ok:
 				bad = true
 				out = append(out, fail(containerRef(p, c), "No projected service-account token volume mounted in this container provides the file AWS_WEB_IDENTITY_TOKEN_FILE names",
-					[]Evidence{src}, "mount the "+TokenVolumeName+" volume at "+TokenMountPath+" or point "+EnvTokenFile+" at "+TokenPath+" in "+ownerText(pf)))
-			case vol != TokenVolumeName:
+					[]Evidence{src}, "mount the "+facts.TokenVolumeName+" volume at "+facts.TokenMountPath+" or point "+facts.EnvTokenFile+" at "+facts.TokenPath+" in "+ownerText(pf)))
+			case vol != facts.TokenVolumeName:
 				f := pass(containerRef(p, c), "AWS_WEB_IDENTITY_TOKEN_FILE is served by projected volume "+vol, src)
 				out = append(out, f)
 			}
@@ -112,7 +113,7 @@ func checkTokenPath(_ *Snapshot, subj *Subject) []Finding {
 }
 
 // effectiveUID returns a container's runAsUser and whether it must run as non-root.
-func effectiveUID(p *corev1.Pod, c Container) (uid *int64, nonRoot bool) {
+func effectiveUID(p *corev1.Pod, c facts.Container) (uid *int64, nonRoot bool) {
 	if psc := p.Spec.SecurityContext; psc != nil {
 		uid = psc.RunAsUser
 		nonRoot = psc.RunAsNonRoot != nil && *psc.RunAsNonRoot
@@ -129,23 +130,23 @@ func effectiveUID(p *corev1.Pod, c Container) (uid *int64, nonRoot bool) {
 }
 
 // checkTokenReadable applies the kubelet's ownership rules for projected
-// tokens (REFERENCE.md §4.8, Kubernetes ≥ 1.19): owned by the one runAsUser
+// tokens (docs/behaviour.md#token-file-permissions, Kubernetes ≥ 1.19): owned by the one runAsUser
 // all containers share (0600), else root with the volume's mode (0644 by
 // default), group fsGroup when set. It warns only when a non-root container
 // really cannot read the file under those rules.
-func checkTokenReadable(_ *Snapshot, subj *Subject) []Finding {
+func checkTokenReadable(_ *Input, subj *facts.Subject) []Finding {
 	var out []Finding
 	for _, pf := range subj.Pods {
 		p := pf.Pod
-		vol, tok := TokenVolume(p)
-		if vol == nil || tok == nil || IsWindows(p) {
+		vol, tok := facts.TokenVolume(p)
+		if vol == nil || tok == nil || facts.IsWindows(p) {
 			continue
 		}
 		mode := int32(0o644)
 		if vol.Projected.DefaultMode != nil {
 			mode = *vol.Projected.DefaultMode
 		}
-		containers := Containers(p)
+		containers := facts.Containers(p)
 		if shareOneUID(p, containers) {
 			continue // the file is owned by that user; every container can read it
 		}
@@ -154,7 +155,7 @@ func checkTokenReadable(_ *Snapshot, subj *Subject) []Finding {
 			fsGroup = p.Spec.SecurityContext.FSGroup
 		}
 		for _, c := range containers {
-			if _, mounted := MountOf(c.Container, TokenVolumeName); !mounted {
+			if _, mounted := facts.MountOf(c.Container, facts.TokenVolumeName); !mounted {
 				continue
 			}
 			uid, nonRoot := effectiveUID(p, c)
@@ -170,7 +171,7 @@ func checkTokenReadable(_ *Snapshot, subj *Subject) []Finding {
 				who = fmt.Sprintf("user %d", *uid)
 			}
 			out = append(out, fail(containerRef(p, c), fmt.Sprintf("Container runs as %s, but the token file is root-owned with mode %04o: the SDK fails with \"permission denied\"", who, mode),
-				[]Evidence{ev("defaultMode", fmt.Sprintf("%04o", mode), "pod.spec.volumes["+TokenVolumeName+"].projected.defaultMode"),
+				[]Evidence{ev("defaultMode", fmt.Sprintf("%04o", mode), "pod.spec.volumes["+facts.TokenVolumeName+"].projected.defaultMode"),
 					ev("fsGroup", fmtOptInt(fsGroup), "pod.spec.securityContext.fsGroup")},
 				"set spec.securityContext.fsGroup (e.g. 65534) in "+ownerText(pf)+", or drop the restrictive defaultMode, then "+RestartCommand(pf)))
 		}
@@ -180,7 +181,7 @@ func checkTokenReadable(_ *Snapshot, subj *Subject) []Finding {
 
 // shareOneUID reports whether every container has a known runAsUser and it is
 // the same one, in which case the kubelet gives the token file to that user.
-func shareOneUID(p *corev1.Pod, containers []Container) bool {
+func shareOneUID(p *corev1.Pod, containers []facts.Container) bool {
 	var shared *int64
 	allSame := true
 	for _, c := range containers {
@@ -204,30 +205,30 @@ func fmtOptInt(v *int64) string {
 	return fmt.Sprint(*v)
 }
 
-func checkTokenExpiration(_ *Snapshot, subj *Subject) []Finding {
-	if _, ok := irsaIntended(subj); !ok {
+func checkTokenExpiration(_ *Input, subj *facts.Subject) []Finding {
+	if _, ok := facts.IntendedRoleARN(subj); !ok {
 		return nil
 	}
 	var out []Finding
 	for _, pf := range subj.Pods {
 		p := pf.Pod
-		_, tok := TokenVolume(p)
+		_, tok := facts.TokenVolume(p)
 		if tok == nil || tok.ExpirationSeconds == nil {
 			continue
 		}
 		got := *tok.ExpirationSeconds
-		want, source := DefaultTokenExpiration, "webhook default"
-		if v, ok := subj.ServiceAccount.Annotations[AnnotationTokenExpiration]; ok {
-			if n, ok := ParseTokenExpiration(v); ok {
+		want, source := facts.DefaultTokenExpiration, "webhook default"
+		if v, ok := subj.ServiceAccount.Annotations[facts.AnnotationTokenExpiration]; ok {
+			if n, ok := facts.ParseTokenExpiration(v); ok {
 				want, source = n, "serviceaccount annotation"
 			}
 		}
-		if v, ok := p.Annotations[AnnotationTokenExpiration]; ok {
-			if n, ok := ParseTokenExpiration(v); ok {
+		if v, ok := p.Annotations[facts.AnnotationTokenExpiration]; ok {
+			if n, ok := facts.ParseTokenExpiration(v); ok {
 				want, source = n, "pod annotation"
 			}
 		}
-		src := ev("expirationSeconds", fmt.Sprint(got), "pod.spec.volumes["+TokenVolumeName+"].projected.sources.serviceAccountToken.expirationSeconds")
+		src := ev("expirationSeconds", fmt.Sprint(got), "pod.spec.volumes["+facts.TokenVolumeName+"].projected.sources.serviceAccountToken.expirationSeconds")
 		if got != want {
 			f := fail(podRef(p), fmt.Sprintf("Token expirationSeconds is %d, but the %s asks for %d: the pod predates the change", got, source, want),
 				[]Evidence{src, ev("expected", fmt.Sprint(want), source)}, RestartCommand(pf))

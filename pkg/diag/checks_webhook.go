@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -41,11 +42,11 @@ func irsaWebhook(cfgs []admissionregistrationv1.MutatingWebhookConfiguration) (s
 
 // podMutated reports whether the webhook touched the pod at all.
 func podMutated(p *corev1.Pod) bool {
-	if v, _ := TokenVolume(p); v != nil {
+	if v, _ := facts.TokenVolume(p); v != nil {
 		return true
 	}
-	for _, c := range Containers(p) {
-		if hasEnv(c.Container, EnvTokenFile) {
+	for _, c := range facts.Containers(p) {
+		if facts.HasEnv(c.Container, facts.EnvTokenFile) {
 			return true
 		}
 	}
@@ -54,16 +55,16 @@ func podMutated(p *corev1.Pod) bool {
 
 const webhookRBAC = "grant list on mutatingwebhookconfigurations.admissionregistration.k8s.io (kubectl auth can-i list mutatingwebhookconfigurations)"
 
-func checkWebhookPresent(s *Snapshot, subj *Subject) []Finding {
-	if _, ok := irsaIntended(subj); !ok {
+func checkWebhookPresent(s *Input, subj *facts.Subject) []Finding {
+	if _, ok := facts.IntendedRoleARN(subj); !ok {
 		return nil
 	}
 	if s.Webhooks.Err != nil {
-		return []Finding{unknown(subj.Ref(), "Could not list mutating webhook configurations: "+s.Webhooks.Err.Message, webhookRBAC)}
+		return []Finding{unknown(subjectRef(subj), "Could not list mutating webhook configurations: "+s.Webhooks.Err.Message, webhookRBAC)}
 	}
 	name, wh := irsaWebhook(s.Webhooks.Configs)
 	if wh != nil {
-		return []Finding{pass(subj.Ref(), "The pod identity webhook is registered",
+		return []Finding{pass(subjectRef(subj), "The pod identity webhook is registered",
 			ev("mutatingwebhookconfiguration", name, "admissionregistration.k8s.io/v1 mutatingwebhookconfigurations"))}
 	}
 	unmutated := 0
@@ -72,7 +73,7 @@ func checkWebhookPresent(s *Snapshot, subj *Subject) []Finding {
 			unmutated++
 		}
 	}
-	f := fail(subj.Ref(), "No MutatingWebhookConfiguration registers the pod identity webhook ("+IRSAWebhookName+"), so new pods get no IRSA credentials",
+	f := fail(subjectRef(subj), "No MutatingWebhookConfiguration registers the pod identity webhook ("+IRSAWebhookName+"), so new pods get no IRSA credentials",
 		[]Evidence{ev("mutatingwebhookconfigurations", fmt.Sprint(len(s.Webhooks.Configs)), "admissionregistration.k8s.io/v1 mutatingwebhookconfigurations")},
 		"on EKS the webhook is part of the control plane: check the cluster is EKS; on a self-managed cluster deploy amazon-eks-pod-identity-webhook and its MutatingWebhookConfiguration")
 	if unmutated > 0 {
@@ -120,8 +121,8 @@ func rulesCoverPodCreate(rules []admissionregistrationv1.RuleWithOperations) boo
 	return false
 }
 
-func checkWebhookSelects(s *Snapshot, subj *Subject) []Finding {
-	if _, ok := irsaIntended(subj); !ok || s.Webhooks.Err != nil {
+func checkWebhookSelects(s *Input, subj *facts.Subject) []Finding {
+	if _, ok := facts.IntendedRoleARN(subj); !ok || s.Webhooks.Err != nil {
 		return nil
 	}
 	cfgName, wh := irsaWebhook(s.Webhooks.Configs)

@@ -2,7 +2,22 @@ package diag
 
 import (
 	"sort"
+
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
 )
+
+// Input is what a check reads: the snapshot's facts, and the work the checks
+// of one Run share (trust evaluations and policy parses, once per subject and
+// role).
+type Input struct {
+	*facts.Snapshot
+	memo *runMemo
+}
+
+// subjectRef is the subject's object reference in findings.
+func subjectRef(s *facts.Subject) ObjectRef {
+	return ObjectRef{Kind: "ServiceAccount", Namespace: s.Namespace, Name: s.ServiceAccountName}
+}
 
 // Diagnosis is the result for one subject.
 type Diagnosis struct {
@@ -14,13 +29,14 @@ type Diagnosis struct {
 
 // Run applies every check to every subject. The result is deterministic:
 // subjects in the snapshot's order, findings sorted by severity, id and object.
-func Run(s *Snapshot) []Diagnosis {
-	s.memo = newRunMemo()
-	defer func() { s.memo = nil }()
+func Run(snap *facts.Snapshot) []Diagnosis {
+	// The memo lives in this call's Input, never in the snapshot, so one
+	// snapshot can be judged any number of times, even concurrently.
+	s := &Input{Snapshot: snap, memo: newRunMemo()}
 	checks := Catalogue()
 	out := make([]Diagnosis, 0, len(s.Subjects))
 	for _, subj := range s.Subjects {
-		d := Diagnosis{Subject: subj.Ref(), RoleARN: roleARNOf(subj.ServiceAccount), Findings: []Finding{}}
+		d := Diagnosis{Subject: subjectRef(subj), RoleARN: facts.RoleARNOf(subj.ServiceAccount), Findings: []Finding{}}
 		for _, p := range subj.Pods {
 			d.Pods = append(d.Pods, p.Pod.Name)
 		}
@@ -31,7 +47,7 @@ func Run(s *Snapshot) []Diagnosis {
 					f.Severity = c.Severity
 				}
 				if f.Object.Kind == "" {
-					f.Object = subj.Ref()
+					f.Object = subjectRef(subj)
 				}
 				d.Findings = append(d.Findings, f)
 			}

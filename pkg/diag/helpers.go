@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -28,14 +29,14 @@ func podRef(p *corev1.Pod) ObjectRef {
 	return ObjectRef{Kind: "Pod", Namespace: p.Namespace, Name: p.Name}
 }
 
-func containerRef(p *corev1.Pod, c Container) ObjectRef {
+func containerRef(p *corev1.Pod, c facts.Container) ObjectRef {
 	r := podRef(p)
 	r.Container = c.Name
 	return r
 }
 
 // containerField names a container's place in the pod spec for evidence.
-func containerField(c Container, field string) string {
+func containerField(c facts.Container, field string) string {
 	list := "containers"
 	if c.Init {
 		list = "initContainers"
@@ -48,8 +49,8 @@ func ts(t time.Time) string {
 }
 
 // RestartCommand is what recreates a pod's containers through its owner, so
-// that the webhook runs again (it acts on CREATE only, REFERENCE.md §4.1).
-func RestartCommand(pf PodFacts) string {
+// that the webhook runs again (it acts on CREATE only, docs/behaviour.md#webhook-admission).
+func RestartCommand(pf facts.PodFacts) string {
 	ns := pf.Pod.Namespace
 	switch pf.Owner.Kind {
 	case "Deployment", "StatefulSet", "DaemonSet":
@@ -67,22 +68,16 @@ func RestartCommand(pf PodFacts) string {
 }
 
 // ownerText names what to change for a pod: its workload's template or the pod.
-func ownerText(pf PodFacts) string {
+func ownerText(pf facts.PodFacts) string {
 	if pf.Owner.Kind == "" {
 		return "pod/" + pf.Pod.Name
 	}
 	return "the pod template of " + strings.ToLower(pf.Owner.Kind) + "/" + pf.Owner.Name
 }
 
-// irsaIntended reports whether the subject's service account asks for IRSA.
-func irsaIntended(subj *Subject) (string, bool) {
-	v, ok := RoleARNAnnotation(subj.ServiceAccount)
-	return v, ok && strings.TrimSpace(v) != ""
-}
-
 // envKeysFromSources lists env var names a container gets through envFrom,
 // with where each came from; unreadable sources are returned separately.
-func envKeysFromSources(pf PodFacts, c Container) (keys map[string]string, unreadable []EnvSource) {
+func envKeysFromSources(pf facts.PodFacts, c facts.Container) (keys map[string]string, unreadable []facts.EnvSource) {
 	keys = map[string]string{}
 	for _, ef := range c.EnvFrom {
 		var id string
@@ -110,8 +105,8 @@ func envKeysFromSources(pf PodFacts, c Container) (keys map[string]string, unrea
 }
 
 // envOrigin says where a container gets an env var: "env", "envFrom Secret/x", or "".
-func envOrigin(pf PodFacts, c Container, name string) string {
-	if hasEnv(c.Container, name) {
+func envOrigin(pf facts.PodFacts, c facts.Container, name string) string {
+	if facts.HasEnv(c.Container, name) {
 		return "env"
 	}
 	keys, _ := envKeysFromSources(pf, c)

@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/diag"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
 	"github.com/kubectl-irsa/kubectl-irsa/test/testutil"
 )
 
@@ -19,21 +20,21 @@ type scenario struct {
 	sa      *corev1.ServiceAccount
 	saName  string
 	pods    []*corev1.Pod
-	owners  map[string]diag.Owner
-	mutate  func(*diag.Snapshot)
-	sources map[string]diag.EnvSource
+	owners  map[string]facts.Owner
+	mutate  func(*facts.Snapshot)
+	sources map[string]facts.EnvSource
 }
 
-func (sc scenario) snapshot() *diag.Snapshot {
+func (sc scenario) snapshot() *facts.Snapshot {
 	name := sc.saName
 	if sc.sa != nil {
 		name = sc.sa.Name
 	}
-	subj := &diag.Subject{Namespace: ns, ServiceAccountName: name, ServiceAccount: sc.sa}
+	subj := &facts.Subject{Namespace: ns, ServiceAccountName: name, ServiceAccount: sc.sa}
 	for _, p := range sc.pods {
-		subj.Pods = append(subj.Pods, diag.PodFacts{Pod: p, Owner: sc.owners[p.Name], EnvSources: sc.sources})
+		subj.Pods = append(subj.Pods, facts.PodFacts{Pod: p, Owner: sc.owners[p.Name], EnvSources: sc.sources})
 	}
-	s := &diag.Snapshot{Now: testutil.T0.Add(2 * time.Hour), Subjects: []*diag.Subject{subj},
+	s := &facts.Snapshot{Now: testutil.T0.Add(2 * time.Hour), Subjects: []*facts.Subject{subj},
 		Namespaces: map[string]*corev1.Namespace{ns: testutil.Namespace(ns, map[string]string{"team": "shop"})}}
 	s.Webhooks.Configs = append(s.Webhooks.Configs, *testutil.Webhook())
 	if sc.mutate != nil {
@@ -42,8 +43,14 @@ func (sc scenario) snapshot() *diag.Snapshot {
 	return s
 }
 
-// findingsOf runs every check and keeps the findings of one id.
-func findingsOf(s *diag.Snapshot, id diag.CheckID) []diag.Finding {
+// findingsOf runs every check and keeps the findings of one id. An id that
+// is not in the catalogue fails the test: it has no findings, so a "no
+// finding expected" case would pass on a typo.
+func findingsOf(t testing.TB, s *facts.Snapshot, id diag.CheckID) []diag.Finding {
+	t.Helper()
+	if _, ok := diag.Lookup(id); !ok {
+		t.Fatalf("findingsOf: %s is not a check in the catalogue (diag.Lookup)", id)
+	}
 	var out []diag.Finding
 	for _, d := range diag.Run(s) {
 		for _, f := range d.Findings {
@@ -119,4 +126,20 @@ var healthySA = sa("app").RoleARN(testutil.RoleARN).Build()
 
 func healthyPod(name string) *testutil.Pod {
 	return pod(name, "app").Mutate(testutil.RoleARN, "sts.amazonaws.com")
+}
+
+// TestFindingsOfRejectsUnknownIDs: a mistyped id must fail the test rather
+// than find nothing, and a catalogued one must not.
+func TestFindingsOfRejectsUnknownIDs(t *testing.T) {
+	snap := scenario{sa: healthySA, pods: []*corev1.Pod{healthyPod("web").Build()}}.snapshot()
+	msgs, failed, finished := testutil.Failures(t, func(tb testing.TB) { findingsOf(tb, snap, "IRSA-SA-01") })
+	if !failed || finished || len(msgs) != 1 || !strings.Contains(msgs[0], "IRSA-SA-01 is not a check in the catalogue") {
+		t.Errorf("findingsOf(IRSA-SA-01): messages %q, failed %v, returned %v; want a fatal failure naming the id", msgs, failed, finished)
+	}
+	var got []diag.Finding
+	msgs, failed, finished = testutil.Failures(t, func(tb testing.TB) { got = findingsOf(tb, snap, "IRSA-SA-001") })
+	if failed || !finished || len(msgs) != 0 {
+		t.Errorf("findingsOf(IRSA-SA-001): messages %q, failed %v, returned %v; want it accepted", msgs, failed, finished)
+	}
+	expect(t, got, []want{{status: diag.StatusPass, object: "serviceaccount/app"}})
 }

@@ -3,6 +3,8 @@ package diag
 import (
 	"fmt"
 	"sort"
+
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
 )
 
 // Check is one entry of the catalogue.
@@ -15,7 +17,7 @@ type Check struct {
 	LooksAt string
 	// Run judges one subject. It returns findings with ID and Severity left
 	// empty where the defaults apply; the engine fills them in.
-	Run func(s *Snapshot, subj *Subject) []Finding
+	Run func(s *Input, subj *facts.Subject) []Finding
 }
 
 var registry []Check

@@ -42,7 +42,7 @@ func wrapperNotes(e Explanation) []string {
 	var n []string
 	if e.Wrapper == WrapperGoV2 && e.Facts["attempts"] != "" && e.Code == "InvalidIdentityToken" {
 		// [GOV2] web_identity_provider.go adds InvalidIdentityToken to the
-		// retryable codes (REFERENCE §2.2 "Wrapping formats").
+		// retryable codes (docs/behaviour.md#sdk-error-wrapping).
 		n = append(n, "aws-sdk-go-v2 retries InvalidIdentityToken, so \"exceeded maximum number of attempts, "+e.Facts["attempts"]+"\" does not mean the failure is transient: every attempt got the same answer.")
 	}
 	if e.Facts["token_iss"] != "" || e.Facts["token_sub"] != "" {

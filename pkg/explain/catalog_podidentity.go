@@ -2,7 +2,8 @@ package explain
 
 import "strings"
 
-// EKS Pod Identity (REFERENCE §5.1–§5.4, FAILURE-MODES F10). kubectl-irsa
+// EKS Pod Identity (docs/behaviour.md#eks-pod-identity, its subsections, and
+// docs/behaviour.md#f10-pod-identity-and-irsa-mixed). kubectl-irsa
 // has no Pod Identity checks beyond IRSA-CRED-003 yet, so the commands
 // below are the AWS CLI and kubectl calls that decide.
 
@@ -16,7 +17,7 @@ func podIdentityNext(f map[string]string) []string {
 }
 
 var podIdentityTrust = cause("The role's trust policy does not admit pods.eks.amazonaws.com with sts:AssumeRole and sts:TagSession",
-	`It needs {"Principal":{"Service":"pods.eks.amazonaws.com"},"Action":["sts:AssumeRole","sts:TagSession"]}; sts:TagSession is required while session tags are on, and aws:RequestTag/aws:SourceAccount conditions must match (REFERENCE §5.3).`)
+	`It needs {"Principal":{"Service":"pods.eks.amazonaws.com"},"Action":["sts:AssumeRole","sts:TagSession"]}; sts:TagSession is required while session tags are on, and aws:RequestTag/aws:SourceAccount conditions must match.`)
 
 func init() {
 	register("pod-identity-agent-access-denied", entry{
@@ -25,9 +26,9 @@ func init() {
 			cs := []Cause{
 				podIdentityTrust,
 				cause("The node role lacks eks-auth:AssumeRoleForPodIdentity",
-					"The agent calls EKS Auth with the node role; AmazonEKSWorkerNodePolicy includes the action (REFERENCE §5.1)."),
+					"The agent calls EKS Auth with the node role; AmazonEKSWorkerNodePolicy includes the action."),
 				cause("The role is in another account than the cluster",
-					"Pod Identity roles must be in the cluster's account; use the association's TargetRoleArn for another account (REFERENCE §5.3)."),
+					"Pod Identity roles must be in the cluster's account; use the association's TargetRoleArn for another account."),
 			}
 			if strings.Contains(strings.ToLower(f["message"]), "eks-auth:assumeroleforpodidentity") {
 				cs = promote(cs, 1)
@@ -42,7 +43,7 @@ func init() {
 		title: "EKS has no Pod Identity association for the pod's service account",
 		causes: static(
 			cause("No association exists for this namespace and service account",
-				"Associations are per cluster, namespace and service account name (REFERENCE §5.1).", "IRSA-CRED-003"),
+				"Associations are per cluster, namespace and service account name.", "IRSA-CRED-003"),
 			cause("The pod runs as another service account, or the association is in another cluster",
 				"Compare the pod's serviceAccountName with the association.", "IRSA-POD-003"),
 		),
@@ -52,10 +53,10 @@ func init() {
 		title: "The Pod Identity token the SDK sent has expired",
 		causes: static(
 			cause("The application reads the token once and keeps sending it",
-				"SDKs re-read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE on every fetch (REFERENCE §5.5); code that caches the token or an old SDK does not."),
+				"SDKs re-read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE on every fetch; code that caches the token or an old SDK does not."),
 			cause("Clock skew on the node", "Check time sync on the node."),
 			cause("IRSA and Pod Identity are mixed up for this pod",
-				"A pod with both env sets uses web identity; a stale association or annotation leaves the wrong one (FAILURE-MODES F10).", "IRSA-CRED-003"),
+				"A pod with both env sets uses web identity; a stale association or annotation leaves the wrong one.", "IRSA-CRED-003"),
 		),
 		next: podIdentityNext,
 	})
@@ -63,7 +64,7 @@ func init() {
 		title: "EKS rejected the Pod Identity token",
 		causes: static(
 			cause("The SDK sent a token that is not the Pod Identity token",
-				"The token must have audience pods.eks.amazonaws.com (REFERENCE §5.2); an IRSA token or a hand-set AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE is rejected.", "IRSA-CRED-003"),
+				"The token must have audience pods.eks.amazonaws.com; an IRSA token or a hand-set AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE is rejected.", "IRSA-CRED-003"),
 			cause("The token belongs to another cluster", "The agent presents it to the cluster it is configured for."),
 		),
 		next: podIdentityNext,
@@ -71,29 +72,29 @@ func init() {
 	register("pod-identity-agent-invalid-request", entry{
 		title: "EKS Auth rejected the agent's request as invalid",
 		causes: static(cause("The agent is misconfigured (e.g. its cluster name) or the add-on is outdated",
-			"Update the eks-pod-identity-agent add-on and check its arguments (REFERENCE §5.1).")),
+			"Update the eks-pod-identity-agent add-on and check its arguments.")),
 		next: podIdentityNext,
 	})
 	register("pod-identity-agent-throttled", entry{
 		title: "EKS Auth throttled the Pod Identity agent",
 		causes: static(cause("Many pods fetched credentials at once",
-			"Transient; the agent caches credentials, so retries with back-off succeed (REFERENCE §5.1).")),
+			"Transient; the agent caches credentials, so retries with back-off succeed.")),
 		next: podIdentityNext,
 	})
 	register("pod-identity-agent-server-error", entry{
 		title:  "EKS Auth failed on its side",
-		causes: static(cause("A transient EKS Auth service error", "Retry; InternalServerException and ServiceUnavailableException are not configuration errors (REFERENCE §5.1).")),
+		causes: static(cause("A transient EKS Auth service error", "Retry; InternalServerException and ServiceUnavailableException are not configuration errors.")),
 		next:   podIdentityNext,
 	})
 	register("pod-identity-agent-error", entry{
 		title:  "The Pod Identity agent relayed an EKS Auth error",
-		causes: static(podIdentityTrust, cause("No association for the service account", "REFERENCE §5.1.", "IRSA-CRED-003")),
+		causes: static(podIdentityTrust, cause("No association for the service account", "See https://docs.aws.amazon.com/eks/latest/userguide/pod-id-association.html.", "IRSA-CRED-003")),
 		next:   podIdentityNext,
 	})
 	tokenCauses := static(
 		cause("The SDK sent no or an unreadable token",
-			"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE must name the projected eks-pod-identity-token file (REFERENCE §5.2); a missing volume or a hand-set variable sends an empty or foreign token.", "IRSA-CRED-003"),
-		cause("The SDK is older than the Pod Identity minimum", "It may not send the token file's content (REFERENCE §6.2)."),
+			"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE must name the projected eks-pod-identity-token file; a missing volume or a hand-set variable sends an empty or foreign token.", "IRSA-CRED-003"),
+		cause("The SDK is older than the Pod Identity minimum", "It may not send the token file's content."),
 	)
 	for _, id := range []string{"pod-identity-agent-token-empty", "pod-identity-agent-token-unparsable", "pod-identity-agent-token-claims-invalid"} {
 		register(id, entry{title: "The Pod Identity agent rejected the request's token", causes: tokenCauses, next: podIdentityNext})
@@ -102,10 +103,10 @@ func init() {
 		title: "The SDK could not reach the Pod Identity agent at 169.254.170.23",
 		causes: static(
 			cause("The eks-pod-identity-agent add-on is not installed or not running on this node",
-				"Pod Identity needs the agent DaemonSet on every node; Fargate, Windows and hybrid nodes do not run it (REFERENCE §5.4)."),
+				"Pod Identity needs the agent DaemonSet on every node; Fargate, Windows and hybrid nodes do not run it."),
 			cause("The agent listens only on IPv6 or the network blocks the link-local address",
-				"Older agents needed IPv6 unless bound to 169.254.170.23; network policies and proxies must allow 169.254.170.23:80 (add it to NO_PROXY) (REFERENCE §5.4)."),
-			cause("hostNetwork pods", "Known agent issue aws/eks-pod-identity-agent#139 (REFERENCE §5.4)."),
+				"Older agents needed IPv6 unless bound to 169.254.170.23; network policies and proxies must allow 169.254.170.23:80 (add it to NO_PROXY)."),
+			cause("hostNetwork pods", "Known agent issue aws/eks-pod-identity-agent#139."),
 		),
 		next: podIdentityNext,
 	})

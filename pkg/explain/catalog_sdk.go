@@ -3,28 +3,28 @@ package explain
 import "strings"
 
 // notMutated is the usual reason a pod has no IRSA environment
-// (REFERENCE §4.1, §4.3; FAILURE-MODES F6).
+// (docs/behaviour.md#webhook-admission, #webhook-decision-flow; docs/behaviour.md#f6-pod-not-mutated).
 var notMutated = cause("The pod has no IRSA environment: the webhook did not mutate it",
-	"The webhook acts only when a pod is created: a pod older than the role-arn annotation, a misspelt annotation key, a webhook that does not match the pod (selectors, skip label) or was down (failurePolicy Ignore) leaves AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE unset, and the SDK falls through to the next source (REFERENCE §4.1, §5.5).",
+	"The webhook acts only when a pod is created: a pod older than the role-arn annotation, a misspelt annotation key, a webhook that does not match the pod (selectors, skip label) or was down (failurePolicy Ignore) leaves AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE unset, and the SDK falls through to the next source.",
 	"IRSA-POD-001", "IRSA-SA-002", "IRSA-SA-003", "IRSA-WEBHOOK-001", "IRSA-WEBHOOK-002")
 
 var oldSDK = cause("The SDK is older than the IRSA minimum, or the code bypasses the default credential chain",
-	"Old SDKs ignore AWS_WEB_IDENTITY_TOKEN_FILE (minimums in REFERENCE §6.1, e.g. boto3 1.9.220, Go v1 1.23.13, Java v2 2.10.11 with the sts module); code that builds an instance-profile or static provider itself never uses IRSA (FAILURE-MODES F8).")
+	"Old SDKs ignore AWS_WEB_IDENTITY_TOKEN_FILE (minimum versions include boto3 1.9.220, Go v1 1.23.13, Java v2 2.10.11 with the sts module); code that builds an instance-profile or static provider itself never uses IRSA.")
 
 func init() {
-	// REFERENCE §2.2 "token file unreadable", §4.8; FAILURE-MODES F7.
+	// docs/behaviour.md#sdk-side-failures, #token-file-permissions; docs/behaviour.md#f7-token-file-unreadable.
 	register("sdk-token-file-unreadable", entry{
 		title: "The SDK could not read the web identity token file",
 		causes: func(f map[string]string) []Cause {
 			cs := []Cause{
 				cause("The container's user cannot read the token file",
-					"Before Kubernetes 1.19 the projected file was 0600 root; today containers with different runAsUser values and no fsGroup still get this. Set the pod's securityContext.fsGroup (e.g. 65534) (REFERENCE §4.8).",
+					"Before Kubernetes 1.19 the projected file was 0600 root; today containers with different runAsUser values and no fsGroup still get this. Set the pod's securityContext.fsGroup (e.g. 65534).",
 					"IRSA-TOKEN-003"),
 				cause("The token volume is not mounted in this container",
 					"A container skipped by eks.amazonaws.com/skip-containers, added after the pod was mutated, or given a copied AWS_WEB_IDENTITY_TOKEN_FILE has the variable but not the file.",
 					"IRSA-POD-001", "IRSA-POD-004", "IRSA-TOKEN-002"),
 				cause("AWS_WEB_IDENTITY_TOKEN_FILE points at the wrong path",
-					"The webhook mounts the token at /var/run/secrets/eks.amazonaws.com/serviceaccount/token (Windows: C:\\var\\run\\secrets\\eks.amazonaws.com\\serviceaccount\\token, REFERENCE §4.5, §4.7).",
+					"The webhook mounts the token at /var/run/secrets/eks.amazonaws.com/serviceaccount/token (Windows: C:\\var\\run\\secrets\\eks.amazonaws.com\\serviceaccount\\token).",
 					"IRSA-TOKEN-002"),
 			}
 			if f["file_error"] == "not-found" {
@@ -34,30 +34,30 @@ func init() {
 		},
 	})
 
-	// REFERENCE §2.2, §4.4 (early exit), §5.5.
+	// docs/behaviour.md#sts-validation-order, #injected-environment (early exit), #sdk-credential-chain.
 	register("sdk-role-arn-not-set", entry{
 		title: "The SDK found a web identity token file but no role ARN",
 		causes: static(
 			cause("The container sets AWS_WEB_IDENTITY_TOKEN_FILE itself, without AWS_ROLE_ARN",
-				"If a container sets either web-identity variable, the webhook adds neither (REFERENCE §4.4); the SDK then has a token file and no role. Go v2 and botocore fail hard instead of falling through (REFERENCE §5.5).",
+				"If a container sets either web-identity variable, the webhook adds neither; the SDK then has a token file and no role. Go v2 and botocore fail hard instead of falling through.",
 				"IRSA-POD-001"),
 			cause("AWS_ROLE_ARN is present but empty",
 				"An explicit empty value in the pod spec, or an empty role-arn annotation when the pod was created.",
 				"IRSA-POD-002", "IRSA-SA-002"),
 			cause("A shared config profile sets web_identity_token_file without role_arn",
-				"botocore reads both from the profile when the environment has none (REFERENCE §5.5).",
+				"botocore reads both from the profile when the environment has none.",
 				"IRSA-CRED-002"),
 		),
 	})
 
-	// REFERENCE §2.2, §5.5, §6.1; FAILURE-MODES F8.
+	// docs/behaviour.md#sts-validation-order, #sdk-credential-chain, #irsa-minimums; docs/behaviour.md#f8-sdk-without-web-identity.
 	register("sdk-java-sts-module-missing", entry{
 		title: "The Java SDK cannot use web identity tokens: the STS module is missing",
 		causes: static(
 			cause("The application's classpath lacks the STS module",
-				"Add software.amazon.awssdk:sts (Java v2, at least 2.10.11) or com.amazonaws:aws-java-sdk-sts (Java v1, at least 1.12.782) (REFERENCE §6.1). Shaded jars and trimmed dependency sets drop it."),
+				"Add software.amazon.awssdk:sts (Java v2, at least 2.10.11) or com.amazonaws:aws-java-sdk-sts (Java v1, at least 1.12.782). Shaded jars and trimmed dependency sets drop it."),
 			cause("Until it is added the SDK skips web identity and may use the node role",
-				"The Java chain moves on to profiles, container and instance credentials (REFERENCE §5.5).",
+				"The Java chain moves on to profiles, container and instance credentials.",
 				"IRSA-POD-001"),
 		),
 		next: func(map[string]string) []string {
@@ -65,7 +65,7 @@ func init() {
 		},
 	})
 
-	// FAILURE-MODES F6; REFERENCE §5.5.
+	// docs/behaviour.md#f6-pod-not-mutated; docs/behaviour.md#sdk-credential-chain.
 	register("sdk-no-credentials", entry{
 		title: "The SDK found no credentials at all",
 		causes: static(
@@ -79,25 +79,25 @@ func init() {
 				"IRSA-CRED-003"),
 		),
 		notes: func(map[string]string) []string {
-			return []string{"Messages such as \"no EC2 IMDS role found\" come from the last link of the chain (instance metadata); the interesting question is why the IRSA link before it had nothing (REFERENCE §5.5)."}
+			return []string{"Messages such as \"no EC2 IMDS role found\" come from the last link of the chain (instance metadata); the interesting question is why the IRSA link before it had nothing."}
 		},
 	})
 
-	// FAILURE-MODES F9; REFERENCE §5.5, §2.6.
+	// docs/behaviour.md#f9-node-role-instead-of-irsa; docs/behaviour.md#sdk-credential-chain, #session-details.
 	register("node-role-used", entry{
 		title: "The pod is using the node's instance role, not its IRSA role",
 		causes: static(
 			notMutated,
 			cause("Credentials that come before web identity in the chain are present",
-				"A mounted config with credential_source = Ec2InstanceMetadata, AWS_PROFILE, a credentials file or static keys win over IRSA; JS v3 even prefers a shared-config profile to web identity (REFERENCE §5.5).",
+				"A mounted config with credential_source = Ec2InstanceMetadata, AWS_PROFILE, a credentials file or static keys win over IRSA; JS v3 even prefers a shared-config profile to web identity.",
 				"IRSA-CRED-001", "IRSA-CRED-002"),
 			oldSDK,
 			cause("Pod Identity was intended, but the agent or association is missing, so the SDK fell back to instance metadata",
-				"Without container-credential env the chain ends at IMDS, which hands out the node role unless the hop limit or a network policy blocks it (REFERENCE §5.5).",
+				"Without container-credential env the chain ends at IMDS, which hands out the node role unless the hop limit or a network policy blocks it.",
 				"IRSA-CRED-003"),
 		),
 		notes: func(f map[string]string) []string {
-			n := "The session name of an EC2 instance profile is the instance id (i-…); IRSA sessions are named by the SDK (Go v2: Unix nanoseconds, botocore: botocore-session-<epoch>, REFERENCE §2.6)."
+			n := "The session name of an EC2 instance profile is the instance id (i-…); IRSA sessions are named by the SDK (Go v2: Unix nanoseconds, botocore: botocore-session-<epoch>)."
 			if r := f["node_role"]; r != "" {
 				n += " Here the role is " + r + " on instance " + f["instance_id"] + "."
 			}
@@ -133,7 +133,7 @@ func init() {
 		title: "The credentials the application signs with have expired",
 		causes: static(
 			cause("The application caches credentials and never refreshes them",
-				"Clients built from a credentials snapshot keep signing with it; use the SDK's refreshing provider (IRSA sessions last 1 h by default, REFERENCE §2.6)."),
+				"Clients built from a credentials snapshot keep signing with it; use the SDK's refreshing provider (IRSA sessions last 1 h by default)."),
 			oldSDK,
 			cause("Temporary static credentials were put into the environment",
 				"AWS_ACCESS_KEY_ID/AWS_SESSION_TOKEN from a Secret expire and shadow IRSA.",
@@ -141,19 +141,19 @@ func init() {
 		),
 	})
 
-	// REFERENCE §5.5, §7.11.
+	// docs/behaviour.md#sdk-credential-chain, #common-mistakes.
 	register("sdk-container-host-rejected", entry{
 		title: "The SDK rejected the Pod Identity credentials endpoint",
 		causes: static(
 			cause("The SDK is older than the Pod Identity minimum",
-				"Before Go v2 config v1.25.0 (and equivalents in other SDKs) only loopback hosts were allowed, so http://169.254.170.23 is refused; minimums are in REFERENCE §6.2."),
+				"Before Go v2 config v1.25.0 (and equivalents in other SDKs) only loopback hosts were allowed, so http://169.254.170.23 is refused; minimums are listed at https://docs.aws.amazon.com/eks/latest/userguide/pod-id-minimum-sdk.html."),
 			cause("AWS_CONTAINER_CREDENTIALS_FULL_URI was set by hand to an unsupported host",
-				"http hosts must be loopback, 169.254.170.2, 169.254.170.23 or fd00:ec2::23 (REFERENCE §5.5).",
+				"http hosts must be loopback, 169.254.170.2, 169.254.170.23 or fd00:ec2::23.",
 				"IRSA-CRED-003"),
 		),
 	})
 
-	// FAILURE-MODES F12/F13; REFERENCE §3.7, §5.5.
+	// docs/behaviour.md#f12-sts-endpoint, #f13-china-and-govcloud; docs/behaviour.md#partitions-and-audiences, #sdk-credential-chain.
 	register("sts-endpoint-unreachable", entry{
 		title: "The SDK could not reach the STS endpoint",
 		causes: func(f map[string]string) []Cause {
@@ -162,7 +162,7 @@ func init() {
 					"A VPC with only the regional STS interface endpoint cannot reach the global sts.amazonaws.com (us-east-1); use regional STS: AWS_STS_REGIONAL_ENDPOINTS=regional or the eks.amazonaws.com/sts-regional-endpoints=true annotation, and recreate the pod.",
 					"IRSA-REGION-002", "IRSA-SA-006"),
 				cause("The SDK has no region, or uses the wrong partition's endpoint",
-					"Without AWS_REGION/AWS_DEFAULT_REGION some SDKs use the global endpoint; China needs sts.<region>.amazonaws.com.cn (FAILURE-MODES F13).",
+					"Without AWS_REGION/AWS_DEFAULT_REGION some SDKs use the global endpoint; China needs sts.<region>.amazonaws.com.cn.",
 					"IRSA-REGION-001"),
 				cause("Egress, a proxy, DNS or a network policy blocks STS",
 					"HTTPS_PROXY without a matching NO_PROXY, egress network policies or DNS failures."),
@@ -175,37 +175,37 @@ func init() {
 		},
 	})
 
-	// FAILURE-MODES F13.
+	// docs/behaviour.md#f13-china-and-govcloud.
 	register("arn-partition-invalid", entry{
 		title: "An ARN names the wrong partition",
 		causes: static(
 			cause("An ARN hard-codes arn:aws in a China or GovCloud account (or the reverse)",
-				"Role, provider and trust-policy ARNs must use the cluster's partition (aws-cn, aws-us-gov, REFERENCE §3.7).",
+				"Role, provider and trust-policy ARNs must use the cluster's partition (aws-cn, aws-us-gov).",
 				"IRSA-SA-004", "IRSA-TRUST-001", "IRSA-TRUST-003"),
 			cause("The pod has no region, so the SDK assumes the commercial partition",
 				"Set AWS_REGION to the cluster's region.", "IRSA-REGION-001"),
 		),
 	})
 
-	// FAILURE-MODES F15.
+	// docs/behaviour.md#f15-trust-policy-size-and-stale-issuers.
 	register("iam-trust-policy-size", entry{
 		title: "The role's trust policy is larger than IAM allows",
 		causes: static(
 			cause("Too many clusters or service accounts in one trust policy",
-				"ACLSizePerRole is 2048 characters by default (raisable to 4096); use one role per workload, StringLike patterns with care, or Pod Identity, which needs no per-cluster trust entries (REFERENCE §5.3).",
+				"ACLSizePerRole is 2048 characters by default (raisable to 4096); use one role per workload, StringLike patterns with care, or Pod Identity, which needs no per-cluster trust entries.",
 				"IRSA-TRUST-002"),
 			cause("Entries for deleted clusters were never removed",
-				"Each re-created cluster gets a new issuer id; old provider statements stay behind (FAILURE-MODES F15).",
+				"Each re-created cluster gets a new issuer id; old provider statements stay behind.",
 				"IRSA-TRUST-003"),
 		),
 	})
 
-	// REFERENCE §4.1.
+	// docs/behaviour.md#webhook-admission.
 	register("webhook-call-failed", entry{
 		title: "The API server could not call the pod identity webhook",
 		causes: static(
 			cause("The pod identity webhook is down, unreachable or its certificate is invalid",
-				"With failurePolicy Ignore pods are admitted without IRSA env (REFERENCE §4.1); with Fail their creation fails. Pods created meanwhile must be recreated.",
+				"With failurePolicy Ignore pods are admitted without IRSA env; with Fail their creation fails. Pods created meanwhile must be recreated.",
 				"IRSA-WEBHOOK-001", "IRSA-WEBHOOK-002"),
 		),
 		next: func(map[string]string) []string {
@@ -220,7 +220,7 @@ func init() {
 				"kubelet requests the token for pod.spec.serviceAccountName.",
 				"IRSA-SA-001"),
 			cause("The API server does not accept the requested audience or TokenRequest is not enabled",
-				"Self-managed clusters need --service-account-issuer, signing keys and an audience the API server issues (REFERENCE §2.1).",
+				"Self-managed clusters need --service-account-issuer, signing keys and an audience the API server issues.",
 				"IRSA-TOKEN-001", "IRSA-ISSUER-001"),
 		),
 	})

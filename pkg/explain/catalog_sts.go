@@ -29,26 +29,26 @@ var catalog = map[string]entry{}
 
 func register(id string, e entry) { catalog[id] = e }
 
-// REFERENCE §2.2 row 2; FAILURE-MODES F1 (a)–(e), F13, F14.
+// docs/behaviour.md#sts-validation-order step 2; docs/behaviour.md#f1-no-openidconnect-provider causes a–e, #f13-china-and-govcloud, #f14-cross-account-irsa.
 func init() {
 	register("sts-no-oidc-provider", entry{
 		title: "STS found no IAM OIDC provider for the token's issuer in the role's account",
 		causes: func(f map[string]string) []Cause {
 			cs := []Cause{
 				cause("No IAM OIDC provider was created for this cluster's issuer",
-					"STS looks for a provider whose URL equals the token's iss in the role's account (REFERENCE §2.2 row 2). Every cluster has its own issuer id, so a new or re-created cluster needs a new provider; providers of old clusters do not match. Fix: aws iam create-open-id-connect-provider --url <issuer> --client-id-list sts.amazonaws.com (or eksctl utils associate-iam-oidc-provider --approve).",
+					"STS looks for a provider whose URL equals the token's iss in the role's account. Every cluster has its own issuer id, so a new or re-created cluster needs a new provider; providers of old clusters do not match. Fix: aws iam create-open-id-connect-provider --url <issuer> --client-id-list sts.amazonaws.com (or eksctl utils associate-iam-oidc-provider --approve).",
 					"IRSA-OIDC-001", "IRSA-ISSUER-001"),
 				cause("The provider exists, but in another account than the role",
-					"The provider must exist in the account of the role in AWS_ROLE_ARN, not only in the cluster's account (REFERENCE §2.5, FAILURE-MODES F14). Create it in the role's account"+ofAccount(f)+" or assume the cross-account role by chaining from a role in the cluster's account.",
+					"The provider must exist in the account of the role in AWS_ROLE_ARN, not only in the cluster's account. Create it in the role's account"+ofAccount(f)+" or assume the cross-account role by chaining from a role in the cluster's account.",
 					"IRSA-OIDC-001"),
 				cause("STS was called in the wrong partition or region",
-					"China and GovCloud issuers need STS of their own partition; without AWS_REGION/AWS_DEFAULT_REGION an SDK can call the commercial or global endpoint, where no such provider exists (FAILURE-MODES F13).",
+					"China and GovCloud issuers need STS of their own partition; without AWS_REGION/AWS_DEFAULT_REGION an SDK can call the commercial or global endpoint, where no such provider exists.",
 					"IRSA-REGION-001", "IRSA-REGION-002"),
 				cause("The provider was registered with a different URL form",
-					"A provider for the dual-stack host oidc-eks.<region>.api.aws does not match tokens whose iss is oidc.eks.<region>.amazonaws.com, and vice versa; a trailing slash or upper-case id differ too. The provider URL must equal iss exactly (FAILURE-MODES F1 d).",
+					"A provider for the dual-stack host oidc-eks.<region>.api.aws does not match tokens whose iss is oidc.eks.<region>.amazonaws.com, and vice versa; a trailing slash or upper-case id differ too. The provider URL must equal iss exactly.",
 					"IRSA-OIDC-001", "IRSA-ISSUER-001"),
 				cause("The pod got IRSA env although the service account should use Pod Identity",
-					"When a Pod Identity association exists, a webhook cache race can inject IRSA env instead; the role then has no OIDC trust and no provider is needed by design (FAILURE-MODES F1 e, F10). Recreate the pod.",
+					"When a Pod Identity association exists, a webhook cache race can inject IRSA env instead; the role then has no OIDC trust and no provider is needed by design. Recreate the pod.",
 					"IRSA-CRED-003", "IRSA-POD-001"),
 			}
 			switch {
@@ -76,12 +76,12 @@ func init() {
 		},
 	})
 
-	// REFERENCE §2.2 row 3, §1.5–§1.6, §7.1; FAILURE-MODES F2.
+	// docs/behaviour.md#sts-validation-order step 3, #trusted-ca-library, #thumbprints-per-issuer-type, #common-mistakes; docs/behaviour.md#f2-thumbprint-mismatch.
 	register("sts-thumbprint-mismatch", entry{
 		title: "The IAM OIDC provider's thumbprint does not match the issuer's TLS certificate",
 		causes: static(
 			cause("The provider's thumbprint list holds a wrong or stale certificate hash",
-				"The thumbprint must be the SHA-1 of the last certificate the JWKS host serves (REFERENCE §1.2); a leaf or intermediate hash, or a CA rotation, breaks it. kubectl irsa thumbprint compares them; aws iam update-open-id-connect-provider-thumbprint replaces the whole list.",
+				"The thumbprint must be the SHA-1 of the last certificate the JWKS host serves; a leaf or intermediate hash, or a CA rotation, breaks it. kubectl irsa thumbprint compares them; aws iam update-open-id-connect-provider-thumbprint replaces the whole list.",
 				"IRSA-OIDC-003"),
 			cause("The issuer's jwks_uri is served by another host or CA than the thumbprint was computed for",
 				"STS checks the TLS chain of the jwks_uri host, which can differ from the issuer host (self-hosted issuers on S3/CloudFront, kOps).",
@@ -92,13 +92,13 @@ func init() {
 		},
 		notes: func(f map[string]string) []string {
 			if isEKSIssuer(f) {
-				return []string{"Since 2023 AWS validates EKS-hosted issuers (publicly trusted CAs) with its own CA library and ignores thumbprints (REFERENCE §1.5, §7.1); this error with an oidc.eks… issuer is unusual, so first make sure the token's iss is the issuer you expect."}
+				return []string{"Since 2023 AWS validates EKS-hosted issuers (publicly trusted CAs) with its own CA library and ignores thumbprints; this error with an oidc.eks… issuer is unusual, so first make sure the token's iss is the issuer you expect."}
 			}
 			return nil
 		},
 	})
 
-	// REFERENCE §2.2 rows 3–4; FAILURE-MODES F11.
+	// docs/behaviour.md#sts-validation-order steps 3–4; docs/behaviour.md#f11-expired-token-or-jwks.
 	register("sts-verification-key", entry{
 		title: "STS could not fetch or match the key that signed the token",
 		causes: func(f map[string]string) []Cause {
@@ -124,13 +124,13 @@ func init() {
 		},
 	})
 
-	// REFERENCE §2.2 row 5, §3.7, §7.4; FAILURE-MODES F3.
+	// docs/behaviour.md#sts-validation-order step 5, #partitions-and-audiences, #common-mistakes; docs/behaviour.md#f3-incorrect-token-audience.
 	register("sts-incorrect-audience", entry{
 		title: "The token's audience is not in the OIDC provider's client ID list",
 		causes: func(f map[string]string) []Cause {
 			cs := []Cause{
 				cause("The provider's ClientIDList lacks the token's audience",
-					"ClientIDList must contain the projected token's aud exactly: sts.amazonaws.com on EKS in every partition, China included (REFERENCE §3.7). Typos such as sts.amazon.com or sts.amazonaws.com.cn, and stray spaces, are common. Fix: aws iam add-client-id-to-open-id-connect-provider.",
+					"ClientIDList must contain the projected token's aud exactly: sts.amazonaws.com on EKS in every partition, China included. Typos such as sts.amazon.com or sts.amazonaws.com.cn, and stray spaces, are common. Fix: aws iam add-client-id-to-open-id-connect-provider.",
 					"IRSA-OIDC-002"),
 				cause("The service account asks for a custom audience the provider does not list",
 					"The eks.amazonaws.com/audience annotation changes the projected token's aud; the same value must be in ClientIDList.",
@@ -156,16 +156,16 @@ func init() {
 		},
 	})
 
-	// REFERENCE §2.1, §2.2 row 6; FAILURE-MODES F11.
+	// docs/behaviour.md#projected-service-account-token, #sts-validation-order step 6; docs/behaviour.md#f11-expired-token-or-jwks.
 	register("sts-token-expired", entry{
 		title: "STS says the web identity token has expired",
 		causes: func(f map[string]string) []Cause {
 			cs := []Cause{
 				cause("The application read the token once and keeps sending it",
-					"kubelet rewrites the token file at 80% of its lifetime or after 24 h (REFERENCE §2.1) and SDKs re-read it; code that reads the file once, passes the token to AssumeRoleWithWebIdentity itself, or an SDK older than the IRSA minimum (REFERENCE §6.1) fails once the token expires. expired_by says how long ago that was.",
+					"kubelet rewrites the token file at 80% of its lifetime or after 24 h and SDKs re-read it; code that reads the file once, passes the token to AssumeRoleWithWebIdentity itself, or an SDK older than the IRSA minimum fails once the token expires. expired_by says how long ago that was.",
 					"IRSA-TOKEN-004"),
 				cause("Clock skew between the node and AWS",
-					"IAM accepts a token up to 5 minutes past exp (REFERENCE §2.2 row 6); when now−exp is only minutes and the token was fresh, check time sync (chrony/NTP) on the node.",
+					"IAM accepts a token up to 5 minutes past exp; when now−exp is only minutes and the token was fresh, check time sync (chrony/NTP) on the node.",
 				),
 				cause("The token's lifetime is short and kubelet failed to refresh it",
 					"A small eks.amazonaws.com/token-expiration or a failing projected-volume refresh (FailedMount events) leaves an expired file in place.",
@@ -181,7 +181,7 @@ func init() {
 		},
 	})
 
-	// REFERENCE §2.2 row 1.
+	// docs/behaviour.md#sts-validation-order step 1.
 	register("sts-missing-claim", entry{
 		title: "The web identity token lacks a claim STS requires",
 		causes: static(
@@ -189,35 +189,35 @@ func init() {
 				"Legacy secret-based service-account tokens carry no aud or exp; tokens minted by other systems may lack aud or sub. The IRSA token is /var/run/secrets/eks.amazonaws.com/serviceaccount/token.",
 				"IRSA-TOKEN-002", "IRSA-POD-001"),
 			cause("The projected token volume was written by hand without an audience",
-				"A custom aws-iam-token volume must request audience sts.amazonaws.com (REFERENCE §4.5).",
+				"A custom aws-iam-token volume must request audience sts.amazonaws.com.",
 				"IRSA-TOKEN-001"),
 		),
 	})
 
-	// REFERENCE §2.2 row 8, §2.3, §2.5, §7.5; FAILURE-MODES F4, F14.
+	// docs/behaviour.md#sts-validation-order step 8, #trust-policy-condition-keys, #principal-and-action, #common-mistakes; docs/behaviour.md#f4-accessdenied-from-the-trust-policy, #f14-cross-account-irsa.
 	register("sts-access-denied", entry{
 		title: "STS refused AssumeRoleWithWebIdentity: the role does not admit this token",
 		causes: static(
 			cause("The trust policy's :sub condition does not match system:serviceaccount:<namespace>:<service-account>",
-				"A namespace or name typo, StringEquals with a * (never matches, use StringLike), or a broken condition key (with https://, the provider ARN, a wrong host, :aud and :sub swapped, an unsubstituted placeholder) all make the condition false (REFERENCE §2.3, §2.4).",
+				"A namespace or name typo, StringEquals with a * (never matches, use StringLike), or a broken condition key (with https://, the provider ARN, a wrong host, :aud and :sub swapped, an unsubstituted placeholder) all make the condition false.",
 				"IRSA-TRUST-001", "IRSA-TRUST-003"),
 			cause("The trust policy's Federated principal names another OIDC provider",
-				"A role copied from another cluster or made before the cluster was re-created trusts an old issuer id or region; the principal must be arn:<partition>:iam::<role account>:oidc-provider/<issuer host/path> (REFERENCE §2.5).",
+				"A role copied from another cluster or made before the cluster was re-created trusts an old issuer id or region; the principal must be arn:<partition>:iam::<role account>:oidc-provider/<issuer host/path>.",
 				"IRSA-TRUST-001", "IRSA-OIDC-001", "IRSA-ISSUER-001"),
 			cause("The pod runs with an old AWS_ROLE_ARN",
-				"The webhook sets AWS_ROLE_ARN when the pod is created; a later change of the role-arn annotation needs the pod recreated (REFERENCE §4.1, §7.8).",
+				"The webhook sets AWS_ROLE_ARN when the pod is created; a later change of the role-arn annotation needs the pod recreated.",
 				"IRSA-POD-002"),
 			cause("The role does not exist",
-				"STS gives the same AccessDenied for a missing role: a typo in the annotation, a deleted role or a wrong account number in the ARN (REFERENCE §2.2 row 8).",
+				"STS gives the same AccessDenied for a missing role: a typo in the annotation, a deleted role or a wrong account number in the ARN.",
 				"IRSA-ROLE-001", "IRSA-SA-004"),
 			cause("The role is in another account than the OIDC provider its trust policy names",
-				"Cross-account: the provider must exist in the role's account and the principal must name that account's provider (FAILURE-MODES F14).",
+				"Cross-account: the provider must exist in the role's account and the principal must name that account's provider.",
 				"IRSA-OIDC-001", "IRSA-TRUST-001"),
 			cause("The :aud condition does not match the token's audience",
-				"Even when the audience is in the provider's ClientIDList, a trust condition on :aud with another value denies (REFERENCE §2.2 row 8).",
+				"Even when the audience is in the provider's ClientIDList, a trust condition on :aud with another value denies.",
 				"IRSA-TRUST-001", "IRSA-TOKEN-001", "IRSA-OIDC-002"),
 			cause("An explicit Deny, or no statement allowing sts:AssumeRoleWithWebIdentity",
-				"A Deny statement (or an organisation RCP) wins over any Allow; a statement allowing only sts:AssumeRole does not cover web identity (REFERENCE §2.4, §2.5).",
+				"A Deny statement (or an organisation RCP) wins over any Allow; a statement allowing only sts:AssumeRole does not cover web identity.",
 				"IRSA-TRUST-001", "IRSA-TRUST-003"),
 		),
 		next: func(f map[string]string) []string {
@@ -227,11 +227,11 @@ func init() {
 			}
 		},
 		notes: func(map[string]string) []string {
-			return []string{"For AssumeRoleWithWebIdentity, AccessDenied is about the role's trust policy, its existence or its principal, never about its permission policies (REFERENCE §7.5); STS gives the same message for every cause below (REFERENCE §2.2 row 8)."}
+			return []string{"For AssumeRoleWithWebIdentity, AccessDenied is about the role's trust policy, its existence or its principal, never about its permission policies; STS gives the same message for every cause below."}
 		},
 	})
 
-	// FAILURE-MODES F5.
+	// docs/behaviour.md#f5-invalid-role-arn.
 	register("sts-request-arn-invalid", entry{
 		title: "STS rejected the role ARN as malformed",
 		causes: static(
@@ -242,12 +242,12 @@ func init() {
 				"env is written when the pod is created; after fixing the annotation, recreate the pod.",
 				"IRSA-POD-002"),
 			cause("AWS_ROLE_ARN is set by hand in the pod spec or a profile",
-				"A container's own AWS_ROLE_ARN is kept by the webhook (REFERENCE §4.4).",
+				"A container's own AWS_ROLE_ARN is kept by the webhook.",
 				"IRSA-POD-001", "IRSA-CRED-002"),
 		),
 	})
 
-	// REFERENCE §2.2 row 9, §2.6.
+	// docs/behaviour.md#sts-validation-order step 9, #session-details.
 	register("sts-duration-exceeds-max", entry{
 		title: "The requested session duration exceeds the role's MaxSessionDuration",
 		causes: static(
@@ -257,7 +257,7 @@ func init() {
 		),
 	})
 
-	// REFERENCE §2.2 "other related failures"; FAILURE-MODES F12.
+	// docs/behaviour.md#sdk-side-failures; docs/behaviour.md#f12-sts-endpoint.
 	register("sts-region-disabled", entry{
 		title: "STS is not activated in the region the SDK called",
 		causes: static(
@@ -273,7 +273,7 @@ func init() {
 		},
 	})
 
-	// REFERENCE §2.2 "other related failures" ([EKSUG] security-iam-troubleshoot).
+	// docs/behaviour.md#sdk-side-failures ([EKSUG] security-iam-troubleshoot).
 	register("sts-signature-region", entry{
 		title: "The request was signed for a region the STS endpoint does not accept",
 		causes: static(
@@ -290,7 +290,7 @@ func init() {
 		title: "STS could not communicate with the token's identity provider",
 		causes: static(
 			cause("The issuer was briefly unreachable from AWS",
-				"The STS model documents IDPCommunicationError as transient: retry a limited number of times (REFERENCE §2.2 row 3).",
+				"The STS model documents IDPCommunicationError as transient: retry a limited number of times.",
 			),
 			cause("A self-hosted issuer is down or not reachable from the internet",
 				"STS must fetch the discovery document and JWKS from the issuer URL.",
@@ -305,7 +305,7 @@ func init() {
 		title: "The identity provider rejected the token's claims",
 		causes: static(
 			cause("The token is expired or revoked at the identity provider",
-				"IDPRejectedClaim comes mainly from legacy social identity providers and is not normally seen with EKS (REFERENCE §2.2 row 7); check that AWS_WEB_IDENTITY_TOKEN_FILE holds the pod's projected token.",
+				"IDPRejectedClaim comes mainly from legacy social identity providers and is not normally seen with EKS; check that AWS_WEB_IDENTITY_TOKEN_FILE holds the pod's projected token.",
 				"IRSA-TOKEN-002"),
 		),
 	})
@@ -313,25 +313,25 @@ func init() {
 	register("sts-packed-policy-too-large", entry{
 		title: "The session policy or tags passed to STS are too large",
 		causes: static(cause("The application passes a large session policy or session tags",
-			"SDKs set no session policy by default (REFERENCE §2.2 row 9); look at the code or profile that adds Policy/PolicyArns.")),
+			"SDKs set no session policy by default; look at the code or profile that adds Policy/PolicyArns.")),
 	})
 	register("sts-malformed-policy", entry{
 		title: "The session policy passed to STS is malformed",
 		causes: static(cause("The application passes an invalid session policy",
-			"SDKs set no session policy by default (REFERENCE §2.2 row 9); look at the code or profile that adds Policy.")),
+			"SDKs set no session policy by default; look at the code or profile that adds Policy.")),
 	})
 
 	// A code without one of the known messages: walk the pipeline.
 	register("sts-invalid-identity-token", entry{
 		title: "STS rejected the web identity token",
 		causes: static(
-			cause("No IAM OIDC provider for the token's issuer in the role's account", "REFERENCE §2.2 row 2.", "IRSA-OIDC-001", "IRSA-ISSUER-001"),
-			cause("The token's audience is not in the provider's ClientIDList", "REFERENCE §2.2 row 5.", "IRSA-OIDC-002", "IRSA-TOKEN-001"),
-			cause("The issuer's JWKS cannot be fetched or trusted", "REFERENCE §2.2 rows 3–4.", "IRSA-OIDC-003", "IRSA-ISSUER-001"),
-			cause("The token file is not the pod's projected token", "REFERENCE §2.2 row 1.", "IRSA-TOKEN-002"),
+			cause("No IAM OIDC provider for the token's issuer in the role's account", "See https://docs.aws.amazon.com/eks/latest/userguide/enable-iam-roles-for-service-accounts.html.", "IRSA-OIDC-001", "IRSA-ISSUER-001"),
+			cause("The token's audience is not in the provider's ClientIDList", "See https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_providers_create_oidc.html.", "IRSA-OIDC-002", "IRSA-TOKEN-001"),
+			cause("The issuer's JWKS cannot be fetched or trusted", "See https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_providers_create_oidc_verify-thumbprint.html.", "IRSA-OIDC-003", "IRSA-ISSUER-001"),
+			cause("The token file is not the pod's projected token", "See https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html.", "IRSA-TOKEN-002"),
 		),
 		notes: func(map[string]string) []string {
-			return []string{"The message is not one of the known InvalidIdentityToken messages (REFERENCE §8); the causes follow STS's validation order."}
+			return []string{"The message is not one of the known InvalidIdentityToken messages; the causes follow STS's validation order."}
 		},
 	})
 }
@@ -349,7 +349,7 @@ func ofAccount(f map[string]string) string {
 }
 
 // providerARN builds the provider ARN from the issuer and the role's
-// account (REFERENCE §2.5), with placeholders for what is unknown.
+// account (docs/behaviour.md#principal-and-action), with placeholders for what is unknown.
 func providerARN(f map[string]string) string {
 	if p := f["provider_arn"]; p != "" {
 		return shellArg(p)

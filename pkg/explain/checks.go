@@ -11,8 +11,3 @@ func checkTitles() map[string]string {
 	}
 	return out
 }
-
-// CheckTitles returns the check ids explain may refer to, with their titles.
-func CheckTitles() map[string]string {
-	return checkTitles()
-}

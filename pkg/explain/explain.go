@@ -6,8 +6,10 @@
 //
 // The package is pure (standard library only, no I/O) so the CLI, tests and
 // any other front end can use it. Every error string it knows comes from
-// /work/shared/REFERENCE.md §2.2, §5.1, §5.5 and §8 and from the rows F1–F15
-// of FAILURE-MODES.md §2; the comments next to each rule cite the row.
+// docs/behaviour.md (#sts-validation-order, #pod-identity-flow,
+// #sdk-credential-chain, #exact-strings) and from the failure modes F1–F15
+// of docs/behaviour.md#failure-modes; the comments next to each rule cite
+// the failure mode.
 //
 // Pasted text may hold credentials. Before anything is matched, access key
 // ids, secret keys, session tokens and JWTs are replaced with "<redacted>"

@@ -8,7 +8,7 @@ import (
 )
 
 var (
-	// REFERENCE §3.7: EKS issuers, commercial, China and dual-stack hosts.
+	// docs/behaviour.md#partitions-and-audiences: EKS issuers, commercial, China and dual-stack hosts.
 	eksIssuerRe = re(`https://oidc[.-]eks[.-][a-z0-9-]+\.(?:amazonaws\.com(?:\.cn)?|api\.aws)/id/[A-Za-z0-9]+`)
 	roleARNRe   = re(`arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+`)
 	providerRe  = re(`arn:aws[a-z-]*:iam::\d{12}:oidc-provider/[\w.:/-]+`)
@@ -25,7 +25,7 @@ var (
 	fileErrRe   = re(`permission\s+denied|eacces|errno\s+13|accessdeniedexception|no\s+such\s+file|enoent|errno\s+2\b|nosuchfileexception`)
 	regionEnvRe = re(`\bAWS_(?:DEFAULT_)?REGION["']?\s*[:=]\s*["']?([a-z]{2}(?:-[a-z]+)+-\d)`)
 	// Go v2 session names are Unix nanoseconds, botocore's
-	// "botocore-session-<epoch>" (REFERENCE §2.6).
+	// "botocore-session-<epoch>" (docs/behaviour.md#session-details).
 	sdkSessionRe = regexp.MustCompile(`^(?:\d{18,20}|botocore-session-\d+|aws-sdk-java-\d+|aws-sdk-js-\d+)$`)
 	idAfterWrap  = regexp.MustCompile(`^\s+([A-Za-z0-9]{16,})`)
 	issuerParts  = re(`^oidc[.-]eks[.-]([a-z0-9-]+)\.(amazonaws\.com(?:\.cn)?|api\.aws)/id/([A-Za-z0-9]+)`)
@@ -126,7 +126,7 @@ func claimFacts(c claims, f map[string]string) {
 }
 
 // derive fills facts that follow from others: region, partition and id from
-// the issuer (REFERENCE §3.7), account and name from ARNs.
+// the issuer (docs/behaviour.md#partitions-and-audiences), account and name from ARNs.
 func derive(f map[string]string) {
 	iss := f["issuer"]
 	if iss == "" {
@@ -174,7 +174,7 @@ func derive(f map[string]string) {
 }
 
 // partitionOf maps a region to its partition the way the webhook does
-// (REFERENCE §3.7).
+// (docs/behaviour.md#partitions-and-audiences).
 func partitionOf(region string) string {
 	for _, p := range []struct{ prefix, part string }{
 		{"cn-", "aws-cn"}, {"us-gov-", "aws-us-gov"}, {"us-isob-", "aws-iso-b"}, {"us-iso-", "aws-iso"},
@@ -189,7 +189,7 @@ func partitionOf(region string) string {
 
 // expiryFacts records the two timestamps of ExpiredTokenException and how
 // long ago the token expired. IAM allows 5 minutes of clock skew past exp
-// (REFERENCE §2.2 row 6).
+// (docs/behaviour.md#sts-validation-order step 6).
 func expiryFacts(now, exp string, f map[string]string) {
 	n, e := atoi64(now), atoi64(exp)
 	f["now"] = unixFact(n)

@@ -16,7 +16,7 @@ const (
 	tokPath  = "/var/run/secrets/eks.amazonaws.com/serviceaccount/token"
 )
 
-// An STS error as each SDK prints it (REFERENCE §2.2 "Wrapping formats").
+// An STS error as each SDK prints it (docs/behaviour.md#sdk-error-wrapping).
 type wrapFn func(code, msg string, status int) string
 
 func goV1(code, msg string, status int) string {

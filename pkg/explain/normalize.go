@@ -25,7 +25,7 @@ func prepare(raw string) document {
 	s := strings.ToValidUTF8(raw, "\uFFFD")
 	s = unifyNewlines(s)
 	// Errors are often pasted from JSON log lines or Go %q output, where the
-	// Go v1 wrapper's "\ncaused by:" and "\tstatus code:" (REFERENCE §2.2)
+	// Go v1 wrapper's "\ncaused by:" and "\tstatus code:" (docs/behaviour.md#sts-validation-order)
 	// arrive as literal backslash escapes. JSON-in-JSON doubles them, so
 	// decode up to three times.
 	for i := 0; i < 3 && looksEscaped(s); i++ {
@@ -65,7 +65,7 @@ func looksEscaped(s string) bool {
 }
 
 // windowsPath matches a raw (unescaped) Windows path such as the Pod Identity
-// token path C:\var\run\secrets\… (REFERENCE §4.7, §5.2); its "\t" and "\v"
+// token path C:\var\run\secrets\… (docs/behaviour.md#windows-pods, #pod-identity-injection); its "\t" and "\v"
 // are not escapes and must survive decoding.
 var windowsPath = regexp.MustCompile(`[A-Za-z]:\\[A-Za-z0-9_.\-]+(?:\\[A-Za-z0-9_.\-]+)*`)
 

@@ -9,10 +9,10 @@ import (
 )
 
 // Secrets must never be echoed (README "never prints a token or a
-// credential"; FAILURE-MODES §5 "never print credentials"). Users paste whole
+// credential"). Users paste whole
 // log excerpts, which may carry the pod's web identity token, an access key
-// pair from a static-credential mistake (FAILURE-MODES F9) or the Pod
-// Identity agent's JSON response (REFERENCE §5.1: AccessKeyId,
+// pair from a static-credential mistake (docs/behaviour.md#f9-node-role-instead-of-irsa) or the Pod
+// Identity agent's JSON response (docs/behaviour.md#pod-identity-flow: AccessKeyId,
 // SecretAccessKey, Token). Redaction runs before any matching, so every
 // field of an Explanation is built from redacted text only.
 
@@ -36,7 +36,7 @@ var (
 )
 
 // claims are the useful, non-secret claims of a projected service account
-// token (REFERENCE §2.1).
+// token (docs/behaviour.md#projected-service-account-token).
 type claims struct {
 	Iss, Sub       string
 	Aud            []string

@@ -37,12 +37,12 @@ func re(s string) *regexp.Regexp { return regexp.MustCompile(`(?i)` + s) }
 
 // rules in priority order: when two matches overlap, the earlier rule wins.
 var rules = []rule{
-	// REFERENCE §5.1: the Pod Identity agent answers with
+	// docs/behaviour.md#pod-identity-flow: the Pod Identity agent answers with
 	// "[<request-id>]: (<ErrorCode>): <message>, fault: client".
 	{id: "pod-identity-agent-error", kw: []string{"fault"}, re: re(`\[([A-Za-z0-9-]{8,})\]:\s*\(([A-Za-z]+)\):\s*([^\n]*?),\s*fault:\s*(client|server)`), msg: 3,
 		idFor: func(s []string) string { return agentID(s[2], s[3]) },
 		facts: func(s []string, f map[string]string) { f["request_id"], f["fault"] = s[1], strings.ToLower(s[4]) }},
-	// REFERENCE §5.1: the agent's own 400 validation errors.
+	// docs/behaviour.md#pod-identity-flow: the agent's own 400 validation errors.
 	{id: "pod-identity-agent-token-rejected", kw: []string{"cannot", "claim"}, re: re(`service\s+account\s+token\s+(cannot\s+be\s+empty|cannot\s+be\s+parsed|failed\s+basic\s+claim\s+validations)`),
 		idFor: func(s []string) string {
 			switch l := strings.ToLower(s[1]); {
@@ -53,41 +53,41 @@ var rules = []rule{
 			}
 			return "pod-identity-agent-token-claims-invalid"
 		}},
-	// FAILURE-MODES F9: an instance-id session name means the node role.
+	// docs/behaviour.md#f9-node-role-instead-of-irsa: an instance-id session name means the node role.
 	{id: "node-role-used", code: "AccessDenied", kw: []string{"assumed-role/"}, re: re(`user:\s*(arn:aws[a-z-]*:sts::\d{12}:assumed-role/[\w+=,.@-]+/i-[0-9a-f]{8,17})\b(?:\s+is\s+not\s+authorized\s+to\s+perform:?\s*([\w-]+:[\w*]+)(?:\s+on\s+resource:?\s*"?([^\s"',]+))?)?`),
 		facts: deniedFacts},
 	{id: "node-role-used", kw: []string{"assumed-role/"}, re: re(`(arn:aws[a-z-]*:sts::\d{12}:assumed-role/[\w+=,.@-]+/i-[0-9a-f]{8,17})\b`),
 		facts: func(s []string, f map[string]string) { f["principal"] = s[1] }},
-	// REFERENCE §2.2 row 2, FAILURE-MODES F1/F13/F14. The issuer is echoed.
+	// docs/behaviour.md#sts-validation-order step 2, docs/behaviour.md#f1-no-openidconnect-provider, #f13-china-and-govcloud, #f14-cross-account-irsa. The issuer is echoed.
 	{id: "sts-no-oidc-provider", code: "InvalidIdentityToken", kw: []string{"connect"}, re: re(`no\s+open\s?id\s?connect\s+provider\s+found\s+in\s+your\s+account(?:\s+for\s+([^\s"'<>,;]+))?`),
 		facts: func(s []string, f map[string]string) {
 			if iss := trimURL(s[1]); iss != "" {
 				f["issuer"] = iss
 			}
 		}},
-	// REFERENCE §2.2 row 3, FAILURE-MODES F2.
+	// docs/behaviour.md#sts-validation-order step 3, docs/behaviour.md#f2-thumbprint-mismatch.
 	{id: "sts-thumbprint-mismatch", code: "InvalidIdentityToken", kw: []string{"thumbprint"}, re: re(`open\s?id\s?connect\s+provider(?:['’]s)?\s+https\s+certificate\s+doesn['’]?t\s+match\s+(?:the\s+)?configured\s+thumbprint`)},
-	// REFERENCE §2.2 rows 3–4, FAILURE-MODES F11: note the double space and
+	// docs/behaviour.md#sts-validation-order steps 3–4, docs/behaviour.md#f11-expired-token-or-jwks: note the double space and
 	// the lower-case "couldn't" variant.
 	{id: "sts-verification-key", code: "InvalidIdentityToken", kw: []string{"verification"}, re: re(`could(?:n['’]?t|\s+not)\s+retrieve\s+verification\s+key\s+from\s+your\s+identity\s+provider(?:\s*,\s*please\s+reference\s+assumerolewithwebidentity\s+documentation\s+for\s+requirements)?`)},
-	// REFERENCE §2.2 row 5, FAILURE-MODES F3.
+	// docs/behaviour.md#sts-validation-order step 5, docs/behaviour.md#f3-incorrect-token-audience.
 	{id: "sts-incorrect-audience", code: "InvalidIdentityToken", kw: []string{"audience"}, re: re(`incorrect\s+token\s+audience`)},
-	// REFERENCE §2.2 row 6, FAILURE-MODES F11: "date/time1624482335" (2021)
+	// docs/behaviour.md#sts-validation-order step 6, docs/behaviour.md#f11-expired-token-or-jwks: "date/time1624482335" (2021)
 	// and "date/time 1731095240" (2024).
 	{id: "sts-token-expired", code: "ExpiredTokenException", kw: []string{"expiration"}, re: re(`token\s+expired\s*:?\s*current\s+date\s*/\s*time\s*(\d{9,})\s+must\s+be\s+before\s+the\s+expiration\s+date\s*/\s*time\s*(\d{9,})`),
 		facts: func(s []string, f map[string]string) { expiryFacts(s[1], s[2], f) }},
 	{id: "sts-token-expired", code: "ExpiredTokenException", kw: []string{"old"}, re: re(`token\s+too\s+old\s*:?\s*(\d+)`),
 		facts: func(s []string, f map[string]string) { f["token_age"] = seconds(atoi64(s[1])) }},
-	// REFERENCE §2.2 row 1.
+	// docs/behaviour.md#sts-validation-order step 1.
 	{id: "sts-missing-claim", code: "InvalidIdentityToken", kw: []string{"claim"}, re: re(`missing\s+a\s+required\s+claim\s*:?\s*([\w.:-]+)`),
 		facts: func(s []string, f map[string]string) { f["claim"] = s[1] }},
-	// REFERENCE §2.2 row 8, FAILURE-MODES F4.
+	// docs/behaviour.md#sts-validation-order step 8, docs/behaviour.md#f4-accessdenied-from-the-trust-policy.
 	{id: "sts-access-denied", code: "AccessDenied", kw: []string{"assumerolewithwebidentity"}, re: re(`not\s+authorized\s+to\s+perform:?\s*sts:assumerolewithwebidentity\b`)},
-	// FAILURE-MODES F5.
+	// docs/behaviour.md#f5-invalid-role-arn.
 	{id: "sts-request-arn-invalid", code: "ValidationError", kw: []string{"invalid", "rolearn"}, re: re(`request\s+arn\s+is\s+invalid|value\s+'[^'\n]*'\s+at\s+'roleArn'\s+failed\s+to\s+satisfy\s+constraint`)},
-	// REFERENCE §2.2 row 9.
+	// docs/behaviour.md#sts-validation-order step 9.
 	{id: "sts-duration-exceeds-max", code: "ValidationError", kw: []string{"maxsessionduration"}, re: re(`durationseconds\s+exceeds\s+the\s+maxsessionduration`)},
-	// REFERENCE §2.2 "other related failures", FAILURE-MODES F12.
+	// docs/behaviour.md#sdk-side-failures, docs/behaviour.md#f12-sts-endpoint.
 	{id: "sts-region-disabled", code: "RegionDisabledException", kw: []string{"activated"}, re: re(`sts\s+is\s+not\s+activated\s+(?:in|for)\s+this\s+region(?:\s+for\s+account\s*:?\s*(\d{12}))?`),
 		facts: func(s []string, f map[string]string) {
 			if s[1] != "" {
@@ -95,7 +95,7 @@ var rules = []rule{
 			}
 		}},
 	{id: "sts-signature-region", code: "SignatureDoesNotMatch", kw: []string{"scoped"}, re: re(`credential\s+should\s+be\s+scoped\s+to\s+a\s+valid\s+region`)},
-	// REFERENCE §2.2 "token file unreadable", FAILURE-MODES F7. Go v2 says
+	// docs/behaviour.md#sdk-side-failures, docs/behaviour.md#f7-token-file-unreadable. Go v2 says
 	// "failed to retrieve jwt from provide source" (sic) before it.
 	{id: "sdk-token-file-unreadable", kw: []string{"read"}, re: re(`unable\s+to\s+read\s+file\s+at\s+([A-Za-z]:\\[^\s,"']+|[^\s,:"']+)`),
 		facts: func(s []string, f map[string]string) { f["token_path"] = trimURL(s[1]) }},
@@ -105,34 +105,34 @@ var rules = []rule{
 		facts: func(s []string, f map[string]string) { f["token_path"] = s[1] }},
 	{id: "sdk-token-file-unreadable", kw: []string{"java.nio"}, re: re(`java\.nio\.file\.(?:accessdeniedexception|nosuchfileexception):\s*([^\s"']*(?:token|eks\.amazonaws\.com)[^\s"']*)`),
 		facts: func(s []string, f map[string]string) { f["token_path"] = s[1] }},
-	// REFERENCE §2.2, §5.5: Go v2 and botocore fail hard, no fall-through.
+	// docs/behaviour.md#sts-validation-order, #sdk-credential-chain: Go v2 and botocore fail hard, no fall-through.
 	{id: "sdk-role-arn-not-set", kw: []string{"role"}, re: re(`role\s+arn\s+is\s+not\s+set|(?:configured\s+to\s+assume\s+role\s+with\s+web\s+identity\s+but\s+)?has\s+no\s+role\s+arn\s+configured`)},
-	// REFERENCE §2.2, §5.5, FAILURE-MODES F8 (v2 and v1 wording).
+	// docs/behaviour.md#sts-validation-order, #sdk-credential-chain, docs/behaviour.md#f8-sdk-without-web-identity (v2 and v1 wording).
 	{id: "sdk-java-sts-module-missing", kw: []string{"class"}, re: re(`to\s+use\s+web\s+identity\s+tokens,?\s+the\s+['"]?sts['"]?\s+service\s+module\s+must\s+be\s+on\s+the\s+class\s*path|to\s+use\s+assume\s+role\s+profiles\s+the\s+aws-java-sdk-sts\s+module\s+must\s+be\s+on\s+the\s+class\s*path`)},
-	// REFERENCE §5.5, §7.11: SDKs older than the Pod Identity minimum.
+	// docs/behaviour.md#sdk-credential-chain, #common-mistakes: SDKs older than the Pod Identity minimum.
 	{id: "sdk-container-host-rejected", kw: []string{"loopback", "endpoint"}, re: re(`only\s+loopback(?:/ecs/eks)?\s+hosts\s+are\s+allowed|invalid\s+endpoint\s+host`)},
-	// REFERENCE §5.1, §5.4: the agent listens on 169.254.170.23 / [fd00:ec2::23].
+	// docs/behaviour.md#pod-identity-flow, #pod-identity-restrictions: the agent listens on 169.254.170.23 / [fd00:ec2::23].
 	{id: "pod-identity-agent-unreachable", kw: []string{"169.254.170.23", "fd00:ec2"}, re: re(`(?:169\.254\.170\.23|fd00:ec2::23)[^\n]{0,100}?(?:connection\s+refused|i/o\s+timeout|no\s+route\s+to\s+host|network\s+is\s+unreachable|timed\s+out|connection\s+reset)|(?:connect\s+timeout\s+on\s+endpoint\s+url|could\s+not\s+connect\s+to\s+the\s+endpoint\s+url|connection\s+refused)[^\n]{0,60}?(?:169\.254\.170\.23|fd00:ec2::23)`)},
-	// FAILURE-MODES F12/F13.
+	// docs/behaviour.md#f12-sts-endpoint, #f13-china-and-govcloud.
 	{id: "sts-endpoint-unreachable", kw: []string{"sts"}, re: re(`(sts(?:[.-][a-z0-9-]+)?\.(?:amazonaws\.com(?:\.cn)?|api\.aws))[^\n]{0,100}?(?:i/o\s+timeout|connection\s+refused|no\s+such\s+host|timed\s+out|network\s+is\s+unreachable|could\s+not\s+resolve)|(?:connect\s+timeout\s+on\s+endpoint\s+url|could\s+not\s+connect\s+to\s+the\s+endpoint\s+url|inaccessible\s+host|unable\s+to\s+execute\s+http\s+request:\s*connect\s+to)\s*:?\s*["'\x60]?(?:https?://)?(sts[a-z0-9.-]*\.(?:amazonaws\.com(?:\.cn)?|api\.aws))`),
 		facts: func(s []string, f map[string]string) { f["sts_host"] = strings.ToLower(s[1] + s[2]) }},
-	// FAILURE-MODES F6; REFERENCE §5.5 (each SDK's "no credentials" text).
+	// docs/behaviour.md#f6-pod-not-mutated; docs/behaviour.md#sdk-credential-chain (each SDK's "no credentials" text).
 	{id: "sdk-no-credentials", weak: true, kw: []string{"credentials", "providers", "imds"}, re: re(`unable\s+to\s+locate\s+credentials|no\s+valid\s+providers\s+in\s+chain|no\s+ec2\s+imds\s+role\s+found|could\s+not\s+load\s+credentials\s+from\s+any\s+providers|unable\s+to\s+load\s+(?:aws\s+)?credentials\s+from\s+any\s+(?:of\s+the\s+providers\s+in\s+the\s+chain|provider\s+in\s+the\s+chain)`)},
 	// Credentials obtained through IRSA expired and were not refreshed.
 	{id: "aws-credentials-expired", code: "ExpiredToken", kw: []string{"security"}, re: re(`the\s+security\s+token\s+included\s+in\s+the\s+request\s+is\s+expired`)},
 	// Any other identity denied an action (IRSA itself may be working).
 	{id: "aws-permission-denied", code: "AccessDenied", kw: []string{"user"}, re: re(`user:\s*(arn:aws[a-z-]*:(?:sts|iam)::\d{12}:[^\s"']+)\s+is\s+not\s+authorized\s+to\s+perform:?\s*([\w-]+:[\w*]+)(?:\s+on\s+resource:?\s*"?([^\s"',]+))?`),
 		facts: deniedFacts},
-	// FAILURE-MODES F13.
+	// docs/behaviour.md#f13-china-and-govcloud.
 	{id: "arn-partition-invalid", kw: []string{"partition"}, re: re(`partition\s+["']?([\w-]+)["']?\s+is\s+not\s+valid`),
 		facts: func(s []string, f map[string]string) { f["partition"] = s[1] }},
-	// FAILURE-MODES F15.
+	// docs/behaviour.md#f15-trust-policy-size-and-stale-issuers.
 	{id: "iam-trust-policy-size", code: "LimitExceeded", kw: []string{"aclsizeperrole"}, re: re(`cannot\s+exceed\s+quota\s+for\s+aclsizeperrole\s*:?\s*(\d+)`),
 		facts: func(s []string, f map[string]string) { f["quota"] = s[1] }},
-	// REFERENCE §4.1: failurePolicy Ignore admits pods un-mutated.
+	// docs/behaviour.md#webhook-admission: failurePolicy Ignore admits pods un-mutated.
 	{id: "webhook-call-failed", kw: []string{"webhook"}, re: re(`failed\s+calling\s+webhook\s+\\?"?([\w.-]*(?:pod-identity|iam-for-pods)[\w.-]*)`),
 		facts: func(s []string, f map[string]string) { f["webhook"] = s[1] }},
-	// kubelet cannot project the token volume (REFERENCE §4.5, §5.2).
+	// kubelet cannot project the token volume (docs/behaviour.md#token-volume-and-mount, #pod-identity-injection).
 	{id: "kubelet-token-mount-failed", kw: []string{"mountvolume"}, re: re(`mountvolume\.setup\s+failed\s+for\s+volume\s+\\?"?(aws-iam-token|eks-pod-identity-token)\b`),
 		facts: func(s []string, f map[string]string) { f["volume"] = s[1] }},
 }
@@ -147,7 +147,7 @@ func deniedFacts(s []string, f map[string]string) {
 	}
 }
 
-// agentID maps an EKS Auth error code relayed by the agent (REFERENCE §5.1).
+// agentID maps an EKS Auth error code relayed by the agent (docs/behaviour.md#pod-identity-flow).
 func agentID(code, _ string) string {
 	switch strings.ToLower(code) {
 	case "accessdeniedexception":
@@ -255,7 +255,7 @@ func genericID(code, line string) string {
 }
 
 // podIdentityContext reports text that belongs to the Pod Identity path
-// (REFERENCE §5.1, FAILURE-MODES F10 "from container-role").
+// (docs/behaviour.md#pod-identity-flow, docs/behaviour.md#f10-pod-identity-and-irsa-mixed "from container-role").
 func podIdentityContext(l string) bool {
 	for _, m := range []string{"169.254.170.23", "fd00:ec2::23", "container-role", "assumeroleforpodidentity", "eks-auth", "pod identity", "pod-identity"} {
 		if strings.Contains(l, m) {

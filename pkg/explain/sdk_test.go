@@ -7,13 +7,14 @@ import (
 
 const nodeARN = "arn:aws:sts::111122223333:assumed-role/eksctl-prod-nodegroup-ng-1-NodeInstanceRole-1A2B3C4D/i-0abcd1234ef567890"
 
-// SDK-side failures (REFERENCE §2.2 "Other related failures", §5.1, §5.5;
-// FAILURE-MODES F6–F10, F12, F13, F15), each in the wrappers it exists in.
+// SDK-side failures (docs/behaviour.md#sdk-side-failures, #pod-identity-flow, #sdk-credential-chain;
+// failure modes F6–F10, F12, F13 and F15 of docs/behaviour.md#failure-modes),
+// each in the wrappers it exists in.
 var sdkCases = []struct {
 	name, text string
 	want       want
 }{
-	// F7 / REFERENCE §2.2: token file unreadable.
+	// F7 / docs/behaviour.md#sdk-side-failures: token file unreadable.
 	{"token-file/go-v2", "operation error S3: ListBuckets, get identity: get credentials: failed to refresh cached credentials, failed to retrieve jwt from provide source, unable to read file at " + tokPath + ": open " + tokPath + ": permission denied",
 		want{id: "sdk-token-file-unreadable", wrapper: WrapperGoV2, facts: map[string]string{"token_path": tokPath, "file_error": "permission-denied"}, first: "cannot read the token file", checks: []string{"IRSA-TOKEN-003"}}},
 	{"token-file/go-v1", "WebIdentityErr: failed fetching WebIdentity token: \ncaused by: WebIdentityErr: unable to read file at " + tokPath + "\ncaused by: open " + tokPath + ": permission denied",
@@ -27,20 +28,20 @@ var sdkCases = []struct {
 	{"token-file/windows", `failed to retrieve jwt from provide source, unable to read file at C:\var\run\secrets\eks.amazonaws.com\serviceaccount\token: open C:\var\run\secrets\eks.amazonaws.com\serviceaccount\token: The system cannot find the file specified.`,
 		want{id: "sdk-token-file-unreadable", wrapper: WrapperGoV2, facts: map[string]string{"token_path": `C:\var\run\secrets\eks.amazonaws.com\serviceaccount\token`}}},
 
-	// REFERENCE §2.2, §5.5: role ARN missing.
+	// docs/behaviour.md#sts-validation-order, #sdk-credential-chain: role ARN missing.
 	{"role-arn/go-v2", "operation error S3: ListBuckets, get identity: get credentials: failed to refresh cached credentials, role ARN is not set",
 		want{id: "sdk-role-arn-not-set", wrapper: WrapperGoV2, first: "sets AWS_WEB_IDENTITY_TOKEN_FILE itself", checks: []string{"IRSA-POD-001", "IRSA-POD-002", "IRSA-CRED-002"}}},
 	{"role-arn/botocore", `botocore.exceptions.InvalidConfigError: The profile "default" is configured to assume role with web identity but has no role ARN configured. Ensure the role_arn is set.`,
 		want{id: "sdk-role-arn-not-set", code: "InvalidConfigError", wrapper: WrapperBotocore}},
 
-	// REFERENCE §2.2, §5.5, FAILURE-MODES F8: Java without the sts module,
+	// docs/behaviour.md#sts-validation-order, #sdk-credential-chain, docs/behaviour.md#f8-sdk-without-web-identity: Java without the sts module,
 	// inside the chain's summary (the summary must not win).
 	{"java-sts/v2", "software.amazon.awssdk.core.exception.SdkClientException: Unable to load credentials from any of the providers in the chain AwsCredentialsProviderChain(credentialsProviders=[SystemPropertyCredentialsProvider(), EnvironmentVariableCredentialsProvider(), WebIdentityTokenCredentialsProvider(), ProfileCredentialsProvider()]) : [SystemPropertyCredentialsProvider(): Unable to load credentials from system settings., WebIdentityTokenCredentialsProvider(): To use web identity tokens, the 'sts' service module must be on the class path., ProfileCredentialsProvider(): Profile file contained no credentials.]",
 		want{id: "sdk-java-sts-module-missing", code: "SdkClientException", wrapper: WrapperJavaV2, first: "lacks the STS module", next: []string{"mvn dependency:tree"}}},
 	{"java-sts/v1", "com.amazonaws.SdkClientException: Unable to load AWS credentials from any provider in the chain: [EnvironmentVariableCredentialsProvider: Unable to load AWS credentials from environment variables, WebIdentityTokenCredentialsProvider: To use assume role profiles the aws-java-sdk-sts module must be on the class path., InstanceProfileCredentialsProvider: Failed to connect to service endpoint: ]",
 		want{id: "sdk-java-sts-module-missing", wrapper: WrapperJavaV1}},
 
-	// FAILURE-MODES F6: no credentials at all.
+	// docs/behaviour.md#f6-pod-not-mutated: no credentials at all.
 	{"no-creds/cli", "Unable to locate credentials. You can configure credentials by running \"aws configure\".",
 		want{id: "sdk-no-credentials", wrapper: WrapperCLI, first: "webhook did not mutate it", checks: []string{"IRSA-POD-001", "IRSA-SA-002", "IRSA-SA-003", "IRSA-WEBHOOK-001", "IRSA-WEBHOOK-002", "IRSA-CRED-003"}}},
 	{"no-creds/botocore", "botocore.exceptions.NoCredentialsError: Unable to locate credentials",
@@ -54,7 +55,7 @@ var sdkCases = []struct {
 	{"no-creds/java-v2", "software.amazon.awssdk.core.exception.SdkClientException: Unable to load credentials from any of the providers in the chain AwsCredentialsProviderChain(credentialsProviders=[SystemPropertyCredentialsProvider(), EnvironmentVariableCredentialsProvider()])",
 		want{id: "sdk-no-credentials", wrapper: WrapperJavaV2}},
 
-	// FAILURE-MODES F9: the node role.
+	// docs/behaviour.md#f9-node-role-instead-of-irsa: the node role.
 	{"node-role/cli", "An error occurred (AccessDenied) when calling the ListBuckets operation: User: " + nodeARN + " is not authorized to perform: s3:ListAllMyBuckets because no identity-based policy allows the s3:ListAllMyBuckets action",
 		want{id: "node-role-used", code: "AccessDenied", wrapper: WrapperCLI,
 			facts: map[string]string{"node_role": "eksctl-prod-nodegroup-ng-1-NodeInstanceRole-1A2B3C4D", "instance_id": "i-0abcd1234ef567890", "account": "111122223333", "action": "s3:ListAllMyBuckets", "principal": nodeARN},
@@ -76,7 +77,7 @@ var sdkCases = []struct {
 	{"expired-session", "ExpiredToken: The security token included in the request is expired\n\tstatus code: 403, request id: " + reqID,
 		want{id: "aws-credentials-expired", code: "ExpiredToken", wrapper: WrapperGoV1}},
 
-	// FAILURE-MODES F12/F13: STS endpoint.
+	// docs/behaviour.md#f12-sts-endpoint, #f13-china-and-govcloud: STS endpoint.
 	{"sts-unreachable/go-v1", "WebIdentityErr: failed to retrieve credentials\ncaused by: RequestError: send request failed\ncaused by: Post \"https://sts.amazonaws.com/\": dial tcp 52.94.241.129:443: i/o timeout",
 		want{id: "sts-endpoint-unreachable", code: "RequestError", wrapper: WrapperGoV1, facts: map[string]string{"sts_host": "sts.amazonaws.com"}, first: "private network", checks: []string{"IRSA-REGION-002"}}},
 	{"sts-unreachable/go-v2", "operation error STS: AssumeRoleWithWebIdentity, exceeded maximum number of attempts, 3, https response error StatusCode: 0, RequestID: , request send failed, Post \"https://sts.us-east-1.amazonaws.com/\": dial tcp 10.0.0.1:443: i/o timeout",
@@ -88,11 +89,11 @@ var sdkCases = []struct {
 	{"partition-invalid", `Error: Partition "aws" is not valid for resource "arn:aws:iam::111122223333:role/app".`,
 		want{id: "arn-partition-invalid", facts: map[string]string{"partition": "aws"}, checks: []string{"IRSA-SA-004", "IRSA-TRUST-001"}}},
 
-	// FAILURE-MODES F15.
+	// docs/behaviour.md#f15-trust-policy-size-and-stale-issuers.
 	{"trust-size", "Error: updating IAM Role (app) assume role policy: LimitExceeded: Cannot exceed quota for ACLSizePerRole: 2048\n\tstatus code: 409, request id: " + reqID,
 		want{id: "iam-trust-policy-size", code: "LimitExceeded", facts: map[string]string{"quota": "2048"}, checks: []string{"IRSA-TRUST-002"}}},
 
-	// REFERENCE §4.1: webhook outage; kubelet projection.
+	// docs/behaviour.md#webhook-admission: webhook outage; kubelet projection.
 	{"webhook", `Error creating: Internal error occurred: failed calling webhook "iam-for-pods.amazonaws.com": failed to call webhook: Post "https://pod-identity-webhook.kube-system.svc:443/mutate?timeout=10s": context deadline exceeded`,
 		want{id: "webhook-call-failed", wrapper: WrapperWebhook, facts: map[string]string{"webhook": "iam-for-pods.amazonaws.com"}, checks: []string{"IRSA-WEBHOOK-001", "IRSA-WEBHOOK-002"}}},
 	{"kubelet", `Warning  FailedMount  12s  kubelet  MountVolume.SetUp failed for volume "aws-iam-token" : failed to fetch token: serviceaccounts "app" not found`,

@@ -5,8 +5,9 @@ import (
 	"testing"
 )
 
-// stsErrors are the STS AssumeRoleWithWebIdentity errors of REFERENCE §2.2
-// and §8 and FAILURE-MODES F1–F5, F11, F12, F13, as code, message, status.
+// stsErrors are the STS AssumeRoleWithWebIdentity errors of docs/behaviour.md#sts-validation-order
+// and docs/behaviour.md#exact-strings, and of failure modes F1–F5 and F11–F13
+// (docs/behaviour.md#failure-modes), as code, message, status.
 var stsErrors = []struct {
 	name, code, msg string
 	status          int

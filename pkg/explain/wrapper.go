@@ -2,7 +2,7 @@ package explain
 
 import "strings"
 
-// Wrapper formats (REFERENCE §2.2 "Wrapping formats", §5.1, §5.5):
+// Wrapper formats (docs/behaviour.md#sdk-error-wrapping, #pod-identity-flow, #sdk-credential-chain):
 //
 //	Go v2     failed to refresh cached credentials, … operation error STS: AssumeRoleWithWebIdentity,
 //	          exceeded maximum number of attempts, 3, https response error StatusCode: 400, RequestID: …,

@@ -9,7 +9,7 @@ import (
 // substitutes ${...} policy variables; in "2008-10-17" they are literal text.
 const policyVariablesVersion = "2012-10-17"
 
-// Evaluate decides req against the policy the way IAM does (REFERENCE §2.4):
+// Evaluate decides req against the policy the way IAM does (docs/behaviour.md#condition-operators):
 // an applicable Deny wins, otherwise an applicable Allow grants, otherwise
 // the request is implicitly denied. Every statement and every condition is
 // evaluated, even after the outcome is known, so the result can explain it.
@@ -65,7 +65,7 @@ func (s *Statement) evaluate(req Request, ctx *requestContext) StatementResult {
 	return sr
 }
 
-// principalMatches implements Principal and NotPrincipal (REFERENCE §2.5).
+// principalMatches implements Principal and NotPrincipal (docs/behaviour.md#principal-and-action).
 // Principal values are compared exactly: IAM stores Federated provider ARNs
 // and service names verbatim. A statement with neither element is the
 // identity-policy form, where the principal is implicit, so it matches.
@@ -102,7 +102,7 @@ func (p *Principal) values(principalType string) []string {
 }
 
 // actionMatches implements Action and NotAction: IAM action names are
-// case-insensitive and support '*' and '?' (REFERENCE §2.5), so
+// case-insensitive and support '*' and '?' (docs/behaviour.md#principal-and-action), so
 // "sts:AssumeRole*" matches sts:AssumeRoleWithWebIdentity but "sts:AssumeRole"
 // does not. A statement with neither element matches no action.
 func (s *Statement) actionMatches(action string) bool {

@@ -7,7 +7,7 @@ import (
 )
 
 // MatchLike reports whether value matches an IAM StringLike pattern
-// (REFERENCE §2.4): '*' matches any run of characters (empty included, '/'
+// (docs/behaviour.md#condition-operators): '*' matches any run of characters (empty included, '/'
 // and ':' included), '?' matches exactly one character (a rune, not a byte),
 // matching is case-sensitive, and there are no character classes — which is
 // why path.Match and filepath.Match are wrong here. IAM's escapes ${*}, ${?}
@@ -24,7 +24,7 @@ func MatchLike(pattern, value string) bool {
 // globOptions selects which of IAM's matching rules apply.
 type globOptions struct {
 	// wildcards makes '*' and '?' special (StringLike, ArnLike, actions);
-	// without it they are literal (StringEquals, REFERENCE §2.4).
+	// without it they are literal (StringEquals, docs/behaviour.md#condition-operators).
 	wildcards bool
 	// foldCase compares case-insensitively (actions, *IgnoreCase).
 	foldCase bool

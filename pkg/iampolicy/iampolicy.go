@@ -3,8 +3,10 @@
 // does not let a pod's service account assume the role.
 //
 // It is pure: standard library only, no clients, no clock, no I/O. Semantics
-// follow REFERENCE.md §2.3–§2.5 (condition keys, operators, principal and
-// action forms) and §3.1 (IAM returns documents URL-encoded to Go callers).
+// follow docs/behaviour.md#trust-policy-condition-keys, #condition-operators
+// and #principal-and-action (condition keys, operators, principal and
+// action forms) and docs/behaviour.md#iam-getrole (IAM returns documents
+// URL-encoded to Go callers).
 package iampolicy
 
 // Effect values a statement can carry. IAM spells them exactly like this and
@@ -44,7 +46,7 @@ type Statement struct {
 }
 
 // Principal is a normalised Principal or NotPrincipal element: every value is
-// a list, whatever the document used (REFERENCE §2.5).
+// a list, whatever the document used (docs/behaviour.md#principal-and-action).
 type Principal struct {
 	// Wildcard is set for "Principal": "*" and for {"AWS": "*"}, which IAM
 	// documents as equivalent: everyone.
@@ -73,8 +75,8 @@ type Request struct {
 	// Action is the API action, e.g. "sts:AssumeRoleWithWebIdentity".
 	Action string
 	// Context holds the request's condition keys. Keys are matched
-	// case-insensitively because IAM key names are (REFERENCE §2.3); a key
-	// that is absent or has no values is "missing" (§2.4).
+	// case-insensitively because IAM key names are (docs/behaviour.md#trust-policy-condition-keys); a key
+	// that is absent or has no values is "missing" (docs/behaviour.md#condition-operators).
 	Context map[string][]string
 }
 
@@ -83,7 +85,7 @@ type Decision string
 
 // The three outcomes of IAM evaluation: an applicable Deny always wins, an
 // applicable Allow grants, and anything else is the default deny
-// (REFERENCE §2.4, "Combination").
+// (docs/behaviour.md#condition-operators "Combination").
 const (
 	DecisionAllow        Decision = "Allow"
 	DecisionExplicitDeny Decision = "ExplicitDeny"

@@ -28,7 +28,7 @@ type Expectation struct {
 // TrustDiagnosis explains the outcome of a trust policy for one service
 // account. Problems explain a denial (and list real defects found on the
 // way), best explanation first; Security lists risky trust that matters even
-// when the pod is allowed (FAILURE-MODES §3).
+// when the pod is allowed (docs/behaviour.md#trust-policy-security).
 type TrustDiagnosis struct {
 	Decision           Decision  `json:"decision"`
 	Result             Result    `json:"result"`
@@ -50,7 +50,7 @@ type Problem struct {
 }
 
 // DiagnoseTrust evaluates the trust policy against the request a pod makes
-// (REFERENCE §2.2 step 8) and explains the result. It never panics; a nil
+// (docs/behaviour.md#sts-validation-order step 8) and explains the result. It never panics; a nil
 // policy is a policy without statements.
 func DiagnoseTrust(p *Policy, exp Expectation) TrustDiagnosis {
 	d := newTrustDiagnoser(p, exp)
@@ -92,7 +92,7 @@ func newTrustDiagnoser(p *Policy, exp Expectation) *trustDiagnoser {
 
 // TrustRequest is the request a pod makes: the provider as Federated
 // principal, sts:AssumeRoleWithWebIdentity, and the token's sub and aud under
-// "<issuer host/path>:sub" and ":aud" (REFERENCE §2.3). No other claim is a
+// "<issuer host/path>:sub" and ":aud" (docs/behaviour.md#trust-policy-condition-keys). No other claim is a
 // condition key for an EKS token.
 func TrustRequest(exp Expectation) Request {
 	return trustRequestFor(exp, exp.issuerHost())

@@ -15,7 +15,7 @@ const (
 	tierWarning
 )
 
-// functionalProblems explains a denial the way REFERENCE §2.2 step 8 would
+// functionalProblems explains a denial the way docs/behaviour.md#sts-validation-order step 8 would
 // have to be read: AccessDenied has one message for every cause, so the cause
 // is reconstructed here. Key defects in statements that name this provider
 // are reported even when the pod is allowed, because they are real bugs
@@ -41,7 +41,7 @@ func (d *trustDiagnoser) functionalProblems() []Problem {
 					StatementIndex: sr.Index,
 					Expected:       "no applicable Deny",
 					Found:          statementLabel(sr),
-					Detail:         "a Deny statement matches the pod's request; an explicit Deny overrides every Allow (REFERENCE §2.4)",
+					Detail:         "a Deny statement matches the pod's request; an explicit Deny overrides every Allow",
 				}})
 			}
 		}
@@ -97,7 +97,7 @@ func (d *trustDiagnoser) denialProblems() []rankedProblem {
 				Key:            "Action",
 				Expected:       ActionAssumeRoleWithWebIdentity,
 				Found:          describeActions(s),
-				Detail:         "IRSA calls sts:AssumeRoleWithWebIdentity; sts:AssumeRole does not cover it (REFERENCE §2.5)",
+				Detail:         "IRSA calls sts:AssumeRoleWithWebIdentity; sts:AssumeRole does not cover it",
 			}})
 		}
 		return out
@@ -178,7 +178,7 @@ func (d *trustDiagnoser) providerProblems() []rankedProblem {
 }
 
 // keyProblems lints one condition key of a statement for this provider
-// (REFERENCE §2.3, "Common broken keys"). Global keys such as aws:SourceIp
+// (docs/behaviour.md#trust-policy-condition-keys "Common broken keys"). Global keys such as aws:SourceIp
 // are not about the issuer and are left alone.
 func (d *trustDiagnoser) keyProblems(index int, c Condition) []Problem {
 	k := parseConditionKey(c.Key)
@@ -288,7 +288,7 @@ func (d *trustDiagnoser) claimValueProblem(index int, c Condition, op operator, 
 		for _, v := range c.Values {
 			if hasWildcard(v) && MatchLike(v, expected) {
 				return problem(KindWildcardUnderStringEquals, "StringLike", v,
-					fmt.Sprintf("%s compares %q literally; under StringLike it would match %q (REFERENCE §2.4)", c.Operator, v, expected))
+					fmt.Sprintf("%s compares %q literally; under StringLike it would match %q", c.Operator, v, expected))
 			}
 		}
 	}
@@ -328,7 +328,7 @@ func (d *trustDiagnoser) audValueProblem(index int, c Condition, op operator) Pr
 	case op.negated:
 		detail = c.Operator + " excludes the token's audience"
 	case slices.Contains(c.Values, "sts.amazonaws.com.cn"):
-		detail = "the audience is sts.amazonaws.com in every partition, China included (REFERENCE §3.7)"
+		detail = "the audience is sts.amazonaws.com in every partition, China included"
 	}
 	return Problem{
 		Kind: KindAudMismatch, StatementIndex: index, Key: c.Key,

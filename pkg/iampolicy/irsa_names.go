@@ -6,11 +6,11 @@ import (
 )
 
 // subjectPrefix starts every projected service-account token's sub
-// (REFERENCE §2.1).
+// (docs/behaviour.md#projected-service-account-token).
 const subjectPrefix = "system:serviceaccount:"
 
 // normalizeIssuer strips the scheme and trailing slashes from an issuer URL,
-// giving the form IAM uses in condition keys and provider ARNs (§2.3, §3.2).
+// giving the form IAM uses in condition keys and provider ARNs (docs/behaviour.md#trust-policy-condition-keys, #iam-oidc-providers).
 func normalizeIssuer(issuer string) string {
 	s := strings.TrimSpace(issuer)
 	for _, scheme := range []string{"https://", "http://"} {
@@ -52,7 +52,7 @@ func parseProviderARN(arn string) (providerARN, bool) {
 	return providerARN{partition: parts[1], account: parts[4], issuer: issuer}, true
 }
 
-// eksIssuer is oidc.eks.<region>.<dns suffix>/id/<ID> (REFERENCE §3.4, §3.7).
+// eksIssuer is oidc.eks.<region>.<dns suffix>/id/<ID> (docs/behaviour.md#eks-describecluster, #partitions-and-audiences).
 type eksIssuer struct {
 	region, dnsSuffix, id string
 }
@@ -73,7 +73,7 @@ func parseEKSIssuer(hostPath string) (eksIssuer, bool) {
 
 // describeIssuerDifference says how found differs from the cluster's issuer:
 // a role copied from another cluster, region or partition is the usual cause
-// (FAILURE-MODES F4, F13).
+// (docs/behaviour.md#f4-accessdenied-from-the-trust-policy, #f13-china-and-govcloud).
 func describeIssuerDifference(found, expected string) string {
 	if strings.EqualFold(found, expected) {
 		return "differs only in letter case"
@@ -142,7 +142,7 @@ func describeProviderDifference(found, expected string) string {
 }
 
 // conditionKey is a condition key cut into the parts that go wrong
-// (REFERENCE §2.3): "https://" or a provider ARN before the issuer, the
+// (docs/behaviour.md#trust-policy-condition-keys): "https://" or a provider ARN before the issuer, the
 // issuer host/path, and the claim after the last ':'. Claim names never
 // contain ':', but an issuer may carry a port (https://127.0.0.1:6443 on a
 // self-managed or local cluster), so cutting at the first ':' would read
@@ -212,7 +212,7 @@ func (k conditionKey) refersToIssuer() bool {
 }
 
 // supportedClaims are the only claims IAM exposes for an OIDC provider
-// (REFERENCE §2.3); key names are case-insensitive.
+// (docs/behaviour.md#trust-policy-condition-keys); key names are case-insensitive.
 var supportedClaims = []string{"sub", "aud", "amr", "azp"}
 
 // canonicalClaim returns the lower-case spelling of a supported claim.
@@ -226,7 +226,7 @@ func canonicalClaim(claim string) (string, bool) {
 }
 
 // placeholderWords are upper-case template tokens seen in copied trust
-// policies (FAILURE-MODES F4: "OIDC_PROVIDER:sub", webhook README's
+// policies (docs/behaviour.md#f4-accessdenied-from-the-trust-policy: "OIDC_PROVIDER:sub", webhook README's
 // "oidc.REGION.eks.amazonaws.com/CLUSTER_ID"). Kubernetes names, regions and
 // partitions are lower-case and account IDs are digits, so an upper-case word
 // from this list cannot be a real value.

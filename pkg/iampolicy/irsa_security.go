@@ -8,7 +8,7 @@ import (
 )
 
 // securityProblems flags trust that is wider than one service account
-// (FAILURE-MODES §3, S1–S6). It looks at every Allow statement that would
+// (docs/behaviour.md#trust-policy-security, S1–S6). It looks at every Allow statement that would
 // let this provider call sts:AssumeRoleWithWebIdentity, whether or not it
 // admits this particular pod: a statement written for another service
 // account can still be too broad.
@@ -39,7 +39,7 @@ func (d *trustDiagnoser) securityProblems() []Problem {
 // string operator, a key that no token of this provider carries
 // ("https://issuer:sub", the provider ARN as key, another issuer, a claim
 // EKS tokens lack). StringEquals and StringLike are false on a missing key
-// (REFERENCE §2.4), so such a statement admits nobody: it is a functional
+// (docs/behaviour.md#condition-operators), so such a statement admits nobody: it is a functional
 // problem (IRSA-TRUST-001), not a door left open, whatever its other
 // conditions say.
 func (d *trustDiagnoser) matchesNoToken(s Statement) bool {
@@ -84,7 +84,7 @@ func (d *trustDiagnoser) statementSecurity(s Statement) []Problem {
 			out = append(out, Problem{
 				Kind: KindForAllValuesOnClaim, StatementIndex: s.Index, Key: c.Key,
 				Expected: expected, Found: c.Operator,
-				Detail: "ForAllValues is true when the key is missing (REFERENCE §2.4); sub and aud are single-valued, use " + expected,
+				Detail: "ForAllValues is true when the key is missing; sub and aud are single-valued, use " + expected,
 			})
 		}
 		// Only a positive string comparison narrows who can assume the

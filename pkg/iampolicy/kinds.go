@@ -5,7 +5,7 @@ package iampolicy
 type ProblemKind string
 
 // Functional kinds: why AssumeRoleWithWebIdentity is (or would be) denied
-// (FAILURE-MODES F4, REFERENCE §2.3 and §7 item 3).
+// (docs/behaviour.md#f4-accessdenied-from-the-trust-policy, docs/behaviour.md#trust-policy-condition-keys, #common-mistakes item 3).
 const (
 	// KindExplicitDeny: a Deny statement applies; it wins over any Allow.
 	KindExplicitDeny ProblemKind = "ExplicitDeny"
@@ -29,7 +29,7 @@ const (
 	// region, partition, or a malformed host).
 	KindKeyOtherIssuer ProblemKind = "KeyOtherIssuer"
 	// KindUnsupportedClaimKey: the key names a claim IAM does not expose
-	// (only sub, aud, amr and azp exist; REFERENCE §2.3).
+	// (only sub, aud, amr and azp exist; docs/behaviour.md#trust-policy-condition-keys).
 	KindUnsupportedClaimKey ProblemKind = "UnsupportedClaimKey"
 	// KindAudSubSwapped: :aud carries a system:serviceaccount value, or :sub
 	// carries an audience.
@@ -50,11 +50,11 @@ const (
 	KindConditionUnmet ProblemKind = "ConditionUnmet"
 	// KindKeyCaseDiffers is a warning: the key differs from the issuer only
 	// in letter case. IAM key names are case-insensitive, but do not rely on
-	// it for the cluster ID (REFERENCE §2.3).
+	// it for the cluster ID (docs/behaviour.md#trust-policy-condition-keys).
 	KindKeyCaseDiffers ProblemKind = "KeyCaseDiffers"
 )
 
-// Security kinds: trust wider than one service account (FAILURE-MODES §3).
+// Security kinds: trust wider than one service account (docs/behaviour.md#trust-policy-security).
 const (
 	// KindPrincipalWildcard: "Principal": "*" or {"AWS": "*"}.
 	KindPrincipalWildcard ProblemKind = "PrincipalWildcard"
@@ -79,7 +79,7 @@ const (
 )
 
 // Severity grades a ProblemKind: Error and Warning for functional kinds, the
-// FAILURE-MODES §3 scale for security kinds.
+// security scale of docs/behaviour.md#trust-policy-security for security kinds.
 type Severity string
 
 // Severities, most severe first within each scale.

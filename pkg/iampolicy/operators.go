@@ -29,7 +29,7 @@ const (
 type baseOperator struct {
 	compare comparison
 	// negated operators are true when no policy value matches, and also
-	// when the key is missing (REFERENCE §2.4).
+	// when the key is missing (docs/behaviour.md#condition-operators).
 	negated bool
 }
 
@@ -83,7 +83,7 @@ func parseOperator(name string) (operator, bool) {
 	return op, true
 }
 
-// evaluateCondition applies one condition to the request (REFERENCE §2.4).
+// evaluateCondition applies one condition to the request (docs/behaviour.md#condition-operators).
 // The values of one key are ORed; callers AND the conditions together.
 func evaluateCondition(c Condition, ctx *requestContext) ConditionResult {
 	requestValues := ctx.lookup(c.Key)
@@ -106,7 +106,7 @@ func (op operator) matches(policyValues, requestValues []string, ctx *requestCon
 		return nullMatches(policyValues, len(requestValues) > 0)
 	}
 	if len(requestValues) == 0 {
-		// Missing-key rules, REFERENCE §2.4: IfExists ⇒ true; ForAnyValue ⇒
+		// Missing-key rules, docs/behaviour.md#condition-operators: IfExists ⇒ true; ForAnyValue ⇒
 		// false; ForAllValues ⇒ true (vacuously); negated ⇒ true; positive
 		// ⇒ false.
 		switch {
@@ -182,7 +182,7 @@ func (op operator) valueMatches(policyValue, requestValue string, ctx *requestCo
 }
 
 // nullMatches: "true" means the key must be absent, "false" that it must be
-// present (REFERENCE §2.4).
+// present (docs/behaviour.md#condition-operators).
 func nullMatches(policyValues []string, present bool) bool {
 	for _, pv := range policyValues {
 		switch {

@@ -19,7 +19,7 @@ const maxDocumentBytes = 1 << 20
 
 // Parse reads a policy document in either form a Go caller meets: the
 // URL-encoded text IAM returns through aws-sdk-go-v2, or plain JSON as the CLI
-// and boto3 print it (REFERENCE §3.1). It never panics.
+// and boto3 print it (docs/behaviour.md#iam-getrole). It never panics.
 func Parse(doc string) (*Policy, error) {
 	if len(doc) > maxDocumentBytes {
 		return nil, fmt.Errorf("%w: document is %d bytes, more than the %d accepted", ErrMalformedPolicy, len(doc), maxDocumentBytes)
@@ -63,7 +63,7 @@ func Parse(doc string) (*Policy, error) {
 // starts with '{'; anything else is taken as URL-encoded. Deciding this way,
 // rather than by looking for '%', keeps a literal '+' in plain JSON intact:
 // QueryUnescape would turn it into a space. In the encoded form IAM writes
-// '+' as %2B (REFERENCE §3.1), so QueryUnescape's rules are the right ones.
+// '+' as %2B (docs/behaviour.md#iam-getrole), so QueryUnescape's rules are the right ones.
 func decodeDocument(doc string) (string, error) {
 	trimmed := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(doc), "\ufeff"))
 	if trimmed == "" {
@@ -84,7 +84,7 @@ func decodeDocument(doc string) (string, error) {
 }
 
 // parseStatements accepts a single statement object or an array of them
-// (REFERENCE §2.5).
+// (docs/behaviour.md#principal-and-action).
 func parseStatements(raw json.RawMessage) ([]Statement, error) {
 	var list []json.RawMessage
 	switch firstByte(raw) {
@@ -170,7 +170,7 @@ func validateStatement(s Statement) error {
 }
 
 // parsePrincipal accepts "*" or an object whose values are a string or an
-// array of strings (REFERENCE §2.5).
+// array of strings (docs/behaviour.md#principal-and-action).
 func parsePrincipal(raw json.RawMessage) (*Principal, error) {
 	if firstByte(raw) == '"' {
 		var s string

@@ -10,7 +10,7 @@ import (
 )
 
 // iamEncode percent-encodes every byte outside RFC 3986's unreserved set,
-// the way IAM encodes AssumeRolePolicyDocument (REFERENCE §3.1): '+' becomes
+// the way IAM encodes AssumeRolePolicyDocument (docs/behaviour.md#iam-getrole): '+' becomes
 // %2B and a space %20.
 func iamEncode(s string) string {
 	const hex = "0123456789ABCDEF"

@@ -9,7 +9,7 @@ import (
 // SuggestedStatement returns a trust-policy statement that admits exactly
 // the expected service account: the provider ARN as Federated principal,
 // sts:AssumeRoleWithWebIdentity, and StringEquals on :sub and :aud (the EKS
-// best-practice shape, FAILURE-MODES S1/S6). It is indented JSON with a fixed
+// best-practice shape, docs/behaviour.md#trust-policy-security S1/S6). It is indented JSON with a fixed
 // key order, ready to paste into the Statement array. It is empty when the
 // expectation lacks the provider, issuer or subject.
 func SuggestedStatement(exp Expectation) string {

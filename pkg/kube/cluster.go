@@ -74,7 +74,7 @@ func HintFromKubeconfig(cfg clientcmdapi.Config, contextName string) ClusterHint
 }
 
 // DiscoverIssuer reads the issuer from the API server's OIDC discovery
-// document, the same document STS fetches (REFERENCE.md §2.2 step 3).
+// document, the same document STS fetches (docs/behaviour.md#sts-validation-order step 3).
 func DiscoverIssuer(ctx context.Context, c rest.Interface) (string, error) {
 	raw, err := c.Get().AbsPath("/.well-known/openid-configuration").DoRaw(ctx)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -15,8 +16,6 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/klog/v2"
 	"k8s.io/kubectl/pkg/polymorphichelpers"
-
-	"github.com/kubectl-irsa/kubectl-irsa/pkg/diag"
 )
 
 // Collector gathers the Kubernetes facts for a diagnosis.
@@ -52,7 +51,7 @@ type namespaceFacts struct {
 // Collect lists what the targets need and builds the snapshot. Pods and
 // service accounts are required (an error aborts with a clear message); the
 // rest is optional and becomes `unknown` findings when it cannot be read.
-func (c *Collector) Collect(ctx context.Context, scope Scope, targets []Target) (*diag.Snapshot, error) {
+func (c *Collector) Collect(ctx context.Context, scope Scope, targets []Target) (*facts.Snapshot, error) {
 	chunk := c.ChunkSize
 	if chunk == 0 {
 		chunk = DefaultChunkSize
@@ -69,20 +68,20 @@ func (c *Collector) Collect(ctx context.Context, scope Scope, targets []Target) 
 		}
 	}
 	listNamespaces := c.namespacesToList(scope, targets)
-	facts := &namespaceFacts{sas: map[string]*corev1.ServiceAccount{}, rsOwner: map[types.UID]metav1.OwnerReference{},
+	nsFacts := &namespaceFacts{sas: map[string]*corev1.ServiceAccount{}, rsOwner: map[types.UID]metav1.OwnerReference{},
 		jobOwner: map[types.UID]metav1.OwnerReference{}, podsBySA: map[string][]*corev1.Pod{}}
 	for _, ns := range listNamespaces {
-		if err := c.listNamespace(ctx, ns, chunk, facts); err != nil {
+		if err := c.listNamespace(ctx, ns, chunk, nsFacts); err != nil {
 			return nil, err
 		}
 	}
-	for i := range facts.pods {
-		p := &facts.pods[i]
+	for i := range nsFacts.pods {
+		p := &nsFacts.pods[i]
 		key := p.Namespace + "/" + serviceAccountOf(&p.Spec)
-		facts.podsBySA[key] = append(facts.podsBySA[key], p)
+		nsFacts.podsBySA[key] = append(nsFacts.podsBySA[key], p)
 	}
 
-	b := &subjectBuilder{facts: facts, subjects: map[string]*diag.Subject{}, podsSeen: map[string]map[types.UID]bool{}}
+	b := &subjectBuilder{ns: nsFacts, subjects: map[string]*facts.Subject{}, podsSeen: map[string]map[types.UID]bool{}}
 	if scope.Discover() {
 		b.discover()
 	}
@@ -91,7 +90,7 @@ func (c *Collector) Collect(ctx context.Context, scope Scope, targets []Target) 
 			return nil, err
 		}
 	}
-	snap := &diag.Snapshot{Now: now(), Subjects: b.ordered(), Namespaces: map[string]*corev1.Namespace{}, NamespaceErrs: map[string]*diag.ReadError{}}
+	snap := &facts.Snapshot{Now: now(), Subjects: b.ordered(), Namespaces: map[string]*corev1.Namespace{}, NamespaceErrs: map[string]*facts.ReadError{}}
 	c.collectWebhooks(ctx, snap)
 	c.collectNamespaces(ctx, scope, chunk, snap)
 	c.collectEnvSources(ctx, snap)
@@ -171,20 +170,20 @@ func serviceAccountOf(spec *corev1.PodSpec) string {
 
 // ownerOf walks a pod's controller references up to the top workload, using
 // the ReplicaSets and Jobs listed once (never a GET per pod).
-func (f *namespaceFacts) ownerOf(p *corev1.Pod) diag.Owner {
+func (f *namespaceFacts) ownerOf(p *corev1.Pod) facts.Owner {
 	ref := metav1.GetControllerOf(p)
 	if ref == nil {
-		return diag.Owner{}
+		return facts.Owner{}
 	}
-	owner := diag.Owner{Kind: ref.Kind, Name: ref.Name}
+	owner := facts.Owner{Kind: ref.Kind, Name: ref.Name}
 	switch ref.Kind {
 	case "ReplicaSet":
 		if up, ok := f.rsOwner[ref.UID]; ok {
-			owner = diag.Owner{Kind: up.Kind, Name: up.Name}
+			owner = facts.Owner{Kind: up.Kind, Name: up.Name}
 		}
 	case "Job":
 		if up, ok := f.jobOwner[ref.UID]; ok {
-			owner = diag.Owner{Kind: up.Kind, Name: up.Name}
+			owner = facts.Owner{Kind: up.Kind, Name: up.Name}
 		}
 	}
 	return owner
@@ -210,17 +209,17 @@ func (f *namespaceFacts) ownedBy(p *corev1.Pod, uid types.UID) bool {
 }
 
 type subjectBuilder struct {
-	facts    *namespaceFacts
-	subjects map[string]*diag.Subject
+	ns       *namespaceFacts
+	subjects map[string]*facts.Subject
 	podsSeen map[string]map[types.UID]bool
 }
 
-func (b *subjectBuilder) subject(ns, sa string) *diag.Subject {
+func (b *subjectBuilder) subject(ns, sa string) *facts.Subject {
 	key := ns + "/" + sa
 	if s, ok := b.subjects[key]; ok {
 		return s
 	}
-	s := &diag.Subject{Namespace: ns, ServiceAccountName: sa, ServiceAccount: b.facts.sas[key]}
+	s := &facts.Subject{Namespace: ns, ServiceAccountName: sa, ServiceAccount: b.ns.sas[key]}
 	b.subjects[key] = s
 	b.podsSeen[key] = map[types.UID]bool{}
 	return s
@@ -234,25 +233,25 @@ func (b *subjectBuilder) addPod(p *corev1.Pod) {
 		return
 	}
 	b.podsSeen[key][p.UID] = true
-	s.Pods = append(s.Pods, diag.PodFacts{Pod: p, Owner: b.facts.ownerOf(p)})
+	s.Pods = append(s.Pods, facts.PodFacts{Pod: p, Owner: b.ns.ownerOf(p)})
 }
 
 // discover picks every service account with a role-arn annotation (even a
 // misspelt one) and every service account used by a pod that carries
 // AWS_ROLE_ARN, with all the pods that use them.
 func (b *subjectBuilder) discover() {
-	for key, sa := range b.facts.sas {
+	for key, sa := range b.ns.sas {
 		if irsaAnnotated(sa) {
 			b.subject(sa.Namespace, sa.Name)
-			for _, p := range b.facts.podsBySA[key] {
+			for _, p := range b.ns.podsBySA[key] {
 				b.addPod(p)
 			}
 		}
 	}
-	for i := range b.facts.pods {
-		p := &b.facts.pods[i]
+	for i := range b.ns.pods {
+		p := &b.ns.pods[i]
 		if podClaimsIRSA(p) {
-			for _, q := range b.facts.podsBySA[p.Namespace+"/"+serviceAccountOf(&p.Spec)] {
+			for _, q := range b.ns.podsBySA[p.Namespace+"/"+serviceAccountOf(&p.Spec)] {
 				b.addPod(q)
 			}
 		}
@@ -261,7 +260,7 @@ func (b *subjectBuilder) discover() {
 
 func irsaAnnotated(sa *corev1.ServiceAccount) bool {
 	for k := range sa.Annotations {
-		if k == diag.AnnotationRoleARN || strings.Contains(strings.ToLower(k), "role-arn") || strings.Contains(strings.ToLower(k), "role_arn") {
+		if k == facts.AnnotationRoleARN || strings.Contains(strings.ToLower(k), "role-arn") || strings.Contains(strings.ToLower(k), "role_arn") {
 			return true
 		}
 	}
@@ -269,8 +268,8 @@ func irsaAnnotated(sa *corev1.ServiceAccount) bool {
 }
 
 func podClaimsIRSA(p *corev1.Pod) bool {
-	for _, c := range diag.Containers(p) {
-		if _, set, _ := diag.EnvValue(c.Container, diag.EnvRoleARN); set {
+	for _, c := range facts.Containers(p) {
+		if _, set, _ := facts.EnvValue(c.Container, facts.EnvRoleARN); set {
 			return true
 		}
 	}
@@ -285,16 +284,16 @@ func (b *subjectBuilder) addTarget(t Target) error {
 			return fmt.Errorf("pod/%s: unexpected object type %T", t.Name, t.Object)
 		}
 		// Prefer the listed copy so every pod comes from the same snapshot.
-		for i := range b.facts.pods {
-			if b.facts.pods[i].UID == p.UID {
-				p = &b.facts.pods[i]
+		for i := range b.ns.pods {
+			if b.ns.pods[i].UID == p.UID {
+				p = &b.ns.pods[i]
 				break
 			}
 		}
 		b.addPod(p)
 	case "ServiceAccount":
 		b.subject(t.Namespace, t.Name)
-		for _, p := range b.facts.podsBySA[t.Namespace+"/"+t.Name] {
+		for _, p := range b.ns.podsBySA[t.Namespace+"/"+t.Name] {
 			b.addPod(p)
 		}
 	default:
@@ -316,13 +315,13 @@ func (b *subjectBuilder) addWorkload(t Target) error {
 	if err != nil {
 		return err
 	}
-	w := diag.Workload{Kind: t.Kind, Name: t.Name, TemplateServiceAccount: templateSA}
+	w := facts.Workload{Kind: t.Kind, Name: t.Name, TemplateServiceAccount: templateSA}
 	var live []*corev1.Pod
-	for i := range b.facts.pods {
-		p := &b.facts.pods[i]
-		if p.Namespace == t.Namespace && b.facts.ownedBy(p, accessor.GetUID()) {
+	for i := range b.ns.pods {
+		p := &b.ns.pods[i]
+		if p.Namespace == t.Namespace && b.ns.ownedBy(p, accessor.GetUID()) {
 			live = append(live, p)
-			w.Pods = append(w.Pods, diag.PodRef{Name: p.Name, ServiceAccount: serviceAccountOf(&p.Spec)})
+			w.Pods = append(w.Pods, facts.PodRef{Name: p.Name, ServiceAccount: serviceAccountOf(&p.Spec)})
 		}
 	}
 	s := b.subject(t.Namespace, templateSA)
@@ -341,13 +340,13 @@ func metaAccessor(obj runtime.Object) (metav1.Object, error) {
 	return m, nil
 }
 
-func (b *subjectBuilder) ordered() []*diag.Subject {
+func (b *subjectBuilder) ordered() []*facts.Subject {
 	keys := make([]string, 0, len(b.subjects))
 	for k := range b.subjects {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	out := make([]*diag.Subject, 0, len(keys))
+	out := make([]*facts.Subject, 0, len(keys))
 	for _, k := range keys {
 		s := b.subjects[k]
 		sort.SliceStable(s.Pods, func(i, j int) bool { return s.Pods[i].Pod.Name < s.Pods[j].Pod.Name })
@@ -359,7 +358,7 @@ func (b *subjectBuilder) ordered() []*diag.Subject {
 	return out
 }
 
-func (c *Collector) collectWebhooks(ctx context.Context, snap *diag.Snapshot) {
+func (c *Collector) collectWebhooks(ctx context.Context, snap *facts.Snapshot) {
 	l, err := c.Client.AdmissionregistrationV1().MutatingWebhookConfigurations().List(ctx, metav1.ListOptions{})
 	if err != nil {
 		snap.Webhooks.Err = readError("list", "mutatingwebhookconfigurations", "", "", err)
@@ -373,7 +372,7 @@ func (c *Collector) collectWebhooks(ctx context.Context, snap *diag.Snapshot) {
 // the webhook's namespaceSelector). With -A they are listed once, so the
 // requests do not grow with the number of namespaces; when that LIST is
 // refused, or without -A, each namespace is read with a GET.
-func (c *Collector) collectNamespaces(ctx context.Context, scope Scope, chunk int64, snap *diag.Snapshot) {
+func (c *Collector) collectNamespaces(ctx context.Context, scope Scope, chunk int64, snap *facts.Snapshot) {
 	var wanted []string
 	seen := map[string]bool{}
 	for _, s := range snap.Subjects {
@@ -415,12 +414,12 @@ func (c *Collector) collectNamespaces(ctx context.Context, scope Scope, chunk in
 
 // collectEnvSources reads the key names of Secrets and ConfigMaps used with
 // envFrom, once per distinct object. Values are dropped at once.
-func (c *Collector) collectEnvSources(ctx context.Context, snap *diag.Snapshot) {
-	cache := map[string]diag.EnvSource{}
+func (c *Collector) collectEnvSources(ctx context.Context, snap *facts.Snapshot) {
+	cache := map[string]facts.EnvSource{}
 	for _, s := range snap.Subjects {
 		for i := range s.Pods {
 			pf := &s.Pods[i]
-			for _, ctr := range diag.Containers(pf.Pod) {
+			for _, ctr := range facts.Containers(pf.Pod) {
 				for _, ef := range ctr.EnvFrom {
 					kind, name := "", ""
 					switch {
@@ -439,7 +438,7 @@ func (c *Collector) collectEnvSources(ctx context.Context, snap *diag.Snapshot) 
 						cache[key] = src
 					}
 					if pf.EnvSources == nil {
-						pf.EnvSources = map[string]diag.EnvSource{}
+						pf.EnvSources = map[string]facts.EnvSource{}
 					}
 					pf.EnvSources[id] = src
 				}
@@ -448,8 +447,8 @@ func (c *Collector) collectEnvSources(ctx context.Context, snap *diag.Snapshot) 
 	}
 }
 
-func (c *Collector) readEnvSource(ctx context.Context, ns, kind, name string) diag.EnvSource {
-	src := diag.EnvSource{Kind: kind, Name: name}
+func (c *Collector) readEnvSource(ctx context.Context, ns, kind, name string) facts.EnvSource {
+	src := facts.EnvSource{Kind: kind, Name: name}
 	var keys []string
 	var err error
 	switch kind {

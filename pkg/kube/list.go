@@ -4,14 +4,13 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-
-	"github.com/kubectl-irsa/kubectl-irsa/pkg/diag"
 )
 
 // DefaultChunkSize pages LISTs like kubectl does, so a large cluster never
@@ -99,8 +98,8 @@ func listNamespaces(ctx context.Context, c kubernetes.Interface, chunk int64, on
 }
 
 // readError turns an API error into the record a check reports as unknown.
-func readError(verb, resource, ns, name string, err error) *diag.ReadError {
-	return &diag.ReadError{Verb: verb, Resource: resource, Namespace: ns, Name: name,
+func readError(verb, resource, ns, name string, err error) *facts.ReadError {
+	return &facts.ReadError{Verb: verb, Resource: resource, Namespace: ns, Name: name,
 		Forbidden: apierrors.IsForbidden(err), Message: oneLine(err)}
 }
 

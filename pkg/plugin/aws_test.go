@@ -3,12 +3,9 @@ package plugin
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/cloud"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/diag"
@@ -52,15 +49,46 @@ type outcome struct {
 	contains []string // in the message, evidence or remediation
 }
 
-func findingsByID(t *testing.T, r result) map[diag.CheckID][]diag.Finding {
+// byID are a run's findings by check id; read them with of.
+type byID map[diag.CheckID][]diag.Finding
+
+func findingsByID(t *testing.T, r result) byID {
 	t.Helper()
-	out := map[diag.CheckID][]diag.Finding{}
+	out := byID{}
 	for _, d := range decode(t, r).Items {
 		for _, f := range d.Findings {
 			out[f.ID] = append(out[f.ID], f)
 		}
 	}
 	return out
+}
+
+// of returns the findings of check id. An id that is not in the catalogue
+// fails the test: it has no findings, so an assertion that a check found
+// nothing would pass on a typo.
+func (b byID) of(t testing.TB, id diag.CheckID) []diag.Finding {
+	t.Helper()
+	if _, ok := diag.Lookup(id); !ok {
+		t.Fatalf("%s is not a check in the catalogue (diag.Lookup)", id)
+	}
+	return b[id]
+}
+
+// TestFindingsByIDRejectsUnknownIDs: a mistyped id fails the test instead
+// of reading as "no such finding", in of and so in assertOutcomes.
+func TestFindingsByIDRejectsUnknownIDs(t *testing.T) {
+	found := byID{"IRSA-SA-002": {{ID: "IRSA-SA-002", Status: diag.StatusFail}}}
+	msgs, failed, finished := testutil.Failures(t, func(tb testing.TB) { found.of(tb, "IRSA-SA-02") })
+	if !failed || finished || len(msgs) != 1 || !strings.Contains(msgs[0], "IRSA-SA-02 is not a check in the catalogue") {
+		t.Errorf("of(IRSA-SA-02): messages %q, failed %v, returned %v; want a fatal failure naming the id", msgs, failed, finished)
+	}
+	var got []diag.Finding
+	if _, failed, _ := testutil.Failures(t, func(tb testing.TB) { got = found.of(tb, "IRSA-SA-002") }); failed || len(got) != 1 {
+		t.Errorf("of(IRSA-SA-002) failed %v, returned %v; want the one finding", failed, got)
+	}
+	if _, failed, _ := testutil.Failures(t, func(tb testing.TB) { got = found.of(tb, "IRSA-SA-003") }); failed || len(got) != 0 {
+		t.Errorf("of(IRSA-SA-003) failed %v, returned %v; want no findings and no failure", failed, got)
+	}
 }
 
 func flatten(f diag.Finding) string {
@@ -73,9 +101,9 @@ func flatten(f diag.Finding) string {
 
 func assertOutcomes(t *testing.T, r result, wants []outcome) {
 	t.Helper()
-	byID := findingsByID(t, r)
+	found := findingsByID(t, r)
 	for _, w := range wants {
-		fs := byID[w.id]
+		fs := found.of(t, w.id)
 		matched := false
 		for _, f := range fs {
 			if f.Status != w.status || (w.severity != "" && f.Severity != w.severity) {
@@ -103,7 +131,8 @@ func assertOutcomes(t *testing.T, r result, wants []outcome) {
 }
 
 // TestDiagnoseAWSFailureModes runs diagnose pod/web-1 (service account app) against one AWS state per
-// failure mode of REFERENCE.md §2.2 and FAILURE-MODES.md F1, F3, F4, F5, F14.
+// failure mode of docs/behaviour.md#sts-validation-order and failure modes
+// F1, F3, F4, F5 and F14 of docs/behaviour.md#failure-modes.
 func TestDiagnoseAWSFailureModes(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -267,8 +296,8 @@ func TestDiagnoseAWSUnavailable(t *testing.T) {
 	r := runAWS(t, newWorld(t), deps, "diagnose", "pod/web-1", "-o", "json")
 	assertOutcomes(t, r, []outcome{{"IRSA-ISSUER-001", diag.StatusUnknown, "", []string{"failed to get shared config profile, nope", "--skip-aws"}}})
 	skipped := runAWS(t, newWorld(t), deps, "diagnose", "sa/app", "-o", "json", "--skip-aws", "--show-passed")
-	if byID := findingsByID(t, skipped); len(byID["IRSA-ISSUER-001"])+len(byID["IRSA-ROLE-001"]) != 0 {
-		t.Errorf("--skip-aws still ran AWS checks: %v", byID["IRSA-ISSUER-001"])
+	if found := findingsByID(t, skipped); len(found.of(t, "IRSA-ISSUER-001"))+len(found.of(t, "IRSA-ROLE-001")) != 0 {
+		t.Errorf("--skip-aws still ran AWS checks: %v %v", found.of(t, "IRSA-ISSUER-001"), found.of(t, "IRSA-ROLE-001"))
 	}
 }
 
@@ -344,12 +373,11 @@ func TestDiagnoseFetchesEachRoleOnce(t *testing.T) {
 
 func TestDiagnoseAWSWithoutCredentials(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewServer(awsWorld())
-	t.Cleanup(srv.Close)
+	// No credentials provider: the SDK sends unsigned requests and AWS
+	// answers MissingAuthenticationToken, as it would for a user with none.
+	cfg := fakeaws.Start(t, awsWorld())
+	cfg.Credentials, cfg.RetryMaxAttempts = nil, 1
 	deps := Deps{NewAWSCollector: func(context.Context, []string) (*cloud.Collector, error) {
-		// No credentials provider: the SDK sends unsigned requests and AWS
-		// answers MissingAuthenticationToken, as it would for a user with none.
-		cfg := aws.Config{Region: "us-west-2", BaseEndpoint: aws.String(srv.URL), RetryMaxAttempts: 1}
 		return cloud.NewCollector(cfg, cloud.CollectorOptions{}), nil
 	}}
 	r := runAWS(t, newWorld(t), deps, "diagnose", "pod/web-1", "-o", "json")

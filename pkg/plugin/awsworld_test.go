@@ -3,14 +3,8 @@ package plugin
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/cloud"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/thumbprint"
@@ -56,19 +50,8 @@ func awsWorld() *fakeaws.Server {
 // that points real SDK clients at it.
 func fakeAWS(t *testing.T, a *fakeaws.Server) Deps {
 	t.Helper()
-	srv := httptest.NewServer(a)
-	t.Cleanup(srv.Close)
+	cfg := fakeaws.Start(t, a)
 	return Deps{Inspect: publicChain, NewAWSCollector: func(_ context.Context, _ []string) (*cloud.Collector, error) {
-		cfg := aws.Config{
-			Region:       "us-west-2",
-			Credentials:  credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "not-a-secret", ""),
-			BaseEndpoint: aws.String(srv.URL),
-			Retryer: func() aws.Retryer {
-				return retry.NewStandard(func(o *retry.StandardOptions) {
-					o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return time.Millisecond, nil })
-				})
-			},
-		}
 		return cloud.NewCollector(cfg, cloud.CollectorOptions{}), nil
 	}}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -15,11 +16,9 @@ import (
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/awsarn"
-	"github.com/kubectl-irsa/kubectl-irsa/pkg/cloud"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/diag"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/kube"
-	"github.com/kubectl-irsa/kubectl-irsa/pkg/probe"
-	"github.com/kubectl-irsa/kubectl-irsa/pkg/thumbprint"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/pipeline"
 )
 
 var diagnoseLong = templates.LongDesc(`
@@ -51,33 +50,35 @@ var diagnoseExample = templates.Examples(`
 	kubectl irsa diagnose -A -o wide
 
 	# Pods selected by label, as JSON, failing CI only on errors
-	kubectl irsa diagnose -l app=my-app -o json --fail-on=error`)
+	kubectl irsa diagnose -l app=my-app -o json --fail-on=error
+
+	# Save what the tool saw for a bug report, then judge it again offline
+	kubectl irsa diagnose deploy/my-app -n shop --save-snapshot snap.json --redact
+	kubectl irsa diagnose --from-snapshot snap.json`)
 
 // DiagnoseOptions holds everything a diagnosis run needs. Complete fills the
-// clients from flags; tests set them directly.
+// request and the sources from flags; tests set them directly.
 type DiagnoseOptions struct {
 	configFlags *genericclioptions.ConfigFlags
+	deps        Deps
 
 	Scope  kube.Scope
 	Print  printOptions
 	FailOn string
 	AWS    AWSFlags
-
-	// hint is what the kubeconfig context says about its EKS cluster.
-	hint kube.ClusterHint
-	// NewAWSCollector builds the AWS collector; nil means from the AWS
-	// configuration chain. Tests point it at a fake.
-	NewAWSCollector func(ctx context.Context, roleARNs []string) (*cloud.Collector, error)
 	// Probe asks for a live token and STS call per subject (--probe).
 	Probe bool
-	// NewProbeSTS builds the STS client the probe calls; tests replace it.
-	NewProbeSTS func(ctx context.Context, region string) (probe.STSAPI, error)
-	// Inspect reads the issuer's TLS chains (pkg/thumbprint); tests replace it.
-	Inspect func(ctx context.Context, issuer string) (thumbprint.Report, error)
+	// SaveSnapshot writes every collected fact to this file; FromSnapshot
+	// judges such a file with no cluster and no AWS; Redact replaces account
+	// ids, names and namespaces in the saved file.
+	SaveSnapshot string
+	FromSnapshot string
+	Redact       bool
 
-	NewBuilder func() *resource.Builder
-	Client     kubernetes.Interface
-	Now        func() time.Time
+	// request and sources are what Complete made of the flags.
+	request pipeline.Request
+	sources pipeline.Sources
+
 	// Terminal says whether stderr is a terminal (progress is drawn only
 	// then) and its width; nil asks the operating system.
 	Terminal func(w io.Writer) (width int, ok bool)
@@ -88,7 +89,7 @@ type DiagnoseOptions struct {
 }
 
 func newCmdDiagnose(configFlags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams, deps Deps) *cobra.Command {
-	o := &DiagnoseOptions{configFlags: configFlags, IOStreams: streams, FailOn: string(diag.SeverityError), NewAWSCollector: deps.NewAWSCollector, Inspect: deps.inspect(), NewProbeSTS: deps.NewProbeSTS,
+	o := &DiagnoseOptions{configFlags: configFlags, deps: deps, IOStreams: streams, FailOn: string(diag.SeverityError), Print: newPrintOptions(),
 		Terminal: deps.Terminal, clock: deps.clock}
 	cmd := &cobra.Command{
 		Use:                   "diagnose [(TYPE/NAME | TYPE NAME ...)] [-l SELECTOR] [-A] [-o wide|json|yaml]",
@@ -97,10 +98,10 @@ func newCmdDiagnose(configFlags *genericclioptions.ConfigFlags, streams generici
 		Long:                  diagnoseLong,
 		Example:               diagnoseExample,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
+			if err := o.Validate(args); err != nil {
 				return &ExitCodeError{Code: ExitError, Err: err}
 			}
-			if err := o.Validate(); err != nil {
+			if err := o.Complete(args); err != nil {
 				return &ExitCodeError{Code: ExitError, Err: err}
 			}
 			return o.Run(cmd.Context())
@@ -109,48 +110,27 @@ func newCmdDiagnose(configFlags *genericclioptions.ConfigFlags, streams generici
 	f := cmd.Flags()
 	f.BoolVarP(&o.Scope.AllNamespaces, "all-namespaces", "A", false, "Diagnose across all namespaces")
 	f.StringVarP(&o.Scope.Selector, "selector", "l", "", "Label selector; without a TYPE it selects pods")
-	f.StringVarP(&o.Print.Output, "output", "o", "", "Output format: wide, json or yaml")
-	f.BoolVar(&o.Print.NoHeaders, "no-headers", false, "Don't print headers in table output")
+	o.Print.AddFlags(f)
 	f.BoolVar(&o.Print.ShowPassed, "show-passed", false, "Also show checks that passed")
 	f.StringVar(&o.FailOn, "fail-on", o.FailOn, "Exit 2 when a finding fails at or above this severity: error, warning, info or none")
 	o.AWS.AddFlags(f)
 	f.BoolVar(&o.Probe, "probe", false, "Also mint a 10-minute token per service account, verify it like STS and call sts:AssumeRoleWithWebIdentity (credentials are discarded; needs create on serviceaccounts/token)")
+	f.StringVar(&o.SaveSnapshot, "save-snapshot", "", "Also write every fact the run collected to this file, for a bug report (no Secret values, tokens or credentials)")
+	f.StringVar(&o.FromSnapshot, "from-snapshot", "", "Judge a file written by --save-snapshot, with no cluster and no AWS")
+	f.BoolVar(&o.Redact, "redact", false, "With --save-snapshot: replace account ids, role and provider names, namespaces and service account names consistently")
 	return cmd
 }
 
-// Complete resolves the namespace and builds the clients from kubeconfig.
-func (o *DiagnoseOptions) Complete(args []string) error {
-	o.Scope.Args = args
-	if o.configFlags == nil {
-		return nil
+// Validate checks flag values before anything is read.
+func (o *DiagnoseOptions) Validate(args []string) error {
+	if err := o.Print.Validate(); err != nil {
+		return err
 	}
-	ns, _, err := o.configFlags.ToRawKubeConfigLoader().Namespace()
-	if err != nil {
-		return fmt.Errorf("reading kubeconfig: %w", err)
+	if o.FromSnapshot != "" && (len(args) > 0 || o.Scope.Selector != "" || o.Scope.AllNamespaces || o.Probe || o.SaveSnapshot != "") {
+		return fmt.Errorf("--from-snapshot judges the saved scope: drop the arguments, -l, -A, --probe and --save-snapshot")
 	}
-	o.Scope.Namespace = ns
-	if raw, err := o.configFlags.ToRawKubeConfigLoader().RawConfig(); err == nil {
-		contextName := ""
-		if o.configFlags.Context != nil {
-			contextName = *o.configFlags.Context
-		}
-		o.hint = kube.HintFromKubeconfig(raw, contextName)
-	}
-	cfg, err := o.configFlags.ToRESTConfig()
-	if err != nil {
-		return fmt.Errorf("reading kubeconfig: %w", err)
-	}
-	if o.Client, err = kubernetes.NewForConfig(cfg); err != nil {
-		return fmt.Errorf("creating the Kubernetes client: %w", err)
-	}
-	o.NewBuilder = func() *resource.Builder { return resource.NewBuilder(o.configFlags) }
-	return nil
-}
-
-// Validate checks flag values.
-func (o *DiagnoseOptions) Validate() error {
-	if !validOutput(o.Print.Output) {
-		return fmt.Errorf("unknown output format %q: use wide, json or yaml", o.Print.Output)
+	if o.Redact && o.SaveSnapshot == "" {
+		return fmt.Errorf("--redact applies to --save-snapshot")
 	}
 	if o.Probe && o.AWS.Skip {
 		return fmt.Errorf("--probe calls STS: drop --skip-aws")
@@ -169,35 +149,77 @@ func (o *DiagnoseOptions) Validate() error {
 	return nil
 }
 
-// Run resolves, collects, judges and renders; the order never goes back.
-// While it collects, a progress line is redrawn on stderr when stderr is a
-// terminal; it is blanked before anything is printed. The run ends with a
-// one-line summary on stderr, so stdout carries only the result.
+// Complete turns the flags into the pipeline's request and sources: a saved
+// snapshot, or the kubeconfig's cluster and the AWS configuration chain.
+func (o *DiagnoseOptions) Complete(args []string) error {
+	if o.FromSnapshot != "" {
+		doc, err := readSnapshot(o.FromSnapshot)
+		if err != nil {
+			return err
+		}
+		o.request, o.sources = doc.Request, doc.Sources()
+		return nil
+	}
+	o.Scope.Args = args
+	o.request = pipeline.Request{Scope: o.Scope, AWS: o.AWS.options(), Probe: o.Probe}
+	if o.configFlags == nil {
+		return nil
+	}
+	ns, _, err := o.configFlags.ToRawKubeConfigLoader().Namespace()
+	if err != nil {
+		return fmt.Errorf("reading kubeconfig: %w", err)
+	}
+	o.request.Scope.Namespace = ns
+	if raw, err := o.configFlags.ToRawKubeConfigLoader().RawConfig(); err == nil {
+		contextName := ""
+		if o.configFlags.Context != nil {
+			contextName = *o.configFlags.Context
+		}
+		o.request.Hint = kube.HintFromKubeconfig(raw, contextName)
+	}
+	cfg, err := o.configFlags.ToRESTConfig()
+	if err != nil {
+		return fmt.Errorf("reading kubeconfig: %w", err)
+	}
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return fmt.Errorf("creating the Kubernetes client: %w", err)
+	}
+	o.sources = o.deps.liveSources(o.request, client, func() *resource.Builder { return resource.NewBuilder(o.configFlags) })
+	return nil
+}
+
+// Run hands the request to the pipeline and renders its result. While it
+// collects, a progress line is redrawn on stderr when stderr is a terminal;
+// it is blanked before anything is printed. The run ends with a one-line
+// summary on stderr, so stdout carries only the result.
 func (o *DiagnoseOptions) Run(ctx context.Context) error {
 	clock := o.clock
 	if clock == nil {
 		clock = time.Now
 	}
 	start := clock()
-	targets, err := kube.Resolve(o.NewBuilder, o.Scope)
-	if err != nil {
-		return &ExitCodeError{Code: ExitError, Err: err}
-	}
 	p := o.newProgress()
 	defer p.done()
-	collector := &kube.Collector{Client: o.Client, Now: o.Now, Progress: p.listed}
-	snap, err := collector.Collect(ctx, o.Scope, targets)
+	src := o.sources
+	src.Progress = p
+	res, err := pipeline.Diagnose(ctx, o.request, src)
+	p.done()
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			return &ExitCodeError{Code: ExitError, Err: errors.New("interrupted")}
 		}
 		return &ExitCodeError{Code: ExitError, Err: err}
 	}
-	o.Print.AllNamespaces = o.Scope.AllNamespaces
-	if len(snap.Subjects) == 0 {
-		p.done()
-		where := "namespace " + o.Scope.Namespace
-		if o.Scope.AllNamespaces {
+	if o.SaveSnapshot != "" {
+		if err := o.save(o.request, res); err != nil {
+			return &ExitCodeError{Code: ExitError, Err: err}
+		}
+	}
+	o.Print.AllNamespaces = o.request.Scope.AllNamespaces
+	if len(res.Snapshot.Subjects) == 0 {
+		where := "namespace " + o.request.Scope.Namespace
+		if o.request.Scope.AllNamespaces {
 			where = "any namespace"
 		}
 		fmt.Fprintf(o.ErrOut, "No IRSA service accounts found in %s.\n", where)
@@ -206,23 +228,59 @@ func (o *DiagnoseOptions) Run(ctx context.Context) error {
 		}
 		return nil
 	}
-	if !o.AWS.Skip {
-		snap.AWS = o.gatherAWS(ctx, snap, p)
-	}
-	if o.Probe {
-		p.setPhase(fmt.Sprintf("probing %d service accounts with sts:AssumeRoleWithWebIdentity", len(snap.Subjects)))
-		o.runProbes(ctx, snap)
-	}
-	p.setPhase(fmt.Sprintf("judging %d service accounts", len(snap.Subjects)))
-	ds := diag.Run(snap)
-	p.done()
+	ds := res.Diagnoses
 	if err := printDiagnoses(o.Out, ds, o.Print); err != nil {
 		return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("writing output: %w", err)}
 	}
 	fmt.Fprintln(o.ErrOut, summary(ds, clock().Sub(start)))
+	if o.FromSnapshot == "" && o.SaveSnapshot == "" && diag.Failing(ds, diag.SeverityError) {
+		fmt.Fprintln(o.ErrOut, snapshotHint)
+	}
 	threshold, _ := diag.ParseSeverity(o.FailOn)
 	if diag.Failing(ds, threshold) {
 		return &ExitCodeError{Code: ExitFindings}
 	}
 	return nil
+}
+
+// snapshotHint follows a run with an error finding on stderr.
+const snapshotHint = "If a verdict looks wrong, attach what the tool saw to your bug report: add --save-snapshot irsa-snapshot.json --redact (no Secret values, tokens or credentials are saved)."
+
+// save writes the run's facts for --save-snapshot.
+func (o *DiagnoseOptions) save(req pipeline.Request, res pipeline.Result) error {
+	doc, err := pipeline.NewSnapshot(req, res.Snapshot, Version().Version)
+	if err != nil {
+		return err
+	}
+	if o.Redact {
+		if doc, err = pipeline.Redact(doc); err != nil {
+			return err
+		}
+	}
+	f, err := os.OpenFile(o.SaveSnapshot, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("--save-snapshot: %w", err)
+	}
+	if err := doc.Write(f); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("--save-snapshot: writing %s: %w", o.SaveSnapshot, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("--save-snapshot: %w", err)
+	}
+	fmt.Fprintf(o.ErrOut, "Snapshot written to %s.\n", o.SaveSnapshot)
+	return nil
+}
+
+func readSnapshot(path string) (*pipeline.Snapshot, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("--from-snapshot: %w", err)
+	}
+	defer func() { _ = f.Close() }()
+	doc, err := pipeline.LoadSnapshot(f)
+	if err != nil {
+		return nil, fmt.Errorf("--from-snapshot %s: %w", path, err)
+	}
+	return doc, nil
 }

@@ -46,7 +46,7 @@ func TestSummaryGoesToStderr(t *testing.T) {
 	r := run(t, srv, "diagnose", "-o", "json")
 	// The duration is the one part that varies.
 	stderr := regexp.MustCompile(` in [0-9.]+s: `).ReplaceAllString(r.stderr, " in Xs: ")
-	if want := "diagnosed 4 pods and 2 service accounts in 1 namespace (2 roles) in Xs: 2 errors, 0 warnings, 0 info findings, 0 unknown, 55 passed\n"; stderr != want {
+	if want := "diagnosed 4 pods and 2 service accounts in 1 namespace (2 roles) in Xs: 2 errors, 0 warnings, 0 info findings, 0 unknown, 55 passed\n" + snapshotHint + "\n"; stderr != want {
 		t.Errorf("stderr %q, want %q", r.stderr, want)
 	}
 	if !json.Valid([]byte(r.stdout)) {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/diag"
+	"github.com/spf13/pflag"
 )
 
 // APIVersion and kinds of the machine-readable output. The shape is a public
@@ -28,23 +30,53 @@ type DiagnosisList struct {
 	Items      []diag.Diagnosis `json:"items"`
 }
 
-// printOptions says how to render.
+// outputFlag is the -o flag every command shares: the formats it accepts
+// are the command's, the flag, its help and its validation are written once.
+type outputFlag struct {
+	Output string
+	// formats are the accepted values besides the default table ("").
+	formats []string
+}
+
+func newOutputFlag(formats ...string) outputFlag { return outputFlag{formats: formats} }
+
+// AddFlag registers -o/--output.
+func (f *outputFlag) AddFlag(fs *pflag.FlagSet) {
+	fs.StringVarP(&f.Output, "output", "o", f.Output, "Output format: "+orList(f.formats))
+}
+
+// Validate rejects a format the command does not print.
+func (f outputFlag) Validate() error {
+	if f.Output == "" || slices.Contains(f.formats, f.Output) {
+		return nil
+	}
+	return fmt.Errorf("unknown output format %q: use %s", f.Output, orList(f.formats))
+}
+
+// orList renders "a, b or c".
+func orList(items []string) string {
+	if len(items) < 2 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " or " + items[len(items)-1]
+}
+
+// printOptions says how to render diagnoses.
 type printOptions struct {
-	Output        string // "", wide, json, yaml
+	outputFlag
 	NoHeaders     bool
 	ShowPassed    bool
 	AllNamespaces bool
 }
 
-var outputFormats = []string{"", "wide", "json", "yaml"}
+func newPrintOptions() printOptions {
+	return printOptions{outputFlag: newOutputFlag("wide", "json", "yaml")}
+}
 
-func validOutput(o string) bool {
-	for _, f := range outputFormats {
-		if o == f {
-			return true
-		}
-	}
-	return false
+// AddFlags registers -o and --no-headers.
+func (o *printOptions) AddFlags(fs *pflag.FlagSet) {
+	o.AddFlag(fs)
+	fs.BoolVar(&o.NoHeaders, "no-headers", false, "Don't print headers in table output")
 }
 
 // visible drops passes unless asked for; machine output keeps what the table

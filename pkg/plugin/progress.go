@@ -134,8 +134,8 @@ var listedResources = []struct {
 	{"pods", "pods", true}, {"serviceaccounts", "service accounts", true}, {"replicasets", "replicasets", false}, {"jobs", "jobs", false},
 }
 
-// listed is kube.Collector's Progress callback.
-func (p *progress) listed(resource, namespace string, n int) {
+// Listed is told after each LIST page.
+func (p *progress) Listed(resource, namespace string, n int) {
 	p.mu.Lock()
 	if p.counts[resource] == nil {
 		p.counts[resource] = map[string]int{}
@@ -146,8 +146,8 @@ func (p *progress) listed(resource, namespace string, n int) {
 	p.line.set(msg)
 }
 
-// awsStart announces how many roles the AWS half will read.
-func (p *progress) awsStart(roles int) {
+// AWSStarted announces how many roles the AWS half will read.
+func (p *progress) AWSStarted(roles int) {
 	p.mu.Lock()
 	p.rolesTotal = roles
 	msg := p.messageLocked()
@@ -155,8 +155,8 @@ func (p *progress) awsStart(roles int) {
 	p.line.set(msg)
 }
 
-// awsCall is cloud.Collector's OnCall callback.
-func (p *progress) awsCall(string) {
+// AWSCalled is told after each AWS call.
+func (p *progress) AWSCalled(string) {
 	p.mu.Lock()
 	p.awsCalls++
 	msg := p.messageLocked()
@@ -164,8 +164,8 @@ func (p *progress) awsCall(string) {
 	p.line.set(msg)
 }
 
-// awsRole is cloud.Collector's OnRole callback.
-func (p *progress) awsRole(string) {
+// RoleDone is told when a role's facts are complete.
+func (p *progress) RoleDone(string) {
 	p.mu.Lock()
 	p.rolesDone++
 	msg := p.messageLocked()
@@ -173,8 +173,8 @@ func (p *progress) awsRole(string) {
 	p.line.set(msg)
 }
 
-// setPhase replaces the collection counts with what happens now.
-func (p *progress) setPhase(phase string) {
+// Phase replaces the collection counts with what happens now.
+func (p *progress) Phase(phase string) {
 	p.mu.Lock()
 	p.phase = phase
 	p.mu.Unlock()

@@ -92,7 +92,7 @@ func TestDiagnoseProgressOnlyOnTerminal(t *testing.T) {
 			t.Errorf("terminal=%v: asked about %d streams, want stderr once", terminal, len(asked))
 		}
 		progress, summaryLine, _ := strings.Cut(r.stderr, "diagnosed ")
-		if !strings.HasPrefix(summaryLine, "5 pods and 3 service accounts in 2 namespaces (2 roles) in ") || strings.Count(summaryLine, "\n") != 1 {
+		if !strings.HasPrefix(summaryLine, "5 pods and 3 service accounts in 2 namespaces (2 roles) in ") || !strings.HasSuffix(summaryLine, "\n"+snapshotHint+"\n") || strings.Count(summaryLine, "\n") != 2 {
 			t.Errorf("terminal=%v: summary %q", terminal, summaryLine)
 		}
 		if !terminal {

@@ -14,11 +14,16 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/cli-runtime/pkg/resource"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/klog/v2"
 
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/cloud"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/kube"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/pipeline"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/probe"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/thumbprint"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/tlsinspect"
 )
 
 // Deps are the seams tests use to replace what talks to the outside world.
@@ -42,12 +47,24 @@ type Deps struct {
 	clock func() time.Time
 }
 
-func (d Deps) inspect() func(ctx context.Context, issuer string) (thumbprint.Report, error) {
+// tls is the TLS inspector: Deps.Inspect, else pkg/tlsinspect with o.
+func (d Deps) tls(o tlsinspect.Options) pipeline.TLSInspector {
 	if d.Inspect != nil {
-		return d.Inspect
+		return pipeline.InspectFunc(d.Inspect)
 	}
-	return func(ctx context.Context, issuer string) (thumbprint.Report, error) {
-		return thumbprint.Inspect(ctx, issuer, thumbprint.Options{})
+	return pipeline.LiveTLS{Options: o}
+}
+
+// liveSources is the composition root of a live diagnosis: the cluster of
+// the kubeconfig, the AWS configuration chain (or the tests' seams), the
+// network and, for --probe, the TokenRequest API and STS.
+func (d Deps) liveSources(req pipeline.Request, client kubernetes.Interface, newBuilder func() *resource.Builder) pipeline.Sources {
+	return pipeline.Sources{
+		Kube: pipeline.LiveKube{Client: client, NewBuilder: newBuilder},
+		AWS:  pipeline.LiveAWS{Options: req.AWS, Hint: req.Hint, UserAgent: Version().Version, NewCollector: d.NewAWSCollector},
+		TLS:  d.tls(tlsinspect.Options{}),
+		Prober: pipeline.LiveProber{Minter: kube.TokenMinter{Client: client}, NewSTS: d.NewProbeSTS,
+			Options: req.AWS, Hint: req.Hint, UserAgent: Version().Version},
 	}
 }
 

@@ -21,11 +21,13 @@ import (
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/awsarn"
-	"github.com/kubectl-irsa/kubectl-irsa/pkg/awsfacts"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/cloud"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/diag"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/kube"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/pipeline"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/thumbprint"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/tlsinspect"
 )
 
 // KindThumbprintReport is what `thumbprint -o json|yaml` prints.
@@ -143,23 +145,15 @@ func (o *ThumbprintOptions) Validate() error {
 	return nil
 }
 
-// judgeProvider compares the served chain with the provider's thumbprints and
-// sets the verdict and the command that fixes it; nothing when the provider
-// could not be read.
+// judgeProvider compares the served chain with the provider's thumbprints
+// with the verdict function diagnose uses; nothing when the provider could
+// not be read.
 func judgeProvider(res *ThumbprintResult) {
 	if res.Provider.Error != "" {
 		return
 	}
-	j := thumbprint.Judge(res.TLS, res.Provider.Found, res.Provider.Thumbprints)
-	res.Judgement = &j
-	if res.Provider.Found && len(j.Required) > 0 {
-		if list, err := thumbprint.UpdatedList(res.Provider.Thumbprints, j.Required, thumbprint.ValidEntry); err == nil {
-			res.Fix = thumbprint.UpdateCommand(res.Provider.ARN, list)
-		}
-	}
-	if !res.Provider.Found {
-		res.Fix = "aws iam create-open-id-connect-provider --url " + res.Issuer + " --client-id-list " + diag.DefaultAudience
-	}
+	v := thumbprint.JudgeProvider(res.TLS, res.Provider.ARN, res.Provider.Found, res.Provider.Thumbprints, facts.DefaultAudience)
+	res.Judgement, res.Fix = &v.Judgement, v.Fix
 }
 
 // Run resolves the issuer, reads the chains, compares and optionally updates.
@@ -177,7 +171,7 @@ func (o *ThumbprintOptions) Run(ctx context.Context) error {
 	awsCtx, cancel := context.WithTimeout(ctx, o.AWS.Timeout)
 	defer cancel()
 	var c *cloud.Collector
-	var issuer diag.IssuerFacts
+	var issuer facts.IssuerFacts
 	if !o.AWS.Skip {
 		var err error
 		if c, err = o.collector(awsCtx, hint); err != nil {
@@ -248,14 +242,11 @@ func (o *ThumbprintOptions) collector(ctx context.Context, hint kube.ClusterHint
 	if o.deps.NewAWSCollector != nil {
 		return o.deps.NewAWSCollector(ctx, arns)
 	}
-	return newAWSCollector(ctx, o.AWS, hint, arns)
+	return pipeline.NewAWSCollector(ctx, o.AWS.options(), hint, Version().Version, arns)
 }
 
 func (o *ThumbprintOptions) inspect(ctx context.Context, issuer string) (thumbprint.Report, error) {
-	if o.deps.Inspect != nil {
-		return o.deps.Inspect(ctx, issuer)
-	}
-	return thumbprint.Inspect(ctx, issuer, thumbprint.Options{Timeout: o.TLSTimeout, WarnDays: o.WarnDays})
+	return o.deps.tls(tlsinspect.Options{Timeout: o.TLSTimeout, WarnDays: o.WarnDays}).Inspect(ctx, issuer)
 }
 
 // provider finds the IAM OIDC provider to compare: --provider-arn, else the
@@ -276,7 +267,7 @@ func (o *ThumbprintOptions) provider(ctx context.Context, c *cloud.Collector, is
 	}
 	p := c.Provider(ctx, arn)
 	info := &ProviderInfo{ARN: arn, Found: p.Found, Thumbprints: p.Thumbprints}
-	if p.Err != nil && p.Err.Code != awsfacts.ErrNotFound {
+	if p.Err != nil && p.Err.Code != facts.ErrNotFound {
 		info.Error = p.Err.Op + " failed (" + string(p.Err.Code) + "): " + p.Err.Message
 	}
 	return info

@@ -22,7 +22,7 @@ import (
 )
 
 // Claims are the decoded claims of a projected service-account token
-// (REFERENCE.md §2.1). They are safe to print; the token is not.
+// (docs/behaviour.md#projected-service-account-token). They are safe to print; the token is not.
 type Claims struct {
 	Issuer    string    `json:"iss"`
 	Subject   string    `json:"sub"`
@@ -72,15 +72,6 @@ func parseToken(raw string) (*token, error) {
 	t.claims = Claims{Issuer: tc.Issuer, Subject: tc.Subject, Audience: tc.Audience, Expiry: time.Unix(tc.Expiry, 0).UTC(), IssuedAt: time.Unix(tc.IssuedAt, 0).UTC(),
 		Namespace: tc.Namespace, Pod: tc.Pod, ServiceAccount: tc.ServiceAccount, KeyID: h.Kid, Algorithm: h.Alg}
 	return t, nil
-}
-
-// DecodeClaims returns the claims of a token without verifying it.
-func DecodeClaims(raw string) (Claims, error) {
-	t, err := parseToken(raw)
-	if err != nil {
-		return Claims{}, err
-	}
-	return t.claims, nil
 }
 
 // jwk is the subset of RFC 7517 that Kubernetes publishes (RSA keys).

@@ -14,7 +14,7 @@ import (
 	"time"
 )
 
-// Step is one stage of STS's validation (REFERENCE.md §2.2), in its order.
+// Step is one stage of STS's validation (docs/behaviour.md#sts-validation-order), in its order.
 type Step struct {
 	Name   string `json:"name"`
 	OK     bool   `json:"ok"`
@@ -97,7 +97,7 @@ func Verify(ctx context.Context, raw, providerURL string, clientIDs []string, o 
 	add("issuer", issOK, fmt.Sprintf("iss %s, provider URL %s", t.claims.Issuer, providerURL))
 	audOK := len(clientIDs) == 0 || slices.ContainsFunc(t.claims.Audience, func(a string) bool { return slices.Contains(clientIDs, a) })
 	add("audience", audOK, fmt.Sprintf("aud %s, client IDs %s", strings.Join(t.claims.Audience, ","), strings.Join(clientIDs, ",")))
-	// IAM allows five minutes of clock skew past exp (REFERENCE.md §2.2 row 6).
+	// IAM allows five minutes of clock skew past exp (docs/behaviour.md#sts-validation-order step 6).
 	add("expiry", now().Before(t.claims.Expiry.Add(5*time.Minute)), "exp "+t.claims.Expiry.Format(time.RFC3339))
 	v.OK = true
 	for _, s := range v.Steps {
@@ -122,7 +122,7 @@ func errDetail(err error) string {
 
 // fetch GETs a URL anonymously. When the chain is not publicly trusted it
 // retries without verification and says so: STS would then rely on the
-// provider's thumbprint (REFERENCE.md §1.6), which IRSA-OIDC-003 judges.
+// provider's thumbprint (docs/behaviour.md#thumbprints-per-issuer-type), which IRSA-OIDC-003 judges.
 func fetch(ctx context.Context, client *http.Client, url string) ([]byte, string, error) {
 	if !strings.HasPrefix(url, "https://") {
 		return nil, "", fmt.Errorf("%s is not https: STS fetches discovery and keys over HTTPS only", url)

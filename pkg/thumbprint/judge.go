@@ -9,7 +9,7 @@ import (
 // callers may persist or match on.
 type Verdict string
 
-// Verdicts, per REFERENCE §1.5 and §1.6.
+// Verdicts, per docs/behaviour.md#trusted-ca-library, #thumbprints-per-issuer-type.
 const (
 	// Match: every inspected host's thumbprint is in the list.
 	Match Verdict = "Match"
@@ -68,7 +68,7 @@ const thumbprintMismatchError = "InvalidIdentityToken: OpenIDConnect provider's 
 // Checks run in order of severity so the verdict is the most important
 // finding: ProviderMissing, Unreachable, LikelyInterceptingProxy,
 // MismatchBreaks, InvalidEntries, then Match or StaleIgnored. Entries compare
-// case-insensitively (REFERENCE §1.4); malformed entries are only flagged,
+// case-insensitively (docs/behaviour.md#thumbprint-format-and-limits); malformed entries are only flagged,
 // never repaired.
 func Judge(r Report, providerFound bool, providerThumbprints []string) Judgement {
 	if !providerFound {
@@ -83,7 +83,7 @@ func Judge(r Report, providerFound bool, providerThumbprints []string) Judgement
 
 	if len(r.Hosts) == 0 || len(r.Hosts[0].Certs) == 0 {
 		reason := unreadReason(r)
-		// Plugin guidance §1.4: a proxy, missing egress or VPC-endpoint DNS
+		// docs/behaviour.md#thumbprints-per-issuer-type (local view): a proxy, missing egress or VPC-endpoint DNS
 		// (NXDOMAIN for the EKS issuer) can make the local view differ.
 		return Judgement{
 			Verdict:  Unreachable,
@@ -113,9 +113,9 @@ func Judge(r Report, providerFound bool, providerThumbprints []string) Judgement
 		if _, ok := valid[h.Thumbprint]; !ok && !contains(missing, h.Thumbprint) {
 			missing = append(missing, h.Thumbprint)
 		}
-		// REFERENCE §1.5: thumbprints are used only when the chain is not
+		// docs/behaviour.md#trusted-ca-library: thumbprints are used only when the chain is not
 		// signed by a trusted CA or TLS 1.3 is required; then both hosts are
-		// checked (§1.1).
+		// checked (docs/behaviour.md#thumbprint-input).
 		switch {
 		case !h.Verified:
 			fallback = true
@@ -260,7 +260,7 @@ func contains(list []string, s string) bool {
 }
 
 // awsOperatedHost reports whether host is one AWS serves with an Amazon Trust
-// Services chain (REFERENCE §1.6: EKS issuers and S3-hosted discovery), so an
+// Services chain (docs/behaviour.md#thumbprints-per-issuer-type: EKS issuers and S3-hosted discovery), so an
 // unknown-authority chain for it means something on the path replaced the
 // certificate. Only the suffixes of partitions whose endpoints use public CAs
 // are listed (aws, aws-us-gov: amazonaws.com; aws-cn: amazonaws.com.cn); the

@@ -1,5 +1,5 @@
 // Package tokenclaims decodes the payload of a Kubernetes service-account
-// token (REFERENCE.md §2.1) without verifying it. explain uses it to show a
+// token (docs/behaviour.md#projected-service-account-token) without verifying it. explain uses it to show a
 // pasted token as claims, probe to report a minted one; neither keeps the
 // token itself.
 package tokenclaims

@@ -25,6 +25,7 @@ import (
 
 	"github.com/kubectl-irsa/kubectl-irsa/test/e2e/controlplane"
 	"github.com/kubectl-irsa/kubectl-irsa/test/e2e/pki"
+	"github.com/kubectl-irsa/kubectl-irsa/test/harness"
 	"github.com/kubectl-irsa/kubectl-irsa/test/webhook"
 )
 
@@ -56,21 +57,12 @@ func cluster(ctx context.Context, args []string) error {
 	}
 
 	// What EKS runs: a default region and regional STS endpoints.
-	h := &webhook.Handler{Client: cs, Config: webhook.Config{DefaultRegion: *region, RegionalSTS: true}}
-	srv, err := webhook.Start(ctx, "", h)
+	srv, err := harness.StartWebhook(ctx, cs, harness.WebhookOptions{
+		Config: webhook.Config{DefaultRegion: *region, RegionalSTS: true}, ReadyTimeout: 30 * time.Second})
 	if err != nil {
-		return fmt.Errorf("start webhook: %w", err)
+		return err
 	}
 	defer srv.Close()
-	if err := srv.Register(ctx, cs); err != nil {
-		return err
-	}
-	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	err = webhook.WaitActive(wctx, cs, "default")
-	cancel()
-	if err != nil {
-		return err
-	}
 
 	u, err := url.Parse(cp.Issuer)
 	if err != nil {
@@ -99,7 +91,7 @@ func cluster(ctx context.Context, args []string) error {
 }
 
 // runWorkloadController stands in for kube-controller-manager, which this
-// cluster does not run (E2E-NOTES): each Deployment gets one ReplicaSet and
+// cluster does not run (docs/e2e.md): each Deployment gets one ReplicaSet and
 // its replicas as pods, each CronJob one Job with one pod, all linked by
 // owner references so that the plugin can walk from a pod to its workload.
 // Pods are created through the API server, so the webhook mutates them as it

@@ -48,6 +48,7 @@ import (
 	"github.com/kubectl-irsa/kubectl-irsa/test/e2e/controlplane"
 	"github.com/kubectl-irsa/kubectl-irsa/test/e2e/pki"
 	"github.com/kubectl-irsa/kubectl-irsa/test/fakeaws"
+	"github.com/kubectl-irsa/kubectl-irsa/test/harness"
 )
 
 // Targets of issue 8.
@@ -212,12 +213,13 @@ func run(ctx context.Context, o options, log func(string, ...any)) int {
 	// being filled.
 	fake.Latency(o.latency)
 
-	cacheDir := filepath.Join(work, "kube-cache")
-	env := synth.Env(pluginDir, cp.BinDir, cp.Kubeconfig, cacheDir, endpoint)
+	pluginEnv := harness.PluginEnv{PluginDir: pluginDir, ToolsBin: cp.BinDir, Kubeconfig: cp.Kubeconfig,
+		CacheDir: filepath.Join(work, "kube-cache"), AWSEndpoint: endpoint, Region: synth.Region}
+	env := pluginEnv.Environ()
 	kubectl := filepath.Join(cp.BinDir, "kubectl")
 	if o.hold {
 		fmt.Println("# the synthetic cluster and the AWS emulator are up; in another shell:")
-		for _, kv := range synth.EnvVars(pluginDir, cp.BinDir, cp.Kubeconfig, cacheDir, endpoint) {
+		for _, kv := range pluginEnv.Vars() {
 			k, v, _ := strings.Cut(kv, "=")
 			fmt.Printf("export %s=%q\n", k, v)
 		}
@@ -380,12 +382,7 @@ func installPlugin(ctx context.Context, root, plugin, dir string, log func(strin
 	dst := filepath.Join(dir, "kubectl-irsa")
 	if plugin == "" {
 		log("building kubectl-irsa")
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", dst, "./cmd/kubectl-irsa")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("go build ./cmd/kubectl-irsa: %w\n%s", err, out)
-		}
-		return nil
+		return harness.BuildPlugin(ctx, root, dir)
 	}
 	abs, err := filepath.Abs(plugin)
 	if err != nil {

@@ -5,7 +5,6 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -18,6 +17,7 @@ import (
 	"github.com/kubectl-irsa/kubectl-irsa/test/bench/synth"
 	"github.com/kubectl-irsa/kubectl-irsa/test/e2e/controlplane"
 	"github.com/kubectl-irsa/kubectl-irsa/test/fakeaws"
+	"github.com/kubectl-irsa/kubectl-irsa/test/harness"
 )
 
 // TestScaleCallCounts is issue 8's guard, on the synthetic cluster of `make
@@ -46,11 +46,10 @@ func TestScaleCallCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	fake := fakeaws.New()
-	srv := httptest.NewServer(fake)
-	t.Cleanup(srv.Close)
 	spec := synth.Spec{Namespaces: 4, ServiceAccounts: 20, Roles: 8, Broken: true}
 	synth.ConfigureAWS(fake, spec, issuer.Host, "")
-	env := synth.Env(pluginDir, cp.BinDir, cp.Kubeconfig, t.TempDir(), srv.URL)
+	env := harness.PluginEnv{PluginDir: pluginDir, ToolsBin: cp.BinDir, Kubeconfig: cp.Kubeconfig, CacheDir: t.TempDir(),
+		AWSEndpoint: fakeaws.Serve(t, fake), Region: synth.Region}.Environ()
 	audit := &synth.AuditLog{Path: auditPath}
 
 	type counts struct {

@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubectl-irsa/kubectl-irsa/test/fakeaws"
+	"github.com/kubectl-irsa/kubectl-irsa/test/testutil"
 	"github.com/kubectl-irsa/kubectl-irsa/test/webhook"
 )
 
@@ -110,8 +111,8 @@ func testWebhookUnregistered(t *testing.T, s *suite) {
 	}
 	// The API server drops the webhook only once its informer catches up:
 	// wait until a dry-run pod comes back unmutated.
-	probe := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "probe", Namespace: w.ns},
-		Spec: corev1.PodSpec{ServiceAccountName: "app", Containers: []corev1.Container{ctr("app")}}}
+	probe := w.newPod("probe", "app").Build()
+	clearSystemFields(&probe.ObjectMeta)
 	for {
 		got, err := s.cs.CoreV1().Pods(w.ns).Create(ctx, probe, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
 		if err != nil {
@@ -126,7 +127,7 @@ func testWebhookUnregistered(t *testing.T, s *suite) {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
-	w.pod("web", "app", withContainers(two()...))
+	w.pod(w.newPod("web", "app").Container("sidecar"))
 	out, stderr, code := w.irsa("diagnose", "pod/web", "-n", w.ns, "-o", "json")
 	fs := findings(t, out)
 	if code != 2 {
@@ -216,7 +217,7 @@ func trustBroken(name, ns string, fail []string, stmts func(w *world) []statemen
 			w.healthy(acctA, "app", "app")
 			arn := w.role(acctA, "app", w.policy(stmts(w)...))
 			w.irsaSA("app", arn)
-			w.pod("web", "app")
+			w.pod(w.newPod("web", "app"))
 			return "pod/web"
 		},
 		check: func(w *world, fs []finding) {
@@ -237,7 +238,7 @@ func probeInjected(code, message, ns, reason string) scenario {
 		setup: func(w *world) string {
 			w.irsaSA("app", w.healthy(acctA, "app", "app"))
 			w.aws.Fail("sts:AssumeRoleWithWebIdentity", "", code, message, 0)
-			w.pod("web", "app")
+			w.pod(w.newPod("web", "app"))
 			return "sa/app"
 		},
 		check: func(w *world, fs []finding) {
@@ -249,19 +250,13 @@ func probeInjected(code, message, ns, reason string) scenario {
 		}}
 }
 
-// two is a pod's containers: the app and a sidecar.
-func two() []corev1.Container { return []corev1.Container{ctr("app"), ctr("sidecar")} }
-
 func scenarios() []scenario {
 	return []scenario{
 		// --- healthy ---
 		{name: "healthy same account, two containers and an init container", ns: "e2e-healthy", code: 0, sts: "ok",
 			setup: func(w *world) string {
 				w.irsaSA("app", w.healthy(acctA, "app", "app"))
-				w.pod("web", "app", func(p *corev1.Pod) {
-					p.Spec.InitContainers = []corev1.Container{ctr("migrate")}
-					p.Spec.Containers = two()
-				})
+				w.pod(w.newPod("web", "app").InitContainer("migrate", false).Container("sidecar"))
 				return "pod/web"
 			}},
 		{name: "healthy cross-account with credentials for the role's account", ns: "e2e-cross", code: 0, sts: "ok",
@@ -269,7 +264,7 @@ func scenarios() []scenario {
 				// The provider exists in the role's account B, which is
 				// also the account the plugin's credentials are for.
 				w.irsaSA("app", w.healthy(acctB, "app", "app"))
-				w.pod("web", "app")
+				w.pod(w.newPod("web", "app"))
 				return "sa/app"
 			},
 			check: func(w *world, fs []finding) {
@@ -295,16 +290,16 @@ func scenarios() []scenario {
 				))
 				w.irsaSA("app", arn)
 				w.irsaSA("batch", arn)
-				w.pod("web-1", "app", withContainers(two()...))
-				w.pod("web-2", "app")
-				w.pod("batch", "batch")
+				w.pod(w.newPod("web-1", "app").Container("sidecar"))
+				w.pod(w.newPod("web-2", "app"))
+				w.pod(w.newPod("batch", "batch"))
 				return ""
 			}},
 
 		{name: "probe: a real token accepted by the emulated STS", ns: "e2e-probe-ok", code: 0, flags: []string{"--probe", "--show-passed"},
 			setup: func(w *world) string {
 				w.irsaSA("app", w.healthy(acctA, "app", "app"))
-				w.pod("web", "app")
+				w.pod(w.newPod("web", "app"))
 				return "sa/app"
 			},
 			check: func(w *world, fs []finding) {
@@ -318,7 +313,7 @@ func scenarios() []scenario {
 			setup: func(w *world) string {
 				w.healthy(acctA, "app", "app")
 				w.irsaSA("app", w.role(acctA, "app", w.policy(w.webIdentity(acctA, w.exact("other")))))
-				w.pod("web", "app")
+				w.pod(w.newPod("web", "app"))
 				return "sa/app"
 			},
 			check: func(w *world, fs []finding) {
@@ -332,8 +327,8 @@ func scenarios() []scenario {
 				// The ServiceAccount admission plugin refuses pods of a
 				// missing SA, so the SA goes away after the pod exists, as
 				// when someone deletes it or a Helm release renames it.
-				w.sa("gone", nil)
-				w.pod("web", "gone")
+				w.sa(w.newSA("gone"))
+				w.pod(w.newPod("web", "gone"))
 				if err := w.cs.CoreV1().ServiceAccounts(w.ns).Delete(w.ctx, "gone", metav1.DeleteOptions{}); err != nil {
 					w.t.Fatal(err)
 				}
@@ -341,14 +336,14 @@ func scenarios() []scenario {
 			}},
 		{name: "no role-arn annotation", ns: "e2e-no-annotation", fail: []string{"IRSA-SA-002"}, code: 2,
 			setup: func(w *world) string {
-				w.sa("app", nil)
-				w.pod("web", "app")
+				w.sa(w.newSA("app"))
+				w.pod(w.newPod("web", "app"))
 				return "sa/app"
 			}},
 		{name: "misspelt role-arn annotation", ns: "e2e-misspelt", fail: []string{"IRSA-SA-002", "IRSA-SA-003"}, code: 2,
 			setup: func(w *world) string {
-				w.sa("app", map[string]string{"eks.amazon.com/role-arn": w.healthy(acctA, "app", "app")})
-				w.pod("web", "app")
+				w.sa(w.newSA("app").Annotate("eks.amazon.com/role-arn", w.healthy(acctA, "app", "app")))
+				w.pod(w.newPod("web", "app"))
 				return "sa/app"
 			},
 			check: func(w *world, fs []finding) {
@@ -358,7 +353,7 @@ func scenarios() []scenario {
 		{name: "invalid role ARN", ns: "e2e-invalid-arn", fail: []string{"IRSA-SA-004"}, code: 2,
 			setup: func(w *world) string {
 				w.irsaSA("app", "arn:aws:iam::1111222233:role/app")
-				w.pod("web", "app")
+				w.pod(w.newPod("web", "app"))
 				return "sa/app"
 			}},
 
@@ -366,8 +361,8 @@ func scenarios() []scenario {
 		{name: "deployment pods created before the annotation", ns: "e2e-late", fail: []string{"IRSA-POD-001"}, code: 2,
 			setup: func(w *world) string {
 				arn := w.healthy(acctA, "app", "app")
-				w.sa("app", nil)
-				pods := w.deployment("web", "app", 2, two()...)
+				w.sa(w.newSA("app"))
+				pods := w.deployment("web", "app", 2, "app", "sidecar")
 				w.annotateLater(pods[len(pods)-1], "serviceaccount/app", webhook.AnnotationRoleARN+"="+arn)
 				return "deploy/web"
 			},
@@ -388,7 +383,7 @@ func scenarios() []scenario {
 		{name: "skip label", ns: "e2e-skip-label", fail: []string{"IRSA-POD-001", "IRSA-WEBHOOK-002"}, code: 2,
 			setup: func(w *world) string {
 				w.irsaSA("app", w.healthy(acctA, "app", "app"))
-				w.pod("web", "app", withLabels(map[string]string{webhook.LabelSkipWebhook: "true"}))
+				w.pod(w.newPod("web", "app").Label(webhook.LabelSkipWebhook, "true"))
 				return "pod/web"
 			},
 			check: func(w *world, fs []finding) {
@@ -400,7 +395,7 @@ func scenarios() []scenario {
 				w.irsaSA("app", w.healthy(acctA, "app", "app"))
 				// "app, sidecar": the webhook reads one CSV record without
 				// trimming, so it skips "app" and " sidecar" (no such container).
-				w.pod("web", "app", withContainers(two()...), withAnnotations(map[string]string{webhook.AnnotationSkipContainers: "app, sidecar"}))
+				w.pod(w.newPod("web", "app").Container("sidecar").Annotate(webhook.AnnotationSkipContainers, "app, sidecar"))
 				return "pod/web"
 			},
 			check: func(w *world, fs []finding) {
@@ -414,8 +409,8 @@ func scenarios() []scenario {
 			setup: func(w *world) string {
 				arn := w.healthy(acctA, "app", "app")
 				w.irsaSA("app", arn)
-				w.pod("web", "app", withContainers(ctr("app"),
-					ctr("legacy", ev("AWS_ROLE_ARN", arn), ev("AWS_REGION", "us-west-2"), ev("AWS_STS_REGIONAL_ENDPOINTS", "regional"))))
+				w.pod(w.newPod("web", "app").Container("legacy").
+					Env("legacy", "AWS_ROLE_ARN", arn).Env("legacy", "AWS_REGION", "us-west-2").Env("legacy", "AWS_STS_REGIONAL_ENDPOINTS", "regional"))
 				return "pod/web"
 			},
 			check: func(w *world, fs []finding) {
@@ -429,7 +424,7 @@ func scenarios() []scenario {
 				w.healthy(acctA, "old", "app")
 				arn := w.healthy(acctA, "new", "app")
 				w.irsaSA("app", "arn:aws:iam::"+acctA+":role/old")
-				p := w.pod("web", "app")
+				p := w.pod(w.newPod("web", "app"))
 				w.annotateLater(p, "serviceaccount/app", webhook.AnnotationRoleARN+"="+arn)
 				return "pod/web"
 			}},
@@ -437,7 +432,7 @@ func scenarios() []scenario {
 			setup: func(w *world) string {
 				arn := w.healthy(acctA, "app", "app")
 				w.irsaSA("app", arn)
-				p := w.pod("web", "app")
+				p := w.pod(w.newPod("web", "app"))
 				w.annotateLater(p, "serviceaccount/app", webhook.AnnotationAudience+"=sts.amazonaws.com.cn")
 				return "pod/web"
 			}},
@@ -445,8 +440,8 @@ func scenarios() []scenario {
 			setup: func(w *world) string {
 				arn := w.healthy(acctA, "app", "app")
 				w.irsaSA("app", arn)
-				w.pod("web", "app", withContainers(ctr("app", ev("AWS_ROLE_ARN", arn),
-					ev("AWS_WEB_IDENTITY_TOKEN_FILE", "/var/run/secrets/kubernetes.io/serviceaccount/token"))))
+				w.pod(w.newPod("web", "app").Env("app", "AWS_ROLE_ARN", arn).
+					Env("app", "AWS_WEB_IDENTITY_TOKEN_FILE", "/var/run/secrets/kubernetes.io/serviceaccount/token"))
 				return "pod/web"
 			}},
 
@@ -456,25 +451,25 @@ func scenarios() []scenario {
 				w.irsaSA("old", w.healthy(acctA, "old", "old"))
 				rs, _ := w.deploymentRS("web", "app", 0)
 				// A pod left over from before the template switched to "app".
-				w.podOf(rs, "web-7d4b9c-old", corev1.PodSpec{ServiceAccountName: "old", Containers: []corev1.Container{ctr("app")}})
+				w.pod(testutil.PodOf(rs, "web-7d4b9c-old").ServiceAccount("old"))
 				return "deploy/web"
 			}},
 		{name: "sts-regional-endpoints annotation is not a boolean", ns: "e2e-sa-sts-annotation", fail: []string{"IRSA-SA-006"}, code: 0,
 			setup: func(w *world) string {
-				w.sa("app", map[string]string{webhook.AnnotationRoleARN: w.healthy(acctA, "app", "app"), webhook.AnnotationSTSRegionalEndpoints: "yes"})
-				w.pod("web", "app")
+				w.sa(w.newSA("app").Annotate(webhook.AnnotationRoleARN, w.healthy(acctA, "app", "app")).Annotate(webhook.AnnotationSTSRegionalEndpoints, "yes"))
+				w.pod(w.newPod("web", "app"))
 				return "pod/web"
 			}},
 		{name: "token-expiration annotation is not an integer", ns: "e2e-sa-expiration", fail: []string{"IRSA-SA-007"}, code: 0,
 			setup: func(w *world) string {
-				w.sa("app", map[string]string{webhook.AnnotationRoleARN: w.healthy(acctA, "app", "app"), webhook.AnnotationTokenExpiration: "1d"})
-				w.pod("web", "app")
+				w.sa(w.newSA("app").Annotate(webhook.AnnotationRoleARN, w.healthy(acctA, "app", "app")).Annotate(webhook.AnnotationTokenExpiration, "1d"))
+				w.pod(w.newPod("web", "app"))
 				return "pod/web"
 			}},
 		{name: "token expiration changed after the pod was created", ns: "e2e-token-expiry", fail: []string{"IRSA-TOKEN-004"}, code: 0,
 			setup: func(w *world) string {
 				w.irsaSA("app", w.healthy(acctA, "app", "app"))
-				p := w.pod("web", "app")
+				p := w.pod(w.newPod("web", "app"))
 				w.annotateLater(p, "serviceaccount/app", webhook.AnnotationTokenExpiration+"=3600")
 				return "pod/web"
 			}},
@@ -485,21 +480,14 @@ func scenarios() []scenario {
 				// (the webhook keeps a volume of that name) with mode 0600.
 				// With two different users the kubelet cannot hand the file
 				// to either, and without fsGroup one of them cannot read it.
-				u1, u2, mode, exp := int64(1000), int64(2000), int32(0o600), int64(86400)
-				app, side := ctr("app"), ctr("sidecar")
-				app.SecurityContext = &corev1.SecurityContext{RunAsUser: &u1}
-				side.SecurityContext = &corev1.SecurityContext{RunAsUser: &u2}
-				w.pod("web", "app", withContainers(app, side), func(p *corev1.Pod) {
-					p.Spec.Volumes = []corev1.Volume{{Name: webhook.IRSAVolumeName, VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{
-						DefaultMode: &mode,
-						Sources:     []corev1.VolumeProjection{{ServiceAccountToken: &corev1.ServiceAccountTokenProjection{Audience: stsAud, ExpirationSeconds: &exp, Path: "token"}}}}}}}
-				})
+				w.pod(w.newPod("web", "app").Container("sidecar").RunAs("app", 1000).RunAs("sidecar", 2000).
+					TokenVolume(stsAud).TokenVolumeMode(0o600))
 				return "pod/web"
 			}},
 		{name: "AWS_STS_REGIONAL_ENDPOINTS=legacy set by the container", ns: "e2e-sts-legacy", fail: []string{"IRSA-REGION-002"}, code: 0,
 			setup: func(w *world) string {
 				w.irsaSA("app", w.healthy(acctA, "app", "app"))
-				w.pod("web", "app", withContainers(ctr("app", ev("AWS_STS_REGIONAL_ENDPOINTS", "legacy"))))
+				w.pod(w.newPod("web", "app").Env("app", "AWS_STS_REGIONAL_ENDPOINTS", "legacy"))
 				return "pod/web"
 			}},
 
@@ -513,9 +501,7 @@ func scenarios() []scenario {
 				}, metav1.CreateOptions{}); err != nil {
 					w.t.Fatal(err)
 				}
-				app := ctr("app")
-				app.EnvFrom = []corev1.EnvFromSource{{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "aws-keys"}}}}
-				w.pod("web", "app", withContainers(app, ctr("sidecar")))
+				w.pod(w.newPod("web", "app").EnvFromSecret("app", "aws-keys", "").Container("sidecar"))
 				return "pod/web"
 			},
 			check: func(w *world, fs []finding) {
@@ -528,13 +514,13 @@ func scenarios() []scenario {
 			flags: []string{"--fail-on=warning"},
 			setup: func(w *world) string {
 				w.irsaSA("app", w.healthy(acctA, "app", "app"))
-				w.pod("web", "app", withContainers(ctr("app", ev("AWS_PROFILE", "dev"))))
+				w.pod(w.newPod("web", "app").Env("app", "AWS_PROFILE", "dev"))
 				return "pod/web"
 			}},
 		{name: "AWS_PROFILE in the environment is only a warning", ns: "e2e-profile-warn", fail: []string{"IRSA-CRED-002"}, code: 0,
 			setup: func(w *world) string {
 				w.irsaSA("app", w.healthy(acctA, "app", "app"))
-				w.pod("web", "app", withContainers(ctr("app", ev("AWS_PROFILE", "dev"))))
+				w.pod(w.newPod("web", "app").Env("app", "AWS_PROFILE", "dev"))
 				return "pod/web"
 			}},
 		{name: "Pod Identity association next to an IRSA annotation", ns: piNamespace, fail: []string{"IRSA-CRED-003", "IRSA-POD-001", "IRSA-TOKEN-002"}, code: 2,
@@ -543,8 +529,8 @@ func scenarios() []scenario {
 				w.irsaSA(piServiceAccount, arn)
 				// The association wins in the webhook; the container still
 				// carries hand-written IRSA variables from an old manifest.
-				w.pod("web", piServiceAccount, withContainers(ctr("app",
-					ev("AWS_ROLE_ARN", arn), ev("AWS_WEB_IDENTITY_TOKEN_FILE", webhook.IRSAMountPath+"/token"))))
+				w.pod(w.newPod("web", piServiceAccount).
+					Env("app", "AWS_ROLE_ARN", arn).Env("app", "AWS_WEB_IDENTITY_TOKEN_FILE", webhook.IRSAMountPath+"/token"))
 				return "pod/web"
 			},
 			check: func(w *world, fs []finding) {
@@ -563,13 +549,9 @@ func scenarios() []scenario {
 				w.irsaSA("app", arn)
 				// Hand-rolled IRSA (the webhook is skipped), so nothing
 				// injects AWS_REGION; China has no global STS endpoint.
-				app := ctr("app", ev("AWS_ROLE_ARN", arn), ev("AWS_WEB_IDENTITY_TOKEN_FILE", webhook.IRSAMountPath+"/token"))
-				app.VolumeMounts = []corev1.VolumeMount{{Name: webhook.IRSAVolumeName, MountPath: webhook.IRSAMountPath, ReadOnly: true}}
-				exp := int64(86400)
-				w.pod("web", "app", withContainers(app), withLabels(map[string]string{webhook.LabelSkipWebhook: "true"}), func(p *corev1.Pod) {
-					p.Spec.Volumes = []corev1.Volume{{Name: webhook.IRSAVolumeName, VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{
-						Sources: []corev1.VolumeProjection{{ServiceAccountToken: &corev1.ServiceAccountTokenProjection{Audience: stsAud, ExpirationSeconds: &exp, Path: "token"}}}}}}}
-				})
+				w.pod(w.newPod("web", "app").Label(webhook.LabelSkipWebhook, "true").
+					Env("app", "AWS_ROLE_ARN", arn).Env("app", "AWS_WEB_IDENTITY_TOKEN_FILE", webhook.IRSAMountPath+"/token").
+					Mount("app", webhook.IRSAVolumeName, webhook.IRSAMountPath).TokenVolume(stsAud))
 				return "pod/web"
 			},
 			flags: []string{"--skip-aws"}},
@@ -578,14 +560,14 @@ func scenarios() []scenario {
 		{name: "webhook excluded by its objectSelector", ns: "e2e-object-selector", fail: []string{"IRSA-POD-001", "IRSA-WEBHOOK-002"}, code: 2,
 			setup: func(w *world) string {
 				w.irsaSA("app", w.healthy(acctA, "app", "app"))
-				w.pod("web", "app", withLabels(map[string]string{excludeLabel: "off"}))
+				w.pod(w.newPod("web", "app").Label(excludeLabel, "off"))
 				return "pod/web"
 			}},
 		{name: "webhook excluded by its namespaceSelector", ns: "e2e-ns-selector", nsLabels: map[string]string{excludeLabel: "off"},
 			fail: []string{"IRSA-POD-001", "IRSA-WEBHOOK-002"}, code: 2,
 			setup: func(w *world) string {
 				w.irsaSA("app", w.healthy(acctA, "app", "app"))
-				w.pod("web", "app")
+				w.pod(w.newPod("web", "app"))
 				return "pod/web"
 			}},
 
@@ -595,7 +577,7 @@ func scenarios() []scenario {
 			setup: func(w *world) string {
 				w.irsaSA("app", w.role(acctA, "app", w.policy(w.webIdentity(acctA, w.exact("app")))))
 				w.aws.SetCaller(fakeaws.Caller{ARN: "arn:aws:iam::" + acctA + ":user/e2e"})
-				w.pod("web", "app")
+				w.pod(w.newPod("web", "app"))
 				return "pod/web"
 			},
 			check: func(w *world, fs []finding) {
@@ -609,7 +591,7 @@ func scenarios() []scenario {
 				w.aws.AddProvider(fakeaws.Provider{ARN: w.providerARN(acctA), URL: w.issuerHost, ClientIDs: []string{stsAud}, Thumbprints: []string{w.thumbprint}})
 				w.aws.SetCaller(fakeaws.Caller{ARN: "arn:aws:iam::" + acctB + ":user/e2e"})
 				w.irsaSA("app", w.role(acctB, "app", w.policy(w.webIdentity(acctB, w.exact("app")))))
-				w.pod("web", "app")
+				w.pod(w.newPod("web", "app"))
 				return "pod/web"
 			},
 			check: func(w *world, fs []finding) {
@@ -621,7 +603,7 @@ func scenarios() []scenario {
 			setup: func(w *world) string {
 				w.irsaSA("app", w.healthy(acctA, "app", "app"))
 				w.aws.AddProvider(fakeaws.Provider{ARN: w.providerARN(acctA), URL: w.issuerHost, ClientIDs: []string{"sts.amazon.com"}, Thumbprints: []string{w.thumbprint}})
-				w.pod("web", "app")
+				w.pod(w.newPod("web", "app"))
 				return "pod/web"
 			}},
 		{name: "stale thumbprint on a private-CA issuer", ns: "e2e-thumb-diag", fail: []string{"IRSA-OIDC-003"}, code: 2,
@@ -629,7 +611,7 @@ func scenarios() []scenario {
 			setup: func(w *world) string {
 				w.irsaSA("app", w.healthy(acctA, "app", "app"))
 				w.aws.AddProvider(fakeaws.Provider{ARN: w.providerARN(acctA), URL: w.issuerHost, ClientIDs: []string{stsAud}, Thumbprints: []string{strings.Repeat("ab", 20)}})
-				w.pod("web", "app")
+				w.pod(w.newPod("web", "app"))
 				return "pod/web"
 			}},
 
@@ -639,7 +621,7 @@ func scenarios() []scenario {
 			setup: func(w *world) string {
 				w.healthy(acctA, "other", "app")
 				w.irsaSA("app", "arn:aws:iam::"+acctA+":role/app")
-				w.pod("web", "app")
+				w.pod(w.newPod("web", "app"))
 				return "pod/web"
 			}},
 		{name: "role with no permission policies", ns: "e2e-no-policies", fail: []string{"IRSA-ROLE-002"}, code: 0,
@@ -647,7 +629,7 @@ func scenarios() []scenario {
 				arn := w.healthy(acctA, "app", "app")
 				w.aws.AddRole(fakeaws.Role{ARN: arn, TrustPolicy: w.policy(w.webIdentity(acctA, w.exact("app")))})
 				w.irsaSA("app", arn)
-				w.pod("web", "app")
+				w.pod(w.newPod("web", "app"))
 				return "pod/web"
 			}},
 
@@ -696,7 +678,7 @@ func scenarios() []scenario {
 					"https://" + w.issuerHost + ":sub": w.subject("worker"), "https://" + w.issuerHost + ":aud": stsAud}})
 				arn := w.role(acctA, "app", w.policy(w.webIdentity(acctA, w.exact("app")), broken))
 				w.irsaSA("app", arn)
-				w.pod("web", "app")
+				w.pod(w.newPod("web", "app"))
 				return "pod/web"
 			},
 			check: func(w *world, fs []finding) {
@@ -710,7 +692,7 @@ func scenarios() []scenario {
 				w.healthy(acctA, "app", "app")
 				arn := w.role(acctA, "app", w.policy(w.webIdentity(acctA, map[string]map[string]any{"StringEquals": {w.issuerHost + ":aud": stsAud}})))
 				w.irsaSA("app", arn)
-				w.pod("web", "app")
+				w.pod(w.newPod("web", "app"))
 				return "pod/web"
 			}},
 		{name: "trust with StringLike wildcards over namespaces", ns: "e2e-risk-wildcard", fail: []string{"IRSA-TRUST-002"}, code: 2, sts: "ok",
@@ -719,7 +701,7 @@ func scenarios() []scenario {
 				arn := w.role(acctA, "app", w.policy(w.webIdentity(acctA, map[string]map[string]any{"StringLike": {
 					w.issuerHost + ":sub": "system:serviceaccount:*:app", w.issuerHost + ":aud": stsAud}})))
 				w.irsaSA("app", arn)
-				w.pod("web", "app")
+				w.pod(w.newPod("web", "app"))
 				return "pod/web"
 			}},
 
@@ -727,7 +709,7 @@ func scenarios() []scenario {
 			unknown: []string{"IRSA-ISSUER-001"},
 			setup: func(w *world) string {
 				w.irsaSA("app", w.healthy(acctA, "app", "app"))
-				w.pod("web", "app")
+				w.pod(w.newPod("web", "app"))
 				w.reader()
 				return "pod/web"
 			}},
@@ -736,7 +718,7 @@ func scenarios() []scenario {
 			setup: func(w *world) string {
 				w.irsaSA("app", w.healthy(acctA, "app", "app"))
 				w.aws.AddProvider(fakeaws.Provider{ARN: w.providerARN(acctA), URL: w.issuerHost, ClientIDs: []string{"sts.amazonaws.com.cn"}, Thumbprints: []string{w.thumbprint}})
-				w.pod("web", "app")
+				w.pod(w.newPod("web", "app"))
 				return "sa/app"
 			},
 			check: func(w *world, fs []finding) {
@@ -747,7 +729,7 @@ func scenarios() []scenario {
 			unknown: []string{"IRSA-PROBE-001"},
 			setup: func(w *world) string {
 				w.irsaSA("app", w.healthy(acctA, "app", "app"))
-				w.pod("web", "app")
+				w.pod(w.newPod("web", "app"))
 				w.reader()
 				return "sa/app"
 			}},
@@ -758,7 +740,7 @@ func scenarios() []scenario {
 			setup: func(w *world) string {
 				w.irsaSA("app", w.role(acctA, "app", w.policy(w.webIdentity(acctA, w.exact("app")))))
 				w.aws.SetCaller(fakeaws.Caller{ARN: "arn:aws:iam::" + acctA + ":user/e2e"})
-				w.pod("web", "app")
+				w.pod(w.newPod("web", "app"))
 				return "sa/app"
 			},
 			check: func(w *world, fs []finding) {
@@ -771,7 +753,7 @@ func scenarios() []scenario {
 			setup: func(w *world) string {
 				w.irsaSA("app", w.healthy(acctA, "app", "app"))
 				w.aws.AddProvider(fakeaws.Provider{ARN: w.providerARN(acctA), URL: w.issuerHost, ClientIDs: []string{stsAud}, Thumbprints: []string{strings.Repeat("ab", 20)}})
-				w.pod("web", "app")
+				w.pod(w.newPod("web", "app"))
 				return "sa/app"
 			},
 			check: func(w *world, fs []finding) {
@@ -784,7 +766,7 @@ func scenarios() []scenario {
 			setup: func(w *world) string {
 				w.healthy(acctA, "other", "app")
 				w.irsaSA("app", "arn:aws:iam::"+acctA+":role/app")
-				w.pod("web", "app")
+				w.pod(w.newPod("web", "app"))
 				return "sa/app"
 			},
 			check: func(w *world, fs []finding) {
@@ -805,7 +787,7 @@ func scenarios() []scenario {
 			setup: func(w *world) string {
 				w.irsaSA("app", w.healthy(acctA, "app", "app"))
 				w.aws.Throttle("sts:AssumeRoleWithWebIdentity", 100)
-				w.pod("web", "app")
+				w.pod(w.newPod("web", "app"))
 				return "sa/app"
 			},
 			check: func(w *world, fs []finding) {
@@ -818,7 +800,7 @@ func scenarios() []scenario {
 			setup: func(w *world) string {
 				w.irsaSA("app", w.healthy(acctA, "app", "app"))
 				w.aws.Fail("iam:GetRole", "", "AccessDenied", "", 0)
-				w.pod("web", "app")
+				w.pod(w.newPod("web", "app"))
 				return "pod/web"
 			},
 			check: func(w *world, fs []finding) {
@@ -831,7 +813,7 @@ func scenarios() []scenario {
 				// More throttles than the SDK retries; two attempts keep it fast.
 				w.aws.Throttle("iam:GetOpenIDConnectProvider", 100)
 				w.env = append(w.env, "AWS_MAX_ATTEMPTS=2")
-				w.pod("web", "app")
+				w.pod(w.newPod("web", "app"))
 				return "pod/web"
 			},
 			check: func(w *world, fs []finding) {

@@ -15,7 +15,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -27,6 +26,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/kubectl-irsa/kubectl-irsa/test/e2e/controlplane"
+	"github.com/kubectl-irsa/kubectl-irsa/test/harness"
+	"github.com/kubectl-irsa/kubectl-irsa/test/testutil"
 	"github.com/kubectl-irsa/kubectl-irsa/test/webhook"
 )
 
@@ -67,32 +68,27 @@ func TestSmoke(t *testing.T) {
 	cp := controlplane.MustStart(t.Context(), t, controlplane.Options{})
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
-	// kubectl finds `kubectl-irsa` on PATH; the built kubectl comes first so
-	// the machine's own kubectl (if any) plays no part.
-	t.Setenv("PATH", pluginDir+string(os.PathListSeparator)+cp.BinDir+string(os.PathListSeparator)+os.Getenv("PATH"))
-	t.Setenv("KUBECACHEDIR", t.TempDir())
-	// Keep any AWS configuration of the machine out of the run.
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
-	for _, k := range []string{"AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE"} {
-		t.Setenv(k, "")
-		os.Unsetenv(k)
-	}
+	// cp.Kubectl passes this process's environment on. No AWS endpoint: the
+	// smoke test has no AWS, and without credentials the plugin calls none.
+	harness.PluginEnv{PluginDir: pluginDir, ToolsBin: cp.BinDir, Kubeconfig: cp.Kubeconfig, CacheDir: t.TempDir()}.Setenv(t)
 
 	cs, err := cp.Clientset()
 	if err != nil {
 		t.Fatal(err)
 	}
-	startWebhook(ctx, t, cs)
+	harness.MustStartWebhook(ctx, t, cs, harness.WebhookOptions{
+		// What EKS runs: a default region and regional STS (docs/behaviour.md#webhook-inputs).
+		Config: webhook.Config{DefaultRegion: "us-east-1", RegionalSTS: true},
+		Logf:   t.Logf,
+	})
 
 	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 
 	t.Run("mutated pod passes", func(t *testing.T) {
-		createSA(ctx, t, cs, "app", map[string]string{webhook.AnnotationRoleARN: roleARN}, nil)
-		pod := createPod(ctx, t, cs, "web", "app")
+		createSA(ctx, t, cs, testutil.NewSA(ns, "app").Annotate(webhook.AnnotationRoleARN, roleARN))
+		pod := createPod(ctx, t, cs, testutil.NewPod(ns, "web", "app"))
 		assertMutated(t, pod)
 
 		out, code := diagnose(ctx, t, cp, "pod/web")
@@ -112,7 +108,7 @@ func TestSmoke(t *testing.T) {
 		// besides the name. A bare ServiceAccount (`kubectl create sa`) that is
 		// annotated later has no managedFields at all, so nothing can tell when
 		// the annotation was written; see the next subtest.
-		createSA(ctx, t, cs, "late", nil, map[string]string{"app.kubernetes.io/name": "late"})
+		createSA(ctx, t, cs, testutil.NewSA(ns, "late").Label("app.kubernetes.io/name", "late"))
 		createPodThenAnnotate(ctx, t, cs, cp, "old", "late")
 
 		out, code := diagnose(ctx, t, cp, "pod/old")
@@ -149,7 +145,7 @@ func TestSmoke(t *testing.T) {
 // yet, so the webhook leaves it alone), then annotates sa with the role.
 func createPodThenAnnotate(ctx context.Context, t *testing.T, cs kubernetes.Interface, cp *controlplane.ControlPlane, name, sa string) {
 	t.Helper()
-	pod := createPod(ctx, t, cs, name, sa)
+	pod := createPod(ctx, t, cs, testutil.NewPod(ns, name, sa))
 	for _, c := range pod.Spec.Containers {
 		for _, e := range c.Env {
 			if e.Name == webhook.EnvRoleARN {
@@ -177,72 +173,51 @@ func failing(t *testing.T, out, id string) finding {
 	return finding{}
 }
 
+// buildPlugin builds the plugin into a directory of its own, for PATH.
 func buildPlugin(ctx context.Context, t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	start := time.Now()
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(dir, "kubectl-irsa"), "./cmd/kubectl-irsa")
-	cmd.Dir = filepath.Join("..", "..") // the module root, from test/e2e
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build kubectl-irsa: %v\n%s", err, out)
+	if err := harness.BuildPlugin(ctx, filepath.Join("..", ".."), dir); err != nil { // the module root, from test/e2e
+		t.Fatal(err)
 	}
 	t.Logf("built kubectl-irsa in %s", time.Since(start).Round(time.Millisecond))
 	return dir
 }
 
-func startWebhook(ctx context.Context, t *testing.T, cs kubernetes.Interface) {
+// createSA creates the service account b builds.
+func createSA(ctx context.Context, t *testing.T, cs kubernetes.Interface, b *testutil.SA) {
 	t.Helper()
-	h := &webhook.Handler{
-		Client: cs,
-		// What EKS runs: a default region and regional STS (REFERENCE §4.2).
-		Config: webhook.Config{DefaultRegion: "us-east-1", RegionalSTS: true},
-		Logf:   t.Logf,
-	}
-	srv, err := webhook.Start(ctx, "", h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := srv.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	if err := srv.Register(ctx, cs); err != nil {
-		t.Fatal(err)
-	}
-	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := webhook.WaitActive(wctx, cs, "default"); err != nil {
+	sa := b.Build()
+	clearSystemFields(&sa.ObjectMeta)
+	if _, err := cs.CoreV1().ServiceAccounts(sa.Namespace).Create(ctx, sa, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func createSA(ctx context.Context, t *testing.T, cs kubernetes.Interface, name string, annotations, labels map[string]string) {
+// createPod creates the pod b builds and returns it as the API server stored
+// it, that is after the webhook's mutation.
+func createPod(ctx context.Context, t *testing.T, cs kubernetes.Interface, b *testutil.Pod) *corev1.Pod {
 	t.Helper()
-	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Annotations: annotations, Labels: labels}}
-	if _, err := cs.CoreV1().ServiceAccounts(ns).Create(ctx, sa, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func createPod(ctx context.Context, t *testing.T, cs kubernetes.Interface, name, sa string) *corev1.Pod {
-	t.Helper()
-	pod := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
-		Spec: corev1.PodSpec{
-			ServiceAccountName: sa,
-			Containers:         []corev1.Container{{Name: "app", Image: "registry.k8s.io/pause:3.10"}},
-		},
-	}
-	got, err := cs.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{})
+	pod := b.Build()
+	clearSystemFields(&pod.ObjectMeta)
+	got, err := cs.CoreV1().Pods(pod.Namespace).Create(ctx, pod, metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return got
 }
 
+// clearSystemFields drops what testutil fills in for unit tests and an API
+// server assigns itself: the UID, the creation time and managedFields. The
+// last matter: the plugin dates an annotation by its managedFields entry and
+// compares that with the pod's creation, so both must be the server's.
+func clearSystemFields(m *metav1.ObjectMeta) {
+	m.UID, m.CreationTimestamp, m.ManagedFields = "", metav1.Time{}, nil
+}
+
 // assertMutated checks what the API server stored, i.e. that the webhook's
-// patch went through the real admission chain (REFERENCE §4.4, §4.5).
+// patch went through the real admission chain (docs/behaviour.md#injected-environment, #token-volume-and-mount).
 func assertMutated(t *testing.T, pod *corev1.Pod) {
 	t.Helper()
 	env := map[string]string{}

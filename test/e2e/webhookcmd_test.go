@@ -12,11 +12,11 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubectl-irsa/kubectl-irsa/test/e2e/controlplane"
+	"github.com/kubectl-irsa/kubectl-irsa/test/testutil"
 	"github.com/kubectl-irsa/kubectl-irsa/test/webhook"
 )
 
@@ -82,17 +82,8 @@ func TestWebhookCommand(t *testing.T) {
 	if err := webhook.WaitActive(wctx, cs, "default"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cs.CoreV1().ServiceAccounts("default").Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "pi"}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	pod, err := cs.CoreV1().Pods("default").Create(ctx, &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: "pi"},
-		Spec: corev1.PodSpec{ServiceAccountName: "pi",
-			Containers: []corev1.Container{{Name: "app", Image: "registry.k8s.io/pause:3.10"}}},
-	}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	createSA(ctx, t, cs, testutil.NewSA("default", "pi"))
+	pod := createPod(ctx, t, cs, testutil.NewPod("default", "pi", "pi"))
 	got := map[string]string{}
 	for _, e := range pod.Spec.Containers[0].Env {
 		got[e.Name] = e.Value

@@ -9,15 +9,14 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http/httptest"
 	"net/url"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -30,6 +29,8 @@ import (
 	"github.com/kubectl-irsa/kubectl-irsa/test/e2e/controlplane"
 	"github.com/kubectl-irsa/kubectl-irsa/test/e2e/pki"
 	"github.com/kubectl-irsa/kubectl-irsa/test/fakeaws"
+	"github.com/kubectl-irsa/kubectl-irsa/test/harness"
+	"github.com/kubectl-irsa/kubectl-irsa/test/testutil"
 	"github.com/kubectl-irsa/kubectl-irsa/test/webhook"
 )
 
@@ -105,40 +106,23 @@ func startSuite(t *testing.T) *suite {
 // extra selectors on excludeLabel.
 func startScenarioWebhook(ctx context.Context, t *testing.T, cs kubernetes.Interface) {
 	t.Helper()
-	h := &webhook.Handler{
-		Client: cs,
+	harness.MustStartWebhook(ctx, t, cs, harness.WebhookOptions{
 		Config: webhook.Config{DefaultRegion: "us-west-2", RegionalSTS: true,
 			Associations: []webhook.Association{{Namespace: piNamespace, ServiceAccount: piServiceAccount}}},
-	}
-	srv, err := webhook.Start(ctx, "", h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := srv.Close(); err != nil {
-			t.Error(err)
-		}
+		Edit: func(cfg *admissionregistrationv1.MutatingWebhookConfiguration) {
+			off := metav1.LabelSelectorRequirement{Key: excludeLabel, Operator: metav1.LabelSelectorOpNotIn, Values: []string{"off"}}
+			wh := &cfg.Webhooks[0]
+			wh.ObjectSelector.MatchExpressions = append(wh.ObjectSelector.MatchExpressions, off)
+			wh.NamespaceSelector = &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{off}}
+		},
 	})
-	cfg := webhook.Configuration(srv.URL, srv.CABundle)
-	off := metav1.LabelSelectorRequirement{Key: excludeLabel, Operator: metav1.LabelSelectorOpNotIn, Values: []string{"off"}}
-	wh := &cfg.Webhooks[0]
-	wh.ObjectSelector.MatchExpressions = append(wh.ObjectSelector.MatchExpressions, off)
-	wh.NamespaceSelector = &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{off}}
-	if err := webhook.Register(ctx, cs, cfg); err != nil {
-		t.Fatal(err)
-	}
-	if err := webhook.WaitActive(ctx, cs, "default"); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // newWorld creates the scenario's namespace and AWS fake.
 func (s *suite) newWorld(ctx context.Context, t *testing.T, ns string, nsLabels map[string]string) *world {
 	t.Helper()
 	fake := fakeaws.New()
-	srv := httptest.NewServer(fake) // binds 127.0.0.1
-	t.Cleanup(srv.Close)
-	w := &world{suite: s, t: t, ctx: ctx, ns: ns, aws: fake, awsURL: srv.URL}
+	w := &world{suite: s, t: t, ctx: ctx, ns: ns, aws: fake, awsURL: fakeaws.Serve(t, fake)}
 	if _, err := s.cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: nsLabels}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -203,112 +187,69 @@ func (w *world) role(acct, name, trust string) string {
 
 // --- Kubernetes state ---
 
-func (w *world) sa(name string, annotations map[string]string) {
-	w.t.Helper()
-	// The label makes the API server track managedFields from the start, so
-	// the plugin can tell when an annotation was written (see smoke_test.go).
-	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: w.ns, Annotations: annotations,
-		Labels: map[string]string{"app.kubernetes.io/name": name}}}
-	if _, err := w.cs.CoreV1().ServiceAccounts(w.ns).Create(w.ctx, sa, metav1.CreateOptions{}); err != nil {
-		w.t.Fatal(err)
-	}
+// newSA is service account name of the scenario's namespace. The label makes
+// the API server track managedFields from the start, so the plugin can tell
+// when an annotation was written (see smoke_test.go).
+func (w *world) newSA(name string) *testutil.SA {
+	return testutil.NewSA(w.ns, name).Label("app.kubernetes.io/name", name)
 }
 
+// sa creates the service account b builds.
+func (w *world) sa(b *testutil.SA) {
+	w.t.Helper()
+	createSA(w.ctx, w.t, w.cs, b)
+}
+
+// irsaSA creates service account name with the role-arn annotation.
 func (w *world) irsaSA(name, roleARN string) {
-	w.sa(name, map[string]string{webhook.AnnotationRoleARN: roleARN})
+	w.sa(w.newSA(name).Annotate(webhook.AnnotationRoleARN, roleARN))
 }
 
-func ctr(name string, env ...corev1.EnvVar) corev1.Container {
-	return corev1.Container{Name: name, Image: "registry.k8s.io/pause:3.10", Env: env}
-}
+// newPod is pod name of the scenario's namespace, running as sa, with one
+// container "app".
+func (w *world) newPod(name, sa string) *testutil.Pod { return testutil.NewPod(w.ns, name, sa) }
 
-func ev(name, value string) corev1.EnvVar { return corev1.EnvVar{Name: name, Value: value} }
-
-// podOpt edits a pod before it is created.
-type podOpt func(*corev1.Pod)
-
-func withContainers(cs ...corev1.Container) podOpt {
-	return func(p *corev1.Pod) { p.Spec.Containers = cs }
-}
-
-func withLabels(l map[string]string) podOpt {
-	return func(p *corev1.Pod) { p.Labels = l }
-}
-
-func withAnnotations(a map[string]string) podOpt {
-	return func(p *corev1.Pod) { p.Annotations = a }
-}
-
-func (w *world) pod(name, sa string, opts ...podOpt) *corev1.Pod {
+// pod creates the pod b builds and returns it as the API server stored it,
+// that is after the webhook's mutation.
+func (w *world) pod(b *testutil.Pod) *corev1.Pod {
 	w.t.Helper()
-	p := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: w.ns},
-		Spec:       corev1.PodSpec{ServiceAccountName: sa, Containers: []corev1.Container{ctr("app")}},
-	}
-	for _, o := range opts {
-		o(p)
-	}
-	got, err := w.cs.CoreV1().Pods(w.ns).Create(w.ctx, p, metav1.CreateOptions{})
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	return got
+	return createPod(w.ctx, w.t, w.cs, b)
 }
 
 // deployment creates a Deployment and, standing in for the absent
 // kube-controller-manager, its ReplicaSet and n pods linked by owner
-// references, which is how the plugin walks from a pod to its workload.
-func (w *world) deployment(name, sa string, n int, cs ...corev1.Container) []*corev1.Pod {
+// references, which is how the plugin walks from a pod to its workload. The
+// template has the named containers (default: one, "app").
+func (w *world) deployment(name, sa string, n int, containers ...string) []*corev1.Pod {
 	w.t.Helper()
-	_, pods := w.deploymentRS(name, sa, n, cs...)
+	_, pods := w.deploymentRS(name, sa, n, containers...)
 	return pods
 }
 
 // deploymentRS is deployment that also returns the ReplicaSet.
-func (w *world) deploymentRS(name, sa string, n int, cs ...corev1.Container) (*appsv1.ReplicaSet, []*corev1.Pod) {
+func (w *world) deploymentRS(name, sa string, n int, containers ...string) (*appsv1.ReplicaSet, []*corev1.Pod) {
 	w.t.Helper()
-	if len(cs) == 0 {
-		cs = []corev1.Container{ctr("app")}
-	}
-	labels := map[string]string{"app": name}
-	tmpl := corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: corev1.PodSpec{ServiceAccountName: sa, Containers: cs}}
-	d, err := w.cs.AppsV1().Deployments(w.ns).Create(w.ctx, &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: w.ns},
-		Spec:       appsv1.DeploymentSpec{Selector: &metav1.LabelSelector{MatchLabels: labels}, Template: tmpl},
-	}, metav1.CreateOptions{})
+	d, rs := testutil.Deployment(w.ns, name, sa, containers...)
+	clearSystemFields(&d.ObjectMeta)
+	d, err := w.cs.AppsV1().Deployments(w.ns).Create(w.ctx, d, metav1.CreateOptions{})
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	yes := true
-	rs, err := w.cs.AppsV1().ReplicaSets(w.ns).Create(w.ctx, &appsv1.ReplicaSet{
-		ObjectMeta: metav1.ObjectMeta{Name: name + "-7d4b9c", Namespace: w.ns, Labels: labels,
-			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: d.Name, UID: d.UID, Controller: &yes}}},
-		Spec: appsv1.ReplicaSetSpec{Selector: &metav1.LabelSelector{MatchLabels: labels}, Template: tmpl},
-	}, metav1.CreateOptions{})
+	// Named the way the deployment controller names it (a template hash),
+	// owned by the Deployment under the UID the API server gave it.
+	rs.Name = name + "-7d4b9c"
+	rs.Labels = rs.Spec.Template.Labels
+	rs.OwnerReferences[0].UID = d.UID
+	clearSystemFields(&rs.ObjectMeta)
+	rs, err = w.cs.AppsV1().ReplicaSets(w.ns).Create(w.ctx, rs, metav1.CreateOptions{})
 	if err != nil {
 		w.t.Fatal(err)
 	}
 	var pods []*corev1.Pod
 	for i := range n {
-		pods = append(pods, w.podOf(rs, fmt.Sprintf("%s-7d4b9c-%d", name, i), tmpl.Spec))
+		pods = append(pods, w.pod(testutil.PodOf(rs, fmt.Sprintf("%s-7d4b9c-%d", name, i))))
 	}
 	return rs, pods
-}
-
-// podOf creates a pod owned by rs with the given spec.
-func (w *world) podOf(rs *appsv1.ReplicaSet, name string, spec corev1.PodSpec) *corev1.Pod {
-	w.t.Helper()
-	yes := true
-	p := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: w.ns, Labels: rs.Spec.Template.Labels,
-			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: rs.Name, UID: rs.UID, Controller: &yes}}},
-		Spec: *spec.DeepCopy(),
-	}
-	got, err := w.cs.CoreV1().Pods(w.ns).Create(w.ctx, p, metav1.CreateOptions{})
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	return got
 }
 
 // annotateLater writes an annotation in a later second than the pod was
@@ -345,26 +286,8 @@ func (w *world) reader() {
 // standard endpoint variables and dummy keys, and nothing of the machine's
 // own AWS or kube configuration.
 func (w *world) pluginEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "AWS_") || k == "KUBECONFIG" || k == "PATH" || k == "KUBECACHEDIR" {
-			continue
-		}
-		env = append(env, kv)
-	}
-	env = append(env,
-		"PATH="+w.pluginDir+string(os.PathListSeparator)+w.cp.BinDir+string(os.PathListSeparator)+os.Getenv("PATH"),
-		"KUBECONFIG="+w.cp.Kubeconfig,
-		"KUBECACHEDIR="+w.cacheDir,
-		"AWS_ENDPOINT_URL="+w.awsURL,
-		"AWS_ACCESS_KEY_ID=AKIDEXAMPLE",
-		"AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-		"AWS_REGION=us-west-2",
-		"AWS_EC2_METADATA_DISABLED=true",
-		"AWS_CONFIG_FILE="+os.DevNull,
-		"AWS_SHARED_CREDENTIALS_FILE="+os.DevNull,
-	)
+	env := harness.PluginEnv{PluginDir: w.pluginDir, ToolsBin: w.cp.BinDir, Kubeconfig: w.cp.Kubeconfig,
+		CacheDir: w.cacheDir, AWSEndpoint: w.awsURL}.Environ()
 	return append(env, w.env...)
 }
 

@@ -15,9 +15,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
@@ -36,19 +33,7 @@ const (
 func start(t *testing.T) (*fakeaws.Server, aws.Config) {
 	t.Helper()
 	fake := fakeaws.New()
-	ts := httptest.NewServer(fake)
-	t.Cleanup(ts.Close)
-	return fake, aws.Config{
-		Region:       "us-west-2",
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
-		BaseEndpoint: aws.String(ts.URL),
-		Retryer: func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) {
-				o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return time.Millisecond, nil })
-				o.RateLimiter = ratelimit.None
-			})
-		},
-	}
+	return fake, fakeaws.Start(t, fake)
 }
 
 func TestEncodePolicy(t *testing.T) {
@@ -74,11 +59,10 @@ func TestEncodePolicy(t *testing.T) {
 func TestQueryWireShape(t *testing.T) {
 	fake := fakeaws.New()
 	fake.AddRole(fakeaws.Role{ARN: "arn:aws:iam::123456789012:role/team/app", TrustPolicy: `{"a":"b c"}`})
-	ts := httptest.NewServer(fake)
-	defer ts.Close()
+	base := fakeaws.Serve(t, fake)
 
 	post := func(form url.Values, scope string) (int, http.Header, string) {
-		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, ts.URL+"/", strings.NewReader(form.Encode()))
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, base+"/", strings.NewReader(form.Encode()))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -129,9 +113,7 @@ func TestQueryWireShape(t *testing.T) {
 
 func TestEKSWireShape(t *testing.T) {
 	fake := fakeaws.New()
-	ts := httptest.NewServer(fake)
-	defer ts.Close()
-	resp, err := http.Get(ts.URL + "/clusters/prod")
+	resp, err := http.Get(fakeaws.Serve(t, fake) + "/clusters/prod")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +145,7 @@ func TestListenAndServeLoopbackOnly(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- fake.ListenAndServe(ctx, "127.0.0.1:0", func(u string) { urls <- u }) }()
 	base := <-urls
-	cfg := aws.Config{Region: "us-west-2", Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""), BaseEndpoint: aws.String(base)}
+	cfg := fakeaws.Config(base)
 	out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil || aws.ToString(out.Account) != fakeaws.DefaultAccount {
 		t.Fatalf("GetCallerIdentity via standalone server = %v, %v", out, err)

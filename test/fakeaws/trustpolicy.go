@@ -7,7 +7,7 @@ import (
 )
 
 // This is the emulator's own, deliberately small trust-policy evaluator. It
-// is written from IAM's documented semantics (REFERENCE §2.4, §2.5) and
+// is written from IAM's documented semantics (docs/behaviour.md#condition-operators, #principal-and-action) and
 // shares no code with pkg/iampolicy, so that an end-to-end test can catch the
 // product and the emulator disagreeing.
 

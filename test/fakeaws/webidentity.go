@@ -26,14 +26,14 @@ import (
 
 const opWebIdentity = "AssumeRoleWithWebIdentity"
 
-// Messages STS answers with (REFERENCE §2.2), kept verbatim: tools match on
+// Messages STS answers with (docs/behaviour.md#sts-validation-order), kept verbatim: tools match on
 // them, the double space included.
 const (
 	msgNoVerificationKey   = "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements"
 	msgThumbprintMismatch  = "OpenIDConnect provider's HTTPS certificate doesn't match configured thumbprint"
 	msgIncorrectAudience   = "Incorrect token audience"
 	msgNotAuthorizedWebIDP = "Not authorized to perform sts:AssumeRoleWithWebIdentity"
-	// Not among the observed strings of REFERENCE §2.2; chosen to read like
+	// Not among the observed strings of docs/behaviour.md#sts-validation-order; chosen to read like
 	// STS. Tests should not depend on their exact text.
 	msgNotAJWT       = "The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)"
 	msgBadSignature  = "Signature verification failed for the ID Token"
@@ -71,7 +71,7 @@ type parsedToken struct {
 	signature    []byte
 }
 
-// parseJWT is step 1 of REFERENCE §2.2: a compact JWS with the claims STS
+// parseJWT is step 1 of docs/behaviour.md#sts-validation-order: a compact JWS with the claims STS
 // requires. The signature is only decoded here; it is verified once the key
 // is known.
 func parseJWT(tok string) (*parsedToken, *apiError) {
@@ -129,7 +129,7 @@ func parseJWT(tok string) (*parsedToken, *apiError) {
 }
 
 // serveWebIdentity implements sts:AssumeRoleWithWebIdentity in the order of
-// REFERENCE §2.2; each failure masks the later checks, as in STS.
+// docs/behaviour.md#sts-validation-order; each failure masks the later checks, as in STS.
 func (s *Server) serveWebIdentity(ctx context.Context, w http.ResponseWriter, req request) {
 	out, aerr := s.assumeRoleWithWebIdentity(ctx, req)
 	if aerr != nil {
@@ -298,7 +298,7 @@ var errThumbprint = errors.New("served certificate matches no thumbprint")
 // fetchIssuerKeys fetches ISSUER/.well-known/openid-configuration and its
 // jwks_uri. TLS is trusted only when the SHA-1 of the LAST certificate each
 // server sends is in thumbprints, which is what STS does for an issuer that
-// no public CA vouches for (REFERENCE §1); the emulator knows no public CAs.
+// no public CA vouches for (docs/behaviour.md#oidc-provider-thumbprint); the emulator knows no public CAs.
 // Only loopback hosts are contacted.
 func fetchIssuerKeys(ctx context.Context, issuer string, thumbprints []string) (map[string]*rsa.PublicKey, *apiError) {
 	unreachable := &apiError{status: http.StatusBadRequest, code: "IDPCommunicationError", message: msgNoVerificationKey}

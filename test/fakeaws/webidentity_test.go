@@ -255,11 +255,10 @@ func TestAssumeRoleWithWebIdentity(t *testing.T) {
 // and that the call log names the role but never holds the token.
 func TestAssumeRoleWithWebIdentityWire(t *testing.T) {
 	fake := fakeaws.New()
-	ts := httptest.NewServer(fake)
-	defer ts.Close()
+	base := fakeaws.Serve(t, fake)
 	form := url.Values{"Action": {"AssumeRoleWithWebIdentity"}, "Version": {"2011-06-15"}, "RoleArn": {webRole},
 		"RoleSessionName": {"s"}, "WebIdentityToken": {"a.b.c"}}
-	resp, err := http.Post(ts.URL, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+	resp, err := http.Post(base, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
 	if err != nil {
 		t.Fatal(err)
 	}

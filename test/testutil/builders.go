@@ -1,11 +1,12 @@
 // Package testutil builds the Kubernetes objects tests need, so that no test
 // spells out a pod literal: pods, service accounts, workloads and the pod
 // identity webhook's configuration, with a helper that mutates a pod the way
-// the webhook would (REFERENCE.md §4).
+// the webhook would (docs/behaviour.md#pod-identity-webhook).
 package testutil
 
 import (
 	"fmt"
+	"maps"
 	"time"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
@@ -58,6 +59,15 @@ func (b *SA) AnnotationWrittenAt(key string, t time.Time) *SA {
 	return b
 }
 
+// Label sets a label.
+func (b *SA) Label(k, v string) *SA {
+	if b.sa.Labels == nil {
+		b.sa.Labels = map[string]string{}
+	}
+	b.sa.Labels[k] = v
+	return b
+}
+
 // CreatedAt sets the creation time.
 func (b *SA) CreatedAt(t time.Time) *SA { b.sa.CreationTimestamp = metav1.NewTime(t); return b }
 
@@ -77,11 +87,30 @@ func NewPod(ns, name, sa string) *Pod {
 	}}
 }
 
+// PodOf starts a pod of rs's template (labels and spec), owned by rs as its
+// controller (with rs's UID, so a ReplicaSet read back from an API server
+// gives its pods a real owner reference), created at T0+1h.
+func PodOf(rs *appsv1.ReplicaSet, name string) *Pod {
+	yes := true
+	return &Pod{pod: &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Namespace: rs.Namespace, Name: name, UID: uid("pod", rs.Namespace, name),
+			CreationTimestamp: metav1.NewTime(T0.Add(time.Hour)), Labels: maps.Clone(rs.Spec.Template.Labels),
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: rs.Name, UID: rs.UID, Controller: &yes}}},
+		Spec: *rs.Spec.Template.Spec.DeepCopy(),
+	}}
+}
+
 // CreatedAt sets the creation time.
 func (b *Pod) CreatedAt(t time.Time) *Pod { b.pod.CreationTimestamp = metav1.NewTime(t); return b }
 
+// ServiceAccount sets the service account the pod runs as.
+func (b *Pod) ServiceAccount(name string) *Pod { b.pod.Spec.ServiceAccountName = name; return b }
+
 // Label sets a label.
 func (b *Pod) Label(k, v string) *Pod {
+	if b.pod.Labels == nil {
+		b.pod.Labels = map[string]string{}
+	}
 	b.pod.Labels[k] = v
 	return b
 }
@@ -214,6 +243,17 @@ func ControllerRef(kind, ns, name string) metav1.OwnerReference {
 	return metav1.OwnerReference{APIVersion: apiVersion, Kind: kind, Name: name, UID: uid(kind, ns, name), Controller: &yes}
 }
 
+// TokenVolume adds the aws-iam-token projected volume the webhook adds (a
+// service account token for audience, valid 86400 s, at path "token"), and
+// nothing else: no mount, no env, as a chart that brings its own volume does.
+func (b *Pod) TokenVolume(audience string) *Pod {
+	exp := int64(86400)
+	b.pod.Spec.Volumes = append(b.pod.Spec.Volumes, corev1.Volume{Name: "aws-iam-token", VolumeSource: corev1.VolumeSource{
+		Projected: &corev1.ProjectedVolumeSource{Sources: []corev1.VolumeProjection{{ServiceAccountToken: &corev1.ServiceAccountTokenProjection{
+			Audience: audience, ExpirationSeconds: &exp, Path: "token"}}}}}})
+	return b
+}
+
 // TokenVolumeMode sets defaultMode on the aws-iam-token projected volume.
 func (b *Pod) TokenVolumeMode(mode int32) *Pod {
 	for i := range b.pod.Spec.Volumes {
@@ -225,13 +265,10 @@ func (b *Pod) TokenVolumeMode(mode int32) *Pod {
 }
 
 // Mutate applies what the pod identity webhook would inject for roleARN and
-// audience (REFERENCE.md §4.4–4.5): regional STS, region, role and token env
+// audience (docs/behaviour.md#injected-environment, #token-volume-and-mount): regional STS, region, role and token env
 // in every init and regular container, the aws-iam-token volume and mounts.
 func (b *Pod) Mutate(roleARN, audience string) *Pod {
-	exp := int64(86400)
-	b.pod.Spec.Volumes = append(b.pod.Spec.Volumes, corev1.Volume{Name: "aws-iam-token", VolumeSource: corev1.VolumeSource{
-		Projected: &corev1.ProjectedVolumeSource{Sources: []corev1.VolumeProjection{{ServiceAccountToken: &corev1.ServiceAccountTokenProjection{
-			Audience: audience, ExpirationSeconds: &exp, Path: "token"}}}}}})
+	b.TokenVolume(audience)
 	mutate := func(c *corev1.Container) {
 		c.Env = append(c.Env,
 			corev1.EnvVar{Name: "AWS_STS_REGIONAL_ENDPOINTS", Value: "regional"},
@@ -267,10 +304,19 @@ func (b *Pod) RemoveEnv(container, k string) *Pod {
 func (b *Pod) Build() *corev1.Pod { return b.pod.DeepCopy() }
 
 // Deployment returns a deployment whose template runs as sa, and a ReplicaSet
-// it owns; pods join it with OwnedBy("ReplicaSet", name+"-rs").
-func Deployment(ns, name, sa string) (*appsv1.Deployment, *appsv1.ReplicaSet) {
+// it owns; pods join it with OwnedBy("ReplicaSet", name+"-rs"), or are built
+// from it with PodOf. The template has the named containers (default: one,
+// "app", as NewPod).
+func Deployment(ns, name, sa string, containers ...string) (*appsv1.Deployment, *appsv1.ReplicaSet) {
+	cs := []corev1.Container{{Name: "app", Image: "example/app:1"}}
+	if len(containers) > 0 {
+		cs = nil
+		for _, c := range containers {
+			cs = append(cs, corev1.Container{Name: c, Image: "example/" + c})
+		}
+	}
 	tmpl := corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": name}},
-		Spec: corev1.PodSpec{ServiceAccountName: sa, Containers: []corev1.Container{{Name: "app", Image: "example/app:1"}}}}
+		Spec: corev1.PodSpec{ServiceAccountName: sa, Containers: cs}}
 	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, UID: uid("Deployment", ns, name), CreationTimestamp: metav1.NewTime(T0)},
 		Spec: appsv1.DeploymentSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": name}}, Template: tmpl}}
 	rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name + "-rs", UID: uid("ReplicaSet", ns, name+"-rs"),
@@ -313,7 +359,7 @@ func Secret(ns, name string, keys ...string) *corev1.Secret {
 	return s
 }
 
-// Webhook returns the EKS pod identity webhook configuration (REFERENCE.md §4.1).
+// Webhook returns the EKS pod identity webhook configuration (docs/behaviour.md#webhook-admission).
 func Webhook() *admissionregistrationv1.MutatingWebhookConfiguration {
 	ignore := admissionregistrationv1.Ignore
 	none := admissionregistrationv1.SideEffectClassNone

@@ -1,6 +1,7 @@
 // Package webhook is a test-only stand-in for aws/amazon-eks-pod-identity-webhook,
 // which cannot be downloaded on the project's build machines. It reproduces
-// the webhook's pod mutation as /work/shared/REFERENCE.md §4 and §5.2 describe
+// the webhook's pod mutation as docs/behaviour.md#pod-identity-webhook and
+// docs/behaviour.md#pod-identity-injection describe
 // it (behaviour, not code: nothing here is copied from the real webhook), so
 // that the end-to-end tests see pods exactly as an EKS API server would admit
 // them.
@@ -16,7 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/sets"
 )
 
-// Annotations, env vars, paths and names, verbatim from REFERENCE §4 and §8.
+// Annotations, env vars, paths and names, verbatim from docs/behaviour.md#pod-identity-webhook, #exact-strings.
 const (
 	AnnotationRoleARN              = "eks.amazonaws.com/role-arn"
 	AnnotationAudience             = "eks.amazonaws.com/audience"
@@ -34,10 +35,10 @@ const (
 	EnvContainerAuthorizationTokenFile = "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"
 
 	DefaultAudience = "sts.amazonaws.com"
-	// DefaultTokenExpiration is the IRSA default, used without jitter (§4.5).
+	// DefaultTokenExpiration is the IRSA default, used without jitter (docs/behaviour.md#token-volume-and-mount).
 	DefaultTokenExpiration int64 = 86400
 	// MinTokenExpiration is the floor the webhook raises shorter values to;
-	// there is no upper cap (§4.2).
+	// there is no upper cap (docs/behaviour.md#webhook-inputs).
 	MinTokenExpiration int64 = 600
 
 	IRSAVolumeName       = "aws-iam-token"
@@ -51,12 +52,12 @@ const (
 	PodIdentityTokenPath        = "eks-pod-identity-token"
 	PodIdentityFullURI          = "http://169.254.170.23/v1/credentials"
 	podIdentityWindowsTokenFile = `C:\var\run\secrets\pods.eks.amazonaws.com\serviceaccount\eks-pod-identity-token`
-	// The Pod Identity default expiration is jittered into this range (§5.2).
+	// The Pod Identity default expiration is jittered into this range (docs/behaviour.md#pod-identity-injection).
 	podIdentityJitterMin int64 = 79200
 )
 
 // Association is an EKS Pod Identity association: pods of this service account
-// get the Pod Identity mutation instead of IRSA (§4.3 step 1).
+// get the Pod Identity mutation instead of IRSA (docs/behaviour.md#webhook-decision-flow step 1).
 type Association struct {
 	Namespace      string
 	ServiceAccount string
@@ -65,7 +66,7 @@ type Association struct {
 // Config is what the real webhook takes as flags and files.
 type Config struct {
 	// DefaultRegion is --aws-default-region: when set, AWS_DEFAULT_REGION and
-	// AWS_REGION are injected (§4.4). Empty injects no region.
+	// AWS_REGION are injected (docs/behaviour.md#injected-environment). Empty injects no region.
 	DefaultRegion string
 	// RegionalSTS is --sts-regional-endpoint; the SA annotation overrides it.
 	RegionalSTS bool
@@ -103,13 +104,13 @@ func Mutate(cfg Config, namespace string, pod *corev1.Pod, sa *corev1.ServiceAcc
 	var p patchConfig
 	switch {
 	case cfg.hasAssociation(namespace, saName):
-		// §4.3 step 1: Pod Identity wins over IRSA annotations.
+		// docs/behaviour.md#webhook-decision-flow step 1: Pod Identity wins over IRSA annotations.
 		p = podIdentityConfig(cfg, pod, sa)
 	case sa == nil:
-		// §4.3 step 2: service account not found ⇒ admitted unmodified.
+		// docs/behaviour.md#webhook-decision-flow step 2: service account not found ⇒ admitted unmodified.
 		return pod, false
 	case sa.Annotations[AnnotationRoleARN] == "":
-		// §4.3 step 3: no role ⇒ no mutation.
+		// docs/behaviour.md#webhook-decision-flow step 3: no role ⇒ no mutation.
 		return pod, false
 	default:
 		p = irsaConfig(cfg, pod, sa)
@@ -118,7 +119,7 @@ func Mutate(cfg Config, namespace string, pod *corev1.Pod, sa *corev1.ServiceAcc
 	out := pod.DeepCopy()
 	skip := skipContainers(pod)
 	changed := false
-	// §4.6: init containers (native sidecars included) get the same treatment;
+	// docs/behaviour.md#init-and-ephemeral-containers: init containers (native sidecars included) get the same treatment;
 	// ephemeral containers are never touched.
 	for i := range out.Spec.InitContainers {
 		if !skip.Has(out.Spec.InitContainers[i].Name) && p.mutateContainer(&out.Spec.InitContainers[i]) {
@@ -130,7 +131,7 @@ func Mutate(cfg Config, namespace string, pod *corev1.Pod, sa *corev1.ServiceAcc
 			changed = true
 		}
 	}
-	// §4.5: the volume is added unless one with that name already exists,
+	// docs/behaviour.md#token-volume-and-mount: the volume is added unless one with that name already exists,
 	// whether or not any container was changed.
 	if !hasVolume(out, p.volumeName) {
 		out.Spec.Volumes = append(out.Spec.Volumes, p.volume())
@@ -164,7 +165,7 @@ func irsaConfig(cfg Config, pod *corev1.Pod, sa *corev1.ServiceAccount) patchCon
 	}
 	tokenFile := IRSAMountPath + "/" + IRSATokenPath
 	if isWindows(pod) {
-		// §4.7: only the env path changes; the mountPath stays.
+		// docs/behaviour.md#windows-pods: only the env path changes; the mountPath stays.
 		tokenFile = irsaWindowsTokenFile
 	}
 	return patchConfig{
@@ -210,7 +211,7 @@ func podIdentityConfig(cfg Config, pod *corev1.Pod, sa *corev1.ServiceAccount) p
 }
 
 // regionalSTS: the SA annotation, parsed with strconv.ParseBool, overrides the
-// flag; an unparsable value is ignored (§4.2).
+// flag; an unparsable value is ignored (docs/behaviour.md#webhook-inputs).
 func regionalSTS(cfg Config, sa *corev1.ServiceAccount) bool {
 	if sa != nil {
 		if v, ok := sa.Annotations[AnnotationSTSRegionalEndpoints]; ok {
@@ -223,7 +224,7 @@ func regionalSTS(cfg Config, sa *corev1.ServiceAccount) bool {
 }
 
 // tokenExpiration: pod annotation > SA annotation > def; non-integers are
-// ignored and values under 600 are raised to 600, with no upper cap (§4.2).
+// ignored and values under 600 are raised to 600, with no upper cap (docs/behaviour.md#webhook-inputs).
 func tokenExpiration(pod *corev1.Pod, sa *corev1.ServiceAccount, def int64) int64 {
 	parse := func(annotations map[string]string) (int64, bool) {
 		v, ok := annotations[AnnotationTokenExpiration]
@@ -248,7 +249,7 @@ func tokenExpiration(pod *corev1.Pod, sa *corev1.ServiceAccount, def int64) int6
 }
 
 // skipContainers reads the pod's skip-containers annotation as ONE CSV record,
-// names untrimmed ("a, b" skips "a" and " b"); a parse error skips nothing (§4.2).
+// names untrimmed ("a, b" skips "a" and " b"); a parse error skips nothing (docs/behaviour.md#webhook-inputs).
 func skipContainers(pod *corev1.Pod) sets.Set[string] {
 	v, ok := pod.Annotations[AnnotationSkipContainers]
 	if !ok {
@@ -261,17 +262,18 @@ func skipContainers(pod *corev1.Pod) sets.Set[string] {
 	return sets.New(record...)
 }
 
-// isWindows looks only at nodeSelector, never at nodeAffinity (§4.7).
+// isWindows looks only at nodeSelector, never at nodeAffinity (docs/behaviour.md#windows-pods).
 func isWindows(pod *corev1.Pod) bool {
 	ns := pod.Spec.NodeSelector
 	return ns["kubernetes.io/os"] == "windows" || ns["beta.kubernetes.io/os"] == "windows"
 }
 
-// mutateContainer applies §4.4 and the mount of §4.5/§5.2 to one container and
+// mutateContainer applies docs/behaviour.md#injected-environment and the mount
+// of docs/behaviour.md#token-volume-and-mount and #pod-identity-injection to one container and
 // reports whether it changed.
 func (p patchConfig) mutateContainer(c *corev1.Container) bool {
 	has := func(name string) bool {
-		// Detection looks only at env, never envFrom (§4.4, webhook#248).
+		// Detection looks only at env, never envFrom (docs/behaviour.md#injected-environment, webhook#248).
 		for _, e := range c.Env {
 			if e.Name == name {
 				return true
@@ -292,7 +294,7 @@ func (p patchConfig) mutateContainer(c *corev1.Container) bool {
 		c.Env = append(c.Env, corev1.EnvVar{Name: name, Value: value})
 		changed = true
 	}
-	// Order: STS variable, region variables, credential variables (§4.4).
+	// Order: STS variable, region variables, credential variables (docs/behaviour.md#injected-environment).
 	if !stsPresent && p.regionalSTS {
 		add(EnvSTSRegionalEndpoints, "regional")
 	}
@@ -305,7 +307,7 @@ func (p patchConfig) mutateContainer(c *corev1.Container) bool {
 		add(p.credKeys[1], p.credValues[1])
 	}
 	// The mount is skipped when one with the same NAME exists; the mountPath
-	// is not compared (§4.5).
+	// is not compared (docs/behaviour.md#token-volume-and-mount).
 	mounted := false
 	for _, m := range c.VolumeMounts {
 		if m.Name == p.volumeName {

@@ -115,6 +115,7 @@ func TestMutate(t *testing.T) {
 	assoc := []Association{{Namespace: testNS, ServiceAccount: testSA}}
 	emptyVol := corev1.Volume{Name: "data", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}
 
+	// Case names start with the docs/behaviour.md anchor of the rule they test.
 	tests := []struct {
 		name string
 		cfg  Config
@@ -124,41 +125,41 @@ func TestMutate(t *testing.T) {
 		want *corev1.Pod
 	}{
 		{
-			name: "§4.4/§4.5 IRSA: env, mount and projected token volume with the defaults",
+			name: "#injected-environment/#token-volume-and-mount IRSA: env, mount and projected token volume with the defaults",
 			pod:  podOf(ctr("app")),
 			sa:   roleSA(),
 			want: build([]corev1.Container{withMounts(ctr("app", irsaFull...), irsaMount)}, volumes(irsaVolume(DefaultAudience, 86400))),
 		},
 		{
-			name: "§4.3 step 2: service account not found ⇒ unmodified",
+			name: "#webhook-decision-flow step 2: service account not found ⇒ unmodified",
 			pod:  podOf(ctr("app")),
 			sa:   nil,
 		},
 		{
-			name: "§4.3 step 3: no role-arn annotation ⇒ unmodified",
+			name: "#webhook-decision-flow step 3: no role-arn annotation ⇒ unmodified",
 			pod:  podOf(ctr("app")),
 			sa:   sa(AnnotationAudience, "x"),
 		},
 		{
-			name: "§4.3 step 3: empty role-arn annotation ⇒ unmodified",
+			name: "#webhook-decision-flow step 3: empty role-arn annotation ⇒ unmodified",
 			pod:  podOf(ctr("app")),
 			sa:   sa(AnnotationRoleARN, ""),
 		},
 		{
-			name: "§4.2 audience annotation sets the token audience",
+			name: "#webhook-inputs audience annotation sets the token audience",
 			pod:  podOf(ctr("app")),
 			sa:   roleSA(AnnotationAudience, "amazonaws.com"),
 			want: build([]corev1.Container{withMounts(ctr("app", irsaFull...), irsaMount)}, volumes(irsaVolume("amazonaws.com", 86400))),
 		},
 		{
-			name: "§4.2 --token-audience default applies without the annotation",
+			name: "#webhook-inputs --token-audience default applies without the annotation",
 			cfg:  Config{Audience: "sts.example"},
 			pod:  podOf(ctr("app")),
 			sa:   roleSA(),
 			want: build([]corev1.Container{withMounts(ctr("app", irsaFull...), irsaMount)}, volumes(irsaVolume("sts.example", 86400))),
 		},
 		{
-			name: "§4.4 order: STS variable, both region variables, then credentials",
+			name: "#injected-environment order: STS variable, both region variables, then credentials",
 			cfg:  Config{DefaultRegion: "eu-west-1", RegionalSTS: true},
 			pod:  podOf(ctr("app")),
 			sa:   roleSA(),
@@ -166,34 +167,34 @@ func TestMutate(t *testing.T) {
 				EnvRoleARN, testRole, EnvWebIdentityTokenFile, tokenEnv)...), irsaMount)}, volumes(irsaVolume(DefaultAudience, 86400))),
 		},
 		{
-			name: "§4.2 sts-regional-endpoints=false on the SA overrides the flag",
+			name: "#webhook-inputs sts-regional-endpoints=false on the SA overrides the flag",
 			cfg:  Config{RegionalSTS: true},
 			pod:  podOf(ctr("app")),
 			sa:   roleSA(AnnotationSTSRegionalEndpoints, "false"),
 			want: build([]corev1.Container{withMounts(ctr("app", irsaFull...), irsaMount)}, volumes(irsaVolume(DefaultAudience, 86400))),
 		},
 		{
-			name: "§4.2 sts-regional-endpoints is strconv.ParseBool: TRUE enables it",
+			name: "#webhook-inputs sts-regional-endpoints is strconv.ParseBool: TRUE enables it",
 			pod:  podOf(ctr("app")),
 			sa:   roleSA(AnnotationSTSRegionalEndpoints, "TRUE"),
 			want: build([]corev1.Container{withMounts(ctr("app", append(env(EnvSTSRegionalEndpoints, "regional"), irsaFull...)...), irsaMount)}, volumes(irsaVolume(DefaultAudience, 86400))),
 		},
 		{
-			name: "§4.2 invalid sts-regional-endpoints is ignored: the flag stays",
+			name: "#webhook-inputs invalid sts-regional-endpoints is ignored: the flag stays",
 			cfg:  Config{RegionalSTS: true},
 			pod:  podOf(ctr("app")),
 			sa:   roleSA(AnnotationSTSRegionalEndpoints, "yes"),
 			want: build([]corev1.Container{withMounts(ctr("app", append(env(EnvSTSRegionalEndpoints, "regional"), irsaFull...)...), irsaMount)}, volumes(irsaVolume(DefaultAudience, 86400))),
 		},
 		{
-			name: "§4.4 one region key present ⇒ no region variables; existing env never overwritten",
+			name: "#injected-environment one region key present ⇒ no region variables; existing env never overwritten",
 			cfg:  Config{DefaultRegion: "eu-west-1"},
 			pod:  podOf(ctr("app", env(EnvRegion, "us-east-2")...)),
 			sa:   roleSA(),
 			want: build([]corev1.Container{withMounts(ctr("app", append(env(EnvRegion, "us-east-2"), irsaFull...)...), irsaMount)}, volumes(irsaVolume(DefaultAudience, 86400))),
 		},
 		{
-			name: "§4.4 region from envFrom is not seen: region variables still injected",
+			name: "#injected-environment region from envFrom is not seen: region variables still injected",
 			cfg:  Config{DefaultRegion: "eu-west-1"},
 			pod: func() *corev1.Pod {
 				c := ctr("app")
@@ -208,14 +209,14 @@ func TestMutate(t *testing.T) {
 			}(),
 		},
 		{
-			name: "§4.4 no default region configured ⇒ no region variables",
+			name: "#injected-environment no default region configured ⇒ no region variables",
 			cfg:  Config{},
 			pod:  podOf(ctr("app")),
 			sa:   roleSA(),
 			want: build([]corev1.Container{withMounts(ctr("app", irsaFull...), irsaMount)}, volumes(irsaVolume(DefaultAudience, 86400))),
 		},
 		{
-			name: "§4.4 early exit: web-identity + region + STS present ⇒ container untouched, no mount (volume still added)",
+			name: "#injected-environment early exit: web-identity + region + STS present ⇒ container untouched, no mount (volume still added)",
 			cfg:  Config{DefaultRegion: "eu-west-1", RegionalSTS: true},
 			pod:  podOf(ctr("app", env(EnvRoleARN, "arn:aws:iam::111122223333:role/manual", EnvRegion, "eu-west-1", EnvSTSRegionalEndpoints, "regional")...)),
 			sa:   roleSA(),
@@ -223,7 +224,7 @@ func TestMutate(t *testing.T) {
 				volumes(irsaVolume(DefaultAudience, 86400))),
 		},
 		{
-			name: "§4.4 only AWS_ROLE_ARN set by hand ⇒ no AWS_WEB_IDENTITY_TOKEN_FILE, but mount and region",
+			name: "#injected-environment only AWS_ROLE_ARN set by hand ⇒ no AWS_WEB_IDENTITY_TOKEN_FILE, but mount and region",
 			cfg:  Config{DefaultRegion: "eu-west-1"},
 			pod:  podOf(ctr("app", env(EnvRoleARN, "arn:aws:iam::111122223333:role/manual")...)),
 			sa:   roleSA(),
@@ -231,70 +232,70 @@ func TestMutate(t *testing.T) {
 				volumes(irsaVolume(DefaultAudience, 86400))),
 		},
 		{
-			name: "§4.4 only AWS_WEB_IDENTITY_TOKEN_FILE set ⇒ no AWS_ROLE_ARN",
+			name: "#injected-environment only AWS_WEB_IDENTITY_TOKEN_FILE set ⇒ no AWS_ROLE_ARN",
 			pod:  podOf(ctr("app", env(EnvWebIdentityTokenFile, "/tmp/t")...)),
 			sa:   roleSA(),
 			want: build([]corev1.Container{withMounts(ctr("app", env(EnvWebIdentityTokenFile, "/tmp/t")...), irsaMount)}, volumes(irsaVolume(DefaultAudience, 86400))),
 		},
 		{
-			name: "§4.2 token-expiration on the SA",
+			name: "#webhook-inputs token-expiration on the SA",
 			pod:  podOf(ctr("app")),
 			sa:   roleSA(AnnotationTokenExpiration, "3600"),
 			want: build([]corev1.Container{withMounts(ctr("app", irsaFull...), irsaMount)}, volumes(irsaVolume(DefaultAudience, 3600))),
 		},
 		{
-			name: "§4.2 token-expiration below 600 is raised to 600",
+			name: "#webhook-inputs token-expiration below 600 is raised to 600",
 			pod:  podOf(ctr("app")),
 			sa:   roleSA(AnnotationTokenExpiration, "100"),
 			want: build([]corev1.Container{withMounts(ctr("app", irsaFull...), irsaMount)}, volumes(irsaVolume(DefaultAudience, 600))),
 		},
 		{
-			name: "§4.2 token-expiration has no upper cap",
+			name: "#webhook-inputs token-expiration has no upper cap",
 			pod:  podOf(ctr("app")),
 			sa:   roleSA(AnnotationTokenExpiration, "1000000"),
 			want: build([]corev1.Container{withMounts(ctr("app", irsaFull...), irsaMount)}, volumes(irsaVolume(DefaultAudience, 1000000))),
 		},
 		{
-			name: "§4.2 non-integer token-expiration is ignored",
+			name: "#webhook-inputs non-integer token-expiration is ignored",
 			pod:  podOf(ctr("app")),
 			sa:   roleSA(AnnotationTokenExpiration, "1h"),
 			want: build([]corev1.Container{withMounts(ctr("app", irsaFull...), irsaMount)}, volumes(irsaVolume(DefaultAudience, 86400))),
 		},
 		{
-			name: "§4.2 pod token-expiration wins over the SA's",
+			name: "#webhook-inputs pod token-expiration wins over the SA's",
 			pod:  build([]corev1.Container{ctr("app")}, annotate(AnnotationTokenExpiration, "7200")),
 			sa:   roleSA(AnnotationTokenExpiration, "3600"),
 			want: build([]corev1.Container{withMounts(ctr("app", irsaFull...), irsaMount)}, annotate(AnnotationTokenExpiration, "7200"), volumes(irsaVolume(DefaultAudience, 7200))),
 		},
 		{
-			name: "§4.2 invalid pod token-expiration falls back to the SA's",
+			name: "#webhook-inputs invalid pod token-expiration falls back to the SA's",
 			pod:  build([]corev1.Container{ctr("app")}, annotate(AnnotationTokenExpiration, "soon")),
 			sa:   roleSA(AnnotationTokenExpiration, "3600"),
 			want: build([]corev1.Container{withMounts(ctr("app", irsaFull...), irsaMount)}, annotate(AnnotationTokenExpiration, "soon"), volumes(irsaVolume(DefaultAudience, 3600))),
 		},
 		{
-			name: "§4.2 skip-containers is one CSV record, untrimmed: \"a, b\" skips a and \" b\", not b",
+			name: "#webhook-inputs skip-containers is one CSV record, untrimmed: \"a, b\" skips a and \" b\", not b",
 			pod:  build([]corev1.Container{ctr("a"), ctr(" b"), ctr("b")}, annotate(AnnotationSkipContainers, "a, b")),
 			sa:   roleSA(),
 			want: build([]corev1.Container{ctr("a"), ctr(" b"), withMounts(ctr("b", irsaFull...), irsaMount)},
 				annotate(AnnotationSkipContainers, "a, b"), volumes(irsaVolume(DefaultAudience, 86400))),
 		},
 		{
-			name: "§4.2 skip-containers parse error ⇒ nothing skipped",
+			name: "#webhook-inputs skip-containers parse error ⇒ nothing skipped",
 			pod:  build([]corev1.Container{ctr("a"), ctr("b")}, annotate(AnnotationSkipContainers, `a,b"c`)),
 			sa:   roleSA(),
 			want: build([]corev1.Container{withMounts(ctr("a", irsaFull...), irsaMount), withMounts(ctr("b", irsaFull...), irsaMount)},
 				annotate(AnnotationSkipContainers, `a,b"c`), volumes(irsaVolume(DefaultAudience, 86400))),
 		},
 		{
-			name: "§4.2 skip-containers: only the first CSV record counts",
+			name: "#webhook-inputs skip-containers: only the first CSV record counts",
 			pod:  build([]corev1.Container{ctr("a"), ctr("b")}, annotate(AnnotationSkipContainers, "a\nb")),
 			sa:   roleSA(),
 			want: build([]corev1.Container{ctr("a"), withMounts(ctr("b", irsaFull...), irsaMount)},
 				annotate(AnnotationSkipContainers, "a\nb"), volumes(irsaVolume(DefaultAudience, 86400))),
 		},
 		{
-			name: "§4.6 init containers (native sidecars too) are mutated and honour skip-containers",
+			name: "#init-and-ephemeral-containers init containers (native sidecars too) are mutated and honour skip-containers",
 			pod: build([]corev1.Container{ctr("app")}, annotate(AnnotationSkipContainers, "skipped"),
 				initContainers(ctr("init"), ctr("skipped"))),
 			sa: roleSA(),
@@ -302,7 +303,7 @@ func TestMutate(t *testing.T) {
 				initContainers(withMounts(ctr("init", irsaFull...), irsaMount), ctr("skipped")), volumes(irsaVolume(DefaultAudience, 86400))),
 		},
 		{
-			name: "§4.6 ephemeral containers are not touched",
+			name: "#init-and-ephemeral-containers ephemeral containers are not touched",
 			pod: func() *corev1.Pod {
 				p := podOf(ctr("app"))
 				p.Spec.EphemeralContainers = []corev1.EphemeralContainer{{EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "debug", Image: "busybox"}}}
@@ -316,21 +317,21 @@ func TestMutate(t *testing.T) {
 			}(),
 		},
 		{
-			name: "§4.7 Windows nodeSelector: Windows token path in env, mountPath unchanged",
+			name: "#windows-pods Windows nodeSelector: Windows token path in env, mountPath unchanged",
 			pod:  build([]corev1.Container{ctr("app")}, nodeSelector("kubernetes.io/os", "windows")),
 			sa:   roleSA(),
 			want: build([]corev1.Container{withMounts(ctr("app", env(EnvRoleARN, testRole, EnvWebIdentityTokenFile, `C:\var\run\secrets\eks.amazonaws.com\serviceaccount\token`)...), irsaMount)},
 				nodeSelector("kubernetes.io/os", "windows"), volumes(irsaVolume(DefaultAudience, 86400))),
 		},
 		{
-			name: "§4.7 the beta os label counts too",
+			name: "#windows-pods the beta os label counts too",
 			pod:  build([]corev1.Container{ctr("app")}, nodeSelector("beta.kubernetes.io/os", "windows")),
 			sa:   roleSA(),
 			want: build([]corev1.Container{withMounts(ctr("app", env(EnvRoleARN, testRole, EnvWebIdentityTokenFile, `C:\var\run\secrets\eks.amazonaws.com\serviceaccount\token`)...), irsaMount)},
 				nodeSelector("beta.kubernetes.io/os", "windows"), volumes(irsaVolume(DefaultAudience, 86400))),
 		},
 		{
-			name: "§4.7 nodeAffinity is not considered",
+			name: "#windows-pods nodeAffinity is not considered",
 			pod: func() *corev1.Pod {
 				p := podOf(ctr("app"))
 				p.Spec.Affinity = windowsAffinity()
@@ -344,13 +345,13 @@ func TestMutate(t *testing.T) {
 			}(),
 		},
 		{
-			name: "§4.5 a volume named aws-iam-token already exists ⇒ not added again",
+			name: "#token-volume-and-mount a volume named aws-iam-token already exists ⇒ not added again",
 			pod:  build([]corev1.Container{ctr("app")}, volumes(irsaVolume("mine", 1234))),
 			sa:   roleSA(),
 			want: build([]corev1.Container{withMounts(ctr("app", irsaFull...), irsaMount)}, volumes(irsaVolume("mine", 1234))),
 		},
 		{
-			name: "§4.5 a mount NAMED aws-iam-token exists (other path) ⇒ no second mount",
+			name: "#token-volume-and-mount a mount NAMED aws-iam-token exists (other path) ⇒ no second mount",
 			pod:  build([]corev1.Container{withMounts(ctr("app"), corev1.VolumeMount{Name: IRSAVolumeName, MountPath: "/elsewhere"})}, volumes(emptyVol)),
 			sa:   roleSA(),
 			want: build([]corev1.Container{withMounts(ctr("app", irsaFull...), corev1.VolumeMount{Name: IRSAVolumeName, MountPath: "/elsewhere"})},
@@ -372,14 +373,14 @@ func TestMutate(t *testing.T) {
 			}(),
 		},
 		{
-			name: "§4.3 step 1/§5.2 Pod Identity wins over the role-arn annotation",
+			name: "#webhook-decision-flow step 1/#pod-identity-injection Pod Identity wins over the role-arn annotation",
 			cfg:  Config{Associations: assoc, PodIdentityExpiration: fixedJitter},
 			pod:  podOf(ctr("app")),
 			sa:   roleSA(),
 			want: build([]corev1.Container{withMounts(ctr("app", piFull...), piMount)}, volumes(piVolume(80000))),
 		},
 		{
-			name: "§5.2 Pod Identity needs no service account object, and gets STS/region variables",
+			name: "#pod-identity-injection Pod Identity needs no service account object, and gets STS/region variables",
 			cfg:  Config{Associations: assoc, PodIdentityExpiration: fixedJitter, DefaultRegion: "eu-west-1", RegionalSTS: true},
 			pod:  podOf(ctr("app")),
 			sa:   nil,
@@ -387,14 +388,14 @@ func TestMutate(t *testing.T) {
 				volumes(piVolume(80000))),
 		},
 		{
-			name: "§5.2 Pod Identity honours token-expiration (no jitter then)",
+			name: "#pod-identity-injection Pod Identity honours token-expiration (no jitter then)",
 			cfg:  Config{Associations: assoc, PodIdentityExpiration: fixedJitter},
 			pod:  build([]corev1.Container{ctr("app")}, annotate(AnnotationTokenExpiration, "3600")),
 			sa:   sa(),
 			want: build([]corev1.Container{withMounts(ctr("app", piFull...), piMount)}, annotate(AnnotationTokenExpiration, "3600"), volumes(piVolume(3600))),
 		},
 		{
-			name: "§5.2 Pod Identity on Windows uses the Windows token path",
+			name: "#pod-identity-injection Pod Identity on Windows uses the Windows token path",
 			cfg:  Config{Associations: assoc, PodIdentityExpiration: fixedJitter},
 			pod:  build([]corev1.Container{ctr("app")}, nodeSelector("kubernetes.io/os", "windows")),
 			sa:   sa(),
@@ -403,14 +404,14 @@ func TestMutate(t *testing.T) {
 				nodeSelector("kubernetes.io/os", "windows"), volumes(piVolume(80000))),
 		},
 		{
-			name: "§4.4 Pod Identity early exit uses the container-credential keys",
+			name: "#injected-environment Pod Identity early exit uses the container-credential keys",
 			cfg:  Config{Associations: assoc, PodIdentityExpiration: fixedJitter},
 			pod:  podOf(ctr("app", env(EnvContainerCredentialsFullURI, "http://x", EnvRegion, "r", EnvSTSRegionalEndpoints, "regional")...)),
 			sa:   sa(),
 			want: build([]corev1.Container{ctr("app", env(EnvContainerCredentialsFullURI, "http://x", EnvRegion, "r", EnvSTSRegionalEndpoints, "regional")...)}, volumes(piVolume(80000))),
 		},
 		{
-			name: "§4.4 on the Pod Identity path web-identity keys do not trigger the early exit",
+			name: "#injected-environment on the Pod Identity path web-identity keys do not trigger the early exit",
 			cfg:  Config{Associations: assoc, PodIdentityExpiration: fixedJitter},
 			pod:  podOf(ctr("app", env(EnvRoleARN, testRole, EnvRegion, "r", EnvSTSRegionalEndpoints, "regional")...)),
 			sa:   sa(),
@@ -502,7 +503,7 @@ func TestIRSADefaultExpirationIsNotJittered(t *testing.T) {
 	for range 20 {
 		got, _ := Mutate(Config{}, testNS, podOf(ctr("app")), roleSA())
 		if exp := *got.Spec.Volumes[0].Projected.Sources[0].ServiceAccountToken.ExpirationSeconds; exp != 86400 {
-			t.Fatalf("IRSA expirationSeconds = %d, want 86400 (§4.5: no jitter)", exp)
+			t.Fatalf("IRSA expirationSeconds = %d, want 86400 (docs/behaviour.md#token-volume-and-mount: no jitter)", exp)
 		}
 	}
 }

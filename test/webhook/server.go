@@ -23,7 +23,7 @@ import (
 )
 
 // Names of the registration, as in the reference manifest
-// deploy/mutatingwebhook.yaml (REFERENCE §4.1).
+// deploy/mutatingwebhook.yaml (docs/behaviour.md#webhook-admission).
 const (
 	ConfigurationName = "pod-identity-webhook"
 	WebhookName       = "iam-for-pods.amazonaws.com"
@@ -34,7 +34,7 @@ const (
 type Handler struct {
 	Config Config
 	// Client looks up the pod's ServiceAccount straight from the API server;
-	// the real webhook's informer cache only adds latency races (§4.3).
+	// the real webhook's informer cache only adds latency races (docs/behaviour.md#webhook-decision-flow).
 	Client kubernetes.Interface
 	// Logf, when set, receives one line per decision.
 	Logf func(format string, args ...any)
@@ -243,7 +243,7 @@ func (s *Server) Err() error {
 }
 
 // Configuration is the MutatingWebhookConfiguration that points the API
-// server at url, shaped like the reference manifest (REFERENCE §4.1): CREATE
+// server at url, shaped like the reference manifest (docs/behaviour.md#webhook-admission): CREATE
 // of v1 pods, pods labelled eks.amazonaws.com/skip-pod-identity-webhook
 // excluded, failurePolicy Ignore.
 func Configuration(url string, caBundle []byte) *admissionregistrationv1.MutatingWebhookConfiguration {

@@ -1,5 +1,5 @@
 // Package krewcheck checks release artefacts by krew's rules without krew:
-// krew cannot be built here (E2E-NOTES.md, "Release tooling"), so the release
+// krew cannot be built from the Go module proxy (docs/e2e.md, "Release tooling"), so the release
 // check renders the krew-release-bot template with local archives, validates
 // the manifest the way krew's validate-krew-manifest does, and installs an
 // archive the way `kubectl krew install` lays it out.

@@ -15,41 +15,6 @@ import (
 	"time"
 )
 
-// Env is the environment kubectl (and through it the plugin) runs with: this
-// process's, minus its AWS and Kubernetes configuration, plus EnvVars.
-func Env(pluginDir, toolsBin, kubeconfig, cacheDir, awsURL string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "AWS_") || k == "KUBECONFIG" || k == "PATH" || k == "KUBECACHEDIR" {
-			continue
-		}
-		env = append(env, kv)
-	}
-	return append(env, EnvVars(pluginDir, toolsBin, kubeconfig, cacheDir, awsURL)...)
-}
-
-// EnvVars are the variables that point kubectl and the plugin at the
-// synthetic cluster: the plugin's directory, then the tools' kubectl, first
-// on PATH; the cluster's kubeconfig and a discovery cache of its own; the
-// AWS emulator through the standard endpoint variable, with dummy keys and
-// no shared configuration files.
-func EnvVars(pluginDir, toolsBin, kubeconfig, cacheDir, awsURL string) []string {
-	sep := string(os.PathListSeparator)
-	return []string{
-		"PATH=" + pluginDir + sep + toolsBin + sep + os.Getenv("PATH"),
-		"KUBECONFIG=" + kubeconfig,
-		"KUBECACHEDIR=" + cacheDir,
-		"AWS_ENDPOINT_URL=" + awsURL,
-		"AWS_ACCESS_KEY_ID=AKIDEXAMPLE",
-		"AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-		"AWS_REGION=" + Region,
-		"AWS_EC2_METADATA_DISABLED=true",
-		"AWS_CONFIG_FILE=" + os.DevNull,
-		"AWS_SHARED_CREDENTIALS_FILE=" + os.DevNull,
-	}
-}
-
 // Result is one measured command.
 type Result struct {
 	Wall time.Duration

@@ -2,7 +2,8 @@
 
 // Package controlplane runs a real, minimal Kubernetes control plane (etcd and
 // kube-apiserver, nothing else) on loopback ports for end-to-end tests. The
-// binaries come from hack/k8s-tools.sh; see /work/shared/E2E-NOTES.md for
+// binaries come from hack/k8s-tools.sh; docs/e2e.md explains how they are
+// built and
 // why each flag is there.
 //
 // There is no scheduler, no kubelet and no kube-controller-manager: pods stay
@@ -52,7 +53,7 @@ const (
 	ContextName = "e2e"
 
 	// AnonymousDiscoveryBinding lets anonymous clients read the issuer
-	// discovery documents, as STS does when it validates a token (REFERENCE §2.2).
+	// discovery documents, as STS does when it validates a token (docs/behaviour.md#sts-validation-order).
 	AnonymousDiscoveryBinding = "e2e:anonymous-service-account-issuer-discovery"
 
 	defaultReadyTimeout = 60 * time.Second
@@ -327,7 +328,7 @@ func (cp *ControlPlane) startAPIServer(ctx context.Context, etcdURL string, opts
 		// STS fetches the discovery documents anonymously.
 		"--anonymous-auth=true",
 		// Without it the server exits: "cannot use public IP 127.0.0.1 with
-		// endpoint reconciler" (E2E-NOTES.md).
+		// endpoint reconciler" (docs/e2e.md).
 		"--endpoint-reconciler-type=none",
 		"--profiling=false",
 	}, opts.ExtraAPIServerFlags...)

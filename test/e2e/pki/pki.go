@@ -123,7 +123,7 @@ func (ca *CA) issue(tmpl *x509.Certificate) (*KeyPair, error) {
 // ServiceAccountKeys is the RSA key pair kube-apiserver signs service account
 // tokens with (--service-account-signing-key-file) and verifies them with
 // (--service-account-key-file). RSA because STS only accepts RS256 tokens
-// (REFERENCE §2.1), so the e2e issuer should look like a real one.
+// (docs/behaviour.md#projected-service-account-token), so the e2e issuer should look like a real one.
 type ServiceAccountKeys struct {
 	PrivateKeyPEM []byte
 	PublicKeyPEM  []byte

@@ -1,4 +1,4 @@
-package diag
+package facts
 
 import (
 	"time"
@@ -10,33 +10,30 @@ import (
 // Snapshot is everything the checks may look at, gathered before judging.
 type Snapshot struct {
 	// Now is the clock the checks use; the collector sets it once.
-	Now time.Time
+	Now time.Time `json:"now,omitempty"`
 	// Subjects are the service accounts being diagnosed, in output order.
-	Subjects []*Subject
+	Subjects []*Subject `json:"subjects,omitempty"`
 	// Webhooks are the cluster's MutatingWebhookConfigurations.
-	Webhooks WebhookFacts
+	Webhooks WebhookFacts `json:"webhooks,omitempty"`
 	// Namespaces holds the namespaces of the subjects (for namespaceSelector);
 	// a namespace missing from the map could not be read.
-	Namespaces map[string]*corev1.Namespace
+	Namespaces map[string]*corev1.Namespace `json:"namespaces,omitempty"`
 	// NamespaceErrs records namespaces that could not be read.
-	NamespaceErrs map[string]*ReadError
+	NamespaceErrs map[string]*ReadError `json:"namespaceErrors,omitempty"`
 	// AWS holds the AWS facts; nil when the AWS half was skipped.
-	AWS *AWSFacts
+	AWS *AWSFacts `json:"aws,omitempty"`
 
 	// Probes holds --probe results by "namespace/serviceaccount"; nil
 	// when no probe was asked for.
-	Probes map[string]*ProbeFacts
-
-	// memo caches work several checks share within one Run.
-	memo *runMemo
+	Probes map[string]*ProbeFacts `json:"probes,omitempty"`
 }
 
 // WebhookFacts is the result of listing MutatingWebhookConfigurations.
 type WebhookFacts struct {
-	Configs []admissionregistrationv1.MutatingWebhookConfiguration
+	Configs []admissionregistrationv1.MutatingWebhookConfiguration `json:"configs,omitempty"`
 	// Err is set when the list failed (typically RBAC); the checks that need it
 	// report `unknown` instead of guessing.
-	Err *ReadError
+	Err *ReadError `json:"error,omitempty"`
 }
 
 // ReadError records a Kubernetes read that failed.
@@ -52,65 +49,63 @@ type ReadError struct {
 
 // Subject is one service account under diagnosis with the pods that use it.
 type Subject struct {
-	Namespace          string
-	ServiceAccountName string
+	Namespace          string `json:"namespace"`
+	ServiceAccountName string `json:"serviceAccountName"`
 	// ServiceAccount is nil when it does not exist (ServiceAccountErr nil) or
 	// could not be read (ServiceAccountErr set).
-	ServiceAccount    *corev1.ServiceAccount
-	ServiceAccountErr *ReadError
+	ServiceAccount    *corev1.ServiceAccount `json:"serviceAccount,omitempty"`
+	ServiceAccountErr *ReadError             `json:"serviceAccountError,omitempty"`
 	// Workloads are the workloads the user named that use this service account.
-	Workloads []Workload
+	Workloads []Workload `json:"workloads,omitempty"`
 	// Pods are the live pods that run as this service account and were in scope.
-	Pods []PodFacts
+	Pods []PodFacts `json:"pods,omitempty"`
 }
 
-// Ref is the subject's object reference.
-func (s *Subject) Ref() ObjectRef {
-	return ObjectRef{Kind: "ServiceAccount", Namespace: s.Namespace, Name: s.ServiceAccountName}
-}
+// Key is "namespace/serviceaccount", the key of Snapshot.Probes.
+func (s *Subject) Key() string { return s.Namespace + "/" + s.ServiceAccountName }
 
 // Workload is a controller (Deployment, StatefulSet, …) the user named.
 type Workload struct {
-	Kind string
-	Name string
+	Kind string `json:"kind"`
+	Name string `json:"name"`
 	// TemplateServiceAccount is the service account its pod template names
 	// ("default" when the template names none).
-	TemplateServiceAccount string
+	TemplateServiceAccount string `json:"templateServiceAccount,omitempty"`
 	// Pods lists the names of its live pods (found through owner references),
 	// whatever service account they run as.
-	Pods []PodRef
+	Pods []PodRef `json:"pods,omitempty"`
 }
 
 // PodRef is a pod name with the service account it runs as.
 type PodRef struct {
-	Name           string
-	ServiceAccount string
+	Name           string `json:"name"`
+	ServiceAccount string `json:"serviceAccount,omitempty"`
 }
 
 // PodFacts is a live pod with what the collector learned around it.
 type PodFacts struct {
-	Pod *corev1.Pod
+	Pod *corev1.Pod `json:"pod,omitempty"`
 	// Owner is the pod's top-level controller (e.g. Deployment/x found through
 	// its ReplicaSet); empty Kind for a bare pod.
-	Owner Owner
+	Owner Owner `json:"owner,omitempty"`
 	// EnvSources are the Secrets and ConfigMaps its containers use through
 	// envFrom, keyed by "Secret/name" or "ConfigMap/name".
-	EnvSources map[string]EnvSource
+	EnvSources map[string]EnvSource `json:"envSources,omitempty"`
 }
 
 // Owner is a pod's top-level controller.
 type Owner struct {
-	Kind string
-	Name string
+	Kind string `json:"kind"`
+	Name string `json:"name"`
 }
 
 // EnvSource is the key set of a Secret or ConfigMap used with envFrom. Only
 // key names are kept: values never leave the collector.
 type EnvSource struct {
-	Kind string
-	Name string
-	Keys []string
+	Kind string   `json:"kind"`
+	Name string   `json:"name"`
+	Keys []string `json:"keys,omitempty"`
 	// Missing is true when the object does not exist.
-	Missing bool
-	Err     *ReadError
+	Missing bool       `json:"missing,omitempty"`
+	Err     *ReadError `json:"error,omitempty"`
 }

@@ -1,4 +1,4 @@
-package thumbprint
+package tlsinspect
 
 import (
 	"bufio"
@@ -14,60 +14,9 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/thumbprint"
 )
-
-// CertInfo describes one certificate as the server sent it.
-type CertInfo struct {
-	// Depth is the position in the served chain: 0 is the leaf.
-	Depth     int       `json:"depth"`
-	Subject   string    `json:"subject"`
-	Issuer    string    `json:"issuer"`
-	NotBefore time.Time `json:"notBefore"`
-	NotAfter  time.Time `json:"notAfter"`
-	// SHA1 is the lower-case hex SHA-1 of the DER bytes; for the last
-	// certificate it equals HostChain.Thumbprint.
-	SHA1       string `json:"sha1"`
-	SelfSigned bool   `json:"selfSigned"`
-	IsCA       bool   `json:"isCA"`
-	// Expired and ExpiresSoon are judged with Options.Now and Options.WarnDays.
-	Expired     bool `json:"expired"`
-	ExpiresSoon bool `json:"expiresSoon"`
-}
-
-// HostChain is what one TLS endpoint served.
-type HostChain struct {
-	// Role is "jwks" or "issuer" when filled by Inspect; empty from InspectHost.
-	Role       string `json:"role,omitempty"`
-	URL        string `json:"url"`
-	Host       string `json:"host"`
-	Port       string `json:"port"`
-	ServerName string `json:"serverName"`
-	// ViaProxy is the proxy (scheme://host:port, no credentials) the
-	// connection was tunnelled through, or empty for a direct connection.
-	ViaProxy   string     `json:"viaProxy,omitempty"`
-	TLSVersion string     `json:"tlsVersion,omitempty"`
-	Certs      []CertInfo `json:"certs,omitempty"`
-	// Thumbprint is the SHA-1 of the last certificate served (REFERENCE §1.1).
-	Thumbprint string `json:"thumbprint,omitempty"`
-	// Verified reports whether the served chain verifies for Host against
-	// Options.RootCAs (nil: system roots) at Options.Now.
-	Verified    bool   `json:"verified"`
-	VerifyError string `json:"verifyError,omitempty"`
-	// PrivateCA means verification failed because the chain does not lead to
-	// a trusted root (a private or self-signed CA, or an intercepting proxy),
-	// as opposed to an expired certificate or a name mismatch.
-	PrivateCA bool `json:"privateCA"`
-	// TLS13Only means a TLS 1.2 handshake was refused after a TLS 1.3 one
-	// succeeded. AWS then falls back to thumbprint checking even for a
-	// publicly trusted chain (REFERENCE §1.5). It is probed only when the
-	// answer can change the verdict: the chain verified and 1.3 was negotiated.
-	TLS13Only bool `json:"tls13Only"`
-	// Error is why the chain could not be read; set by Inspect only.
-	Error string `json:"error,omitempty"`
-}
-
-// Addr is host:port as dialled.
-func (h HostChain) Addr() string { return net.JoinHostPort(h.Host, h.Port) }
 
 // InspectHost opens a TLS connection to the host and port of rawURL (port 443
 // by default) with SNI set to the host, through the proxy that Options.Proxy
@@ -76,13 +25,13 @@ func (h HostChain) Addr() string { return net.JoinHostPort(h.Host, h.Port) }
 //
 // A chain that does not verify is not an error: it is captured without
 // verification and then verified by hand, so that the facts (and the
-// thumbprint STS would compare for a private CA, REFERENCE §1.6) are still
+// thumbprint STS would compare for a private CA, docs/behaviour.md#thumbprints-per-issuer-type) are still
 // reported. Errors mean no chain could be read: bad URL, proxy failure, dial
 // or handshake failure, timeout or cancellation. The returned HostChain always
 // carries the URL, host, port and proxy that were attempted.
-func InspectHost(ctx context.Context, rawURL string, o Options) (HostChain, error) {
+func InspectHost(ctx context.Context, rawURL string, o Options) (thumbprint.HostChain, error) {
 	o = o.withDefaults()
-	h := HostChain{URL: rawURL}
+	h := thumbprint.HostChain{URL: rawURL}
 	u, err := parseHTTPS(rawURL, "url")
 	if err != nil {
 		return h, err
@@ -114,7 +63,7 @@ func InspectHost(ctx context.Context, rawURL string, o Options) (HostChain, erro
 	for i, c := range certs {
 		h.Certs = append(h.Certs, certInfo(i, c, now, o.WarnDays))
 	}
-	// REFERENCE §1.1 / plugin guidance 2: the last certificate SENT, never a
+	// docs/behaviour.md#thumbprint-input: the last certificate SENT, never a
 	// root picked from VerifiedChains or the local store.
 	h.Thumbprint = h.Certs[len(h.Certs)-1].SHA1
 
@@ -168,7 +117,7 @@ func handshake(ctx context.Context, addr, serverName string, proxyURL *url.URL, 
 	cfg := &tls.Config{
 		ServerName: serverName,
 		// Verification is done by hand in verifyChain: an untrusted chain is
-		// a fact to report, not a reason to stop (REFERENCE §1.6).
+		// a fact to report, not a reason to stop (docs/behaviour.md#thumbprints-per-issuer-type).
 		InsecureSkipVerify: true, // #nosec G402 -- the chain is verified manually and never trusted for data.
 		MinVersion:         tls.VersionTLS12,
 		MaxVersion:         maxVersion,
@@ -312,8 +261,8 @@ func verifyChain(certs []*x509.Certificate, host string, now time.Time, roots *x
 	return err
 }
 
-func certInfo(depth int, c *x509.Certificate, now time.Time, warnDays int) CertInfo {
-	ci := CertInfo{
+func certInfo(depth int, c *x509.Certificate, now time.Time, warnDays int) thumbprint.CertInfo {
+	ci := thumbprint.CertInfo{
 		Depth:     depth,
 		Subject:   c.Subject.String(),
 		Issuer:    c.Issuer.String(),

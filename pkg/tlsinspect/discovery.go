@@ -1,4 +1,4 @@
-package thumbprint
+package tlsinspect
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/thumbprint"
 )
 
 const (
@@ -19,20 +21,6 @@ const (
 	maxDiscoveryBytes = 1 << 20
 	maxRedirects      = 5
 )
-
-// Discovery is what the issuer's OpenID discovery document says.
-type Discovery struct {
-	// URL is the discovery document that was fetched.
-	URL string `json:"url"`
-	// Issuer is the document's "issuer" field, as written.
-	Issuer string `json:"issuer,omitempty"`
-	// JWKSURI is the document's "jwks_uri": the host STS fetches keys from and
-	// whose chain is hashed (REFERENCE §1.1).
-	JWKSURI string `json:"jwksUri,omitempty"`
-	// Problems are facts that do not stop the inspection but break STS, such
-	// as an issuer field that differs from the requested issuer (§1.6).
-	Problems []string `json:"problems,omitempty"`
-}
 
 // parseHTTPS parses an absolute https URL. what names the URL in errors.
 func parseHTTPS(raw, what string) (*url.URL, error) {
@@ -57,10 +45,10 @@ func parseHTTPS(raw, what string) (*url.URL, error) {
 // JSON object, or a missing jwks_uri. The returned Discovery carries whatever
 // was read before the failure. An issuer field that differs from issuer is
 // not an error: it is recorded in Discovery.Problems, because the chain can
-// still be inspected while STS would reject the tokens (REFERENCE §1.6).
-func FetchDiscovery(ctx context.Context, issuer string, o Options) (Discovery, error) {
+// still be inspected while STS would reject the tokens (docs/behaviour.md#thumbprints-per-issuer-type).
+func FetchDiscovery(ctx context.Context, issuer string, o Options) (thumbprint.Discovery, error) {
 	o = o.withDefaults()
-	d := Discovery{}
+	d := thumbprint.Discovery{}
 	u, err := parseHTTPS(issuer, "issuer")
 	if err != nil {
 		return d, err
@@ -83,8 +71,8 @@ func FetchDiscovery(ctx context.Context, issuer string, o Options) (Discovery, e
 		DialContext: (&net.Dialer{Timeout: o.Timeout}).DialContext,
 		// Certificate verification is skipped on purpose for this one read-only
 		// GET of a public document that carries no credentials: private-CA
-		// issuers are exactly the ones whose thumbprint STS checks (REFERENCE
-		// §1.6), so refusing to read their discovery document would hide the
+		// issuers are exactly the ones whose thumbprint STS checks
+		// (docs/behaviour.md#thumbprints-per-issuer-type), so refusing to read their discovery document would hide the
 		// case this package exists to diagnose. Trust in the chain is judged
 		// separately and reported by InspectHost.
 		TLSClientConfig:       &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}, // #nosec G402 -- see above.
@@ -139,7 +127,7 @@ func FetchDiscovery(ctx context.Context, issuer string, o Options) (Discovery, e
 		d.Problems = append(d.Problems, fmt.Sprintf("discovery document %s has no issuer field; STS requires it to equal the token's iss claim", d.URL))
 	case doc.Issuer != issuer && strings.TrimRight(doc.Issuer, "/") == strings.TrimRight(issuer, "/"):
 		// kOps once wrote the issuer with a trailing slash; the token iss, the
-		// provider URL and this field must be identical (REFERENCE §1.6).
+		// provider URL and this field must be identical (docs/behaviour.md#thumbprints-per-issuer-type).
 		d.Problems = append(d.Problems, fmt.Sprintf("discovery issuer %q differs from the issuer %q only by a trailing slash; the token iss claim, the IAM provider URL and the discovery issuer must be identical", doc.Issuer, issuer))
 	case doc.Issuer != issuer:
 		d.Problems = append(d.Problems, fmt.Sprintf("discovery issuer %q does not equal the issuer %q; STS requires them to be identical", doc.Issuer, issuer))

@@ -1,4 +1,4 @@
-package diag
+package facts
 
 import (
 	"encoding/csv"
@@ -10,7 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/sets"
 )
 
-// The pod identity webhook's names and defaults (REFERENCE.md §4, §8).
+// The pod identity webhook's names and defaults (docs/behaviour.md#pod-identity-webhook, #exact-strings).
 const (
 	AnnotationPrefix            = "eks.amazonaws.com"
 	AnnotationRoleARN           = AnnotationPrefix + "/role-arn"
@@ -45,7 +45,7 @@ type Container struct {
 }
 
 // Containers lists init containers then containers, the two lists the
-// webhook mutates (REFERENCE.md §4.6: ephemeral containers are not touched).
+// webhook mutates (docs/behaviour.md#init-and-ephemeral-containers: ephemeral containers are not touched).
 func Containers(pod *corev1.Pod) []Container {
 	out := make([]Container, 0, len(pod.Spec.InitContainers)+len(pod.Spec.Containers))
 	for _, c := range pod.Spec.InitContainers {
@@ -68,14 +68,14 @@ func EnvValue(c corev1.Container, name string) (value string, set, fromRef bool)
 	return "", false, false
 }
 
-func hasEnv(c corev1.Container, name string) bool {
+func HasEnv(c corev1.Container, name string) bool {
 	_, ok, _ := EnvValue(c, name)
 	return ok
 }
 
 // SkipContainers parses the skip-containers annotation exactly as the webhook
 // does: one CSV record, names not trimmed, a parse error skips nothing
-// (REFERENCE.md §4.2).
+// (docs/behaviour.md#webhook-inputs).
 func SkipContainers(pod *corev1.Pod) (names sets.Set[string], present bool, err error) {
 	v, ok := pod.Annotations[AnnotationSkipContainers]
 	if !ok {
@@ -91,25 +91,17 @@ func SkipContainers(pod *corev1.Pod) (names sets.Set[string], present bool, err 
 
 // EarlyExit reports whether the webhook leaves a container untouched because
 // its own env already has a web-identity key, a region key and
-// AWS_STS_REGIONAL_ENDPOINTS (REFERENCE.md §4.4, fixture rawPodHasAll).
+// AWS_STS_REGIONAL_ENDPOINTS (docs/behaviour.md#injected-environment, fixture rawPodHasAll).
 func EarlyExit(c corev1.Container) bool {
-	webIdentity := hasEnv(c, EnvRoleARN) || hasEnv(c, EnvTokenFile)
-	region := hasEnv(c, EnvRegion) || hasEnv(c, EnvDefaultRegion)
-	return webIdentity && region && hasEnv(c, EnvRegionalSTS)
+	webIdentity := HasEnv(c, EnvRoleARN) || HasEnv(c, EnvTokenFile)
+	region := HasEnv(c, EnvRegion) || HasEnv(c, EnvDefaultRegion)
+	return webIdentity && region && HasEnv(c, EnvRegionalSTS)
 }
 
 // IsWindows mirrors the webhook: only nodeSelector counts, never nodeAffinity
-// (REFERENCE.md §4.7).
+// (docs/behaviour.md#windows-pods).
 func IsWindows(pod *corev1.Pod) bool {
 	return pod.Spec.NodeSelector["kubernetes.io/os"] == "windows" || pod.Spec.NodeSelector["beta.kubernetes.io/os"] == "windows"
-}
-
-// ExpectedTokenPath is the token file the webhook injects for this pod.
-func ExpectedTokenPath(pod *corev1.Pod) string {
-	if IsWindows(pod) {
-		return WindowsTokenPath
-	}
-	return TokenPath
 }
 
 // TokenVolume returns the pod's aws-iam-token projected service-account token
@@ -149,20 +141,10 @@ func RoleARNAnnotation(sa *corev1.ServiceAccount) (string, bool) {
 	return v, ok
 }
 
-func roleARNOf(sa *corev1.ServiceAccount) string {
+// RoleARNOf is the role-arn annotation's value, or "".
+func RoleARNOf(sa *corev1.ServiceAccount) string {
 	v, _ := RoleARNAnnotation(sa)
 	return v
-}
-
-// ExpectedAudience is the audience the webhook would request for this service
-// account: the annotation, else the webhook's default.
-func ExpectedAudience(sa *corev1.ServiceAccount) string {
-	if sa != nil {
-		if v, ok := sa.Annotations[AnnotationAudience]; ok && v != "" {
-			return v
-		}
-	}
-	return DefaultAudience
 }
 
 // ParseTokenExpiration parses a token-expiration annotation like the webhook:
@@ -195,4 +177,28 @@ func AnnotationWrittenAt(sa *corev1.ServiceAccount, key string) (t time.Time, ma
 		}
 	}
 	return t, manager, ok
+}
+
+// IntendedRoleARN reports whether the subject's service account asks for
+// IRSA: a role-arn annotation that is not blank.
+func IntendedRoleARN(subj *Subject) (string, bool) {
+	v, ok := RoleARNAnnotation(subj.ServiceAccount)
+	return v, ok && strings.TrimSpace(v) != ""
+}
+
+// TokenAudience is the audience the subject's pods present: the projected
+// volume's audience of the first mutated pod, else what the webhook would use.
+// A missing service account means the webhook's default.
+func TokenAudience(subj *Subject) (aud, source string) {
+	for _, pf := range subj.Pods {
+		if _, tok := TokenVolume(pf.Pod); tok != nil && tok.Audience != "" {
+			return tok.Audience, "pod/" + pf.Pod.Name + " volume " + TokenVolumeName
+		}
+	}
+	if subj.ServiceAccount != nil {
+		if v, ok := subj.ServiceAccount.Annotations[AnnotationAudience]; ok && v != "" {
+			return v, "serviceaccount annotation " + AnnotationAudience
+		}
+	}
+	return DefaultAudience, "webhook default"
 }

@@ -1,7 +1,9 @@
-// Package awsfacts holds the AWS-side facts that the collector gathers and the
-// judge reads. It is pure data: no SDK, no clients, no network, so that pkg/diag
-// can depend on it without pulling in the AWS SDK.
-package awsfacts
+package facts
+
+import (
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/awsarn"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/thumbprint"
+)
 
 // ErrorCode classifies why a fact could not be gathered. A failed call is a
 // fact in its own right: checks turn it into an `unknown` finding that names
@@ -98,4 +100,70 @@ type Role struct {
 	InlinePolicyNames []string `json:"inlinePolicyNames,omitempty"`
 	// PoliciesErr is set when the permission listings failed; the role facts above still hold.
 	PoliciesErr *CallError `json:"policiesError,omitempty"`
+}
+
+// AWSFacts is the AWS side of the snapshot. A nil *AWSFacts means the user
+// skipped AWS (--skip-aws): the AWS checks then say nothing at all.
+type AWSFacts struct {
+	// Unavailable says why no AWS call could be made (no region, broken
+	// profile); every AWS check then reports `unknown` with this reason.
+	Unavailable string      `json:"unavailable,omitempty"`
+	Issuer      IssuerFacts `json:"issuer"`
+	Caller      Caller      `json:"caller"`
+	Cluster     *Cluster    `json:"cluster,omitempty"`
+	// Roles and Providers are keyed by ARN; ProviderLists by account.
+	Roles         map[string]Role         `json:"roles,omitempty"`
+	Providers     map[string]OIDCProvider `json:"providers,omitempty"`
+	ProviderLists map[string]ProviderList `json:"providerLists,omitempty"`
+	// TLS is the issuer's served TLS chains, read once per run when a
+	// provider was found; nil when they were not read.
+	TLS *TLSFacts `json:"tls,omitempty"`
+}
+
+// TLSFacts is what was read of the issuer's TLS chains: certificates and
+// verification results only, never a key. pkg/diag judges it against each
+// provider with thumbprint.JudgeProvider, as `kubectl irsa thumbprint` does.
+type TLSFacts struct {
+	Report thumbprint.Report `json:"report"`
+	// Err says why no chain of the jwks_uri host could be read.
+	Err string `json:"error,omitempty"`
+}
+
+// IssuerFacts is the cluster's OIDC issuer and how it was found.
+type IssuerFacts struct {
+	URL string `json:"url,omitempty"`
+	// Source names where URL came from: "--issuer", "eks:DescribeCluster",
+	// "API server discovery".
+	Source string `json:"source,omitempty"`
+	// Tried lists the sources that were tried and why each failed.
+	Tried []string `json:"tried,omitempty"`
+}
+
+// ExpectedProviderARN is the IAM OIDC provider STS looks up for this role:
+// the issuer's provider in the ROLE's account and partition
+// (docs/behaviour.md#sts-validation-order step 2,
+// docs/behaviour.md#principal-and-action cross-account).
+func ExpectedProviderARN(role awsarn.RoleARN, issuer string) (string, bool) {
+	is, err := awsarn.ParseIssuer(issuer)
+	if err != nil {
+		return "", false
+	}
+	return awsarn.ProviderARN(role.Partition, role.Account, is.HostPath), true
+}
+
+// RoleARNs lists the distinct valid role ARNs of the subjects, in order.
+func RoleARNs(subjects []*Subject) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range subjects {
+		v, ok := IntendedRoleARN(s)
+		if !ok || seen[v] {
+			continue
+		}
+		if _, err := awsarn.ParseRoleARN(v); err == nil {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
 }

@@ -1,4 +1,4 @@
-package thumbprint
+package tlsinspect
 
 import (
 	"context"
@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/thumbprint"
 )
 
 func testCtx(t *testing.T) context.Context {
@@ -30,7 +32,7 @@ type row struct {
 	isCA, selfSig   bool
 }
 
-func chainRows(h HostChain) []row {
+func chainRows(h thumbprint.HostChain) []row {
 	var out []row
 	for _, c := range h.Certs {
 		out = append(out, row{c.Depth, c.Subject, c.Issuer, c.IsCA, c.SelfSigned})
@@ -68,10 +70,10 @@ func TestInspectSplitHostsHashesLastServedCertOfEachHost(t *testing.T) {
 		t.Fatalf("hosts = %d, want 2 (jwks, issuer)", len(r.Hosts))
 	}
 	jw, is := r.Hosts[0], r.Hosts[1]
-	if jw.Role != RoleJWKS || jw.Host != "localhost" || jw.ServerName != "localhost" || jw.URL != jwksURI {
+	if jw.Role != thumbprint.RoleJWKS || jw.Host != "localhost" || jw.ServerName != "localhost" || jw.URL != jwksURI {
 		t.Errorf("jwks host = %+v", jw)
 	}
-	if is.Role != RoleIssuer || is.Host != "127.0.0.1" || is.URL != issuer {
+	if is.Role != thumbprint.RoleIssuer || is.Host != "127.0.0.1" || is.URL != issuer {
 		t.Errorf("issuer host = %+v", is)
 	}
 
@@ -115,12 +117,12 @@ func TestInspectSplitHostsHashesLastServedCertOfEachHost(t *testing.T) {
 
 	// Publicly trusted (test root in RootCAs): both thumbprints present is a
 	// Match, written upper-case as AWS docs show it; one missing is stale only.
-	j := Judge(r, true, []string{strings.ToUpper(fp(p.cross)), fp(p.inter)})
-	if j.Verdict != Match || j.Severity != SeverityInfo || j.Matched != strings.ToUpper(fp(p.cross)) {
+	j := thumbprint.Judge(r, true, []string{strings.ToUpper(fp(p.cross)), fp(p.inter)})
+	if j.Verdict != thumbprint.Match || j.Severity != thumbprint.SeverityInfo || j.Matched != strings.ToUpper(fp(p.cross)) {
 		t.Errorf("judge both = %+v", j)
 	}
-	j = Judge(r, true, []string{fp(p.cross)})
-	if j.Verdict != StaleIgnored || j.Severity != SeverityInfo {
+	j = thumbprint.Judge(r, true, []string{fp(p.cross)})
+	if j.Verdict != thumbprint.StaleIgnored || j.Severity != thumbprint.SeverityInfo {
 		t.Errorf("judge jwks only, trusted = %+v", j)
 	}
 	if want := []string{fp(p.cross), fp(p.inter)}; !reflect.DeepEqual(j.Required, want) {
@@ -128,7 +130,7 @@ func TestInspectSplitHostsHashesLastServedCertOfEachHost(t *testing.T) {
 	}
 
 	// Same servers, test root unknown: STS checks thumbprints of BOTH hosts
-	// (REFERENCE §1.1), so the missing issuer-host entry breaks.
+	// (docs/behaviour.md#thumbprint-input), so the missing issuer-host entry breaks.
 	r2, err := Inspect(testCtx(t), issuer, Options{RootCAs: x509.NewCertPool(), Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatalf("Inspect untrusted: %v", err)
@@ -138,8 +140,8 @@ func TestInspectSplitHostsHashesLastServedCertOfEachHost(t *testing.T) {
 			t.Errorf("%s untrusted: verified=%v private=%v err=%q", h.Role, h.Verified, h.PrivateCA, h.VerifyError)
 		}
 	}
-	j = Judge(r2, true, []string{fp(p.cross)})
-	if j.Verdict != MismatchBreaks || j.Severity != SeverityError {
+	j = thumbprint.Judge(r2, true, []string{fp(p.cross)})
+	if j.Verdict != thumbprint.MismatchBreaks || j.Severity != thumbprint.SeverityError {
 		t.Fatalf("judge untrusted = %+v", j)
 	}
 	if !strings.Contains(j.Message, "lacks "+fp(p.inter)+" (last certificate served by issuer host 127.0.0.1:") ||
@@ -242,11 +244,11 @@ func TestInspectTLS13OnlyHostFallsBackToThumbprint(t *testing.T) {
 	if !h.Verified || !h.TLS13Only || h.TLSVersion != "TLS 1.3" {
 		t.Fatalf("verified=%v tls13only=%v version=%s", h.Verified, h.TLS13Only, h.TLSVersion)
 	}
-	j := Judge(r, true, []string{"9e99a48a9960b14926bb7f3b02e22da2b0ab7280"})
-	if j.Verdict != MismatchBreaks || !strings.Contains(j.Message, h.Addr()+" requires TLS 1.3") {
+	j := thumbprint.Judge(r, true, []string{"9e99a48a9960b14926bb7f3b02e22da2b0ab7280"})
+	if j.Verdict != thumbprint.MismatchBreaks || !strings.Contains(j.Message, h.Addr()+" requires TLS 1.3") {
 		t.Errorf("judge = %+v", j)
 	}
-	if j := Judge(r, true, []string{fp(p.inter)}); j.Verdict != Match {
+	if j := thumbprint.Judge(r, true, []string{fp(p.inter)}); j.Verdict != thumbprint.Match {
 		t.Errorf("judge with thumbprint = %+v", j)
 	}
 }
@@ -320,7 +322,7 @@ func TestFetchDiscovery(t *testing.T) {
 	doc("/array", `[]`, js)
 	startTLS(t, p, []*x509.Certificate{p.leaf, p.inter}, mux, ln, nil)
 
-	// The discovery fetch reads private-CA issuers too (REFERENCE §1.6), so
+	// The discovery fetch reads private-CA issuers too (docs/behaviour.md#thumbprints-per-issuer-type), so
 	// no RootCAs here.
 	o := Options{Timeout: 5 * time.Second}
 	for _, tc := range []struct {
@@ -388,8 +390,8 @@ func TestInspectDiscoveryFailureIsUnreachable(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "HTTP 404") || len(r.Hosts) != 0 || r.DiscoveryError != err.Error() {
 		t.Fatalf("err=%v report=%+v", err, r)
 	}
-	j := Judge(r, true, []string{fp(p.inter)})
-	if j.Verdict != Unreachable || j.Severity != SeverityWarning || !strings.Contains(j.Message, "HTTP 404 Not Found") || j.Required != nil {
+	j := thumbprint.Judge(r, true, []string{fp(p.inter)})
+	if j.Verdict != thumbprint.Unreachable || j.Severity != thumbprint.SeverityWarning || !strings.Contains(j.Message, "HTTP 404 Not Found") || j.Required != nil {
 		t.Errorf("judge = %+v", j)
 	}
 }
@@ -538,8 +540,8 @@ func TestInterceptingProxyOnPublicLookingIssuer(t *testing.T) {
 	}
 	local := fp(p.inter)
 	for _, list := range [][]string{{"9e99a48a9960b14926bb7f3b02e22da2b0ab7280"}, {local}, nil} {
-		j := Judge(r, true, list)
-		if j.Verdict != LikelyInterceptingProxy || j.Severity != SeverityWarning {
+		j := thumbprint.Judge(r, true, list)
+		if j.Verdict != thumbprint.LikelyInterceptingProxy || j.Severity != thumbprint.SeverityWarning {
 			t.Errorf("list %q: judge = %+v", list, j)
 			continue
 		}

@@ -1,4 +1,4 @@
-package thumbprint
+package tlsinspect
 
 import (
 	"bufio"
@@ -36,7 +36,7 @@ const (
 
 // testPKI is a real chain: root → intermediate → leaf, plus an older root that
 // cross-signs the root, the way Starfield cross-signs Amazon's roots
-// (REFERENCE §1.7).
+// (docs/behaviour.md#common-eks-thumbprints).
 type testPKI struct {
 	base                              time.Time
 	root, inter, leaf, oldRoot, cross *x509.Certificate

@@ -1,4 +1,4 @@
-package thumbprint
+package tlsinspect
 
 import (
 	"context"
@@ -7,32 +7,9 @@ import (
 	"strings"
 	"sync"
 	"time"
-)
 
-// Host roles in Report.Hosts.
-const (
-	RoleJWKS   = "jwks"
-	RoleIssuer = "issuer"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/thumbprint"
 )
-
-// Report is everything Inspect learned about an issuer.
-type Report struct {
-	// Issuer is the issuer URL as requested.
-	Issuer    string    `json:"issuer"`
-	Discovery Discovery `json:"discovery"`
-	// DiscoveryError is why the discovery document could not be used; Hosts
-	// is empty then.
-	DiscoveryError string `json:"discoveryError,omitempty"`
-	// Hosts holds the jwks_uri host first and, when its host:port differs,
-	// the issuer host second (REFERENCE §1.1: AWS checks both).
-	Hosts []HostChain `json:"hosts,omitempty"`
-	// Thumbprint is the jwks_uri host's: the value eksctl, Terraform and AWS
-	// compute for an EKS issuer (REFERENCE §1.2, §1.3).
-	Thumbprint string `json:"thumbprint,omitempty"`
-	// Warnings are one-line facts worth showing, in a stable order: discovery
-	// problems, hosts that could not be read, then expiry per host and depth.
-	Warnings []string `json:"warnings,omitempty"`
-}
 
 // Inspect fetches the issuer's discovery document, then reads the TLS chain of
 // the jwks_uri host and, when the host:port differs, of the issuer host
@@ -42,9 +19,9 @@ type Report struct {
 // non-nil when the jwks_uri host's chain could not be read (including when
 // discovery failed); Judge then reports Unreachable. A failure on the issuer
 // host alone is recorded in that HostChain and in Warnings, not returned.
-func Inspect(ctx context.Context, issuer string, o Options) (Report, error) {
+func Inspect(ctx context.Context, issuer string, o Options) (thumbprint.Report, error) {
 	o = o.withDefaults()
-	r := Report{Issuer: issuer}
+	r := thumbprint.Report{Issuer: issuer}
 	d, err := FetchDiscovery(ctx, issuer, o)
 	r.Discovery = d
 	if err != nil {
@@ -53,11 +30,11 @@ func Inspect(ctx context.Context, issuer string, o Options) (Report, error) {
 	}
 	r.Warnings = append(r.Warnings, d.Problems...)
 
-	targets := []struct{ role, url string }{{RoleJWKS, d.JWKSURI}}
+	targets := []struct{ role, url string }{{thumbprint.RoleJWKS, d.JWKSURI}}
 	if !sameEndpoint(d.JWKSURI, issuer) {
-		targets = append(targets, struct{ role, url string }{RoleIssuer, issuer})
+		targets = append(targets, struct{ role, url string }{thumbprint.RoleIssuer, issuer})
 	}
-	r.Hosts = make([]HostChain, len(targets))
+	r.Hosts = make([]thumbprint.HostChain, len(targets))
 	errs := make([]error, len(targets))
 	var wg sync.WaitGroup
 	for i, t := range targets {
@@ -103,7 +80,7 @@ func sameEndpoint(a, b string) bool {
 
 // expiryWarnings lists expired and soon-expiring certificates, host by host in
 // Report order, leaf first, so the output is deterministic.
-func expiryWarnings(hosts []HostChain, now time.Time) []string {
+func expiryWarnings(hosts []thumbprint.HostChain, now time.Time) []string {
 	var out []string
 	for _, h := range hosts {
 		for _, c := range h.Certs {

@@ -1,0 +1,217 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/cloud"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/kube"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/thumbprint"
+)
+
+// The snapshot document's type. A new field is added compatibly; anything
+// else bumps the version, and Load refuses versions it does not know.
+const (
+	SnapshotAPIVersion = "irsa.kubectl.io/v1alpha1"
+	SnapshotKind       = "Snapshot"
+)
+
+// Snapshot is every fact one diagnosis collected, as saved by
+// --save-snapshot and judged again by --from-snapshot. It is made to be
+// attached to a public bug report: no Secret or ConfigMap values (only
+// keys were ever read), no token, no credential, no managedFields but the
+// annotation times the checks use (docs/design.md#snapshots).
+type Snapshot struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	// CollectedAt is when the facts were read; replay judges with this clock.
+	CollectedAt time.Time `json:"collectedAt"`
+	// ToolVersion is the kubectl-irsa version that collected the facts.
+	ToolVersion string `json:"toolVersion,omitempty"`
+	// Redacted is true when account ids, names and namespaces were replaced.
+	Redacted bool            `json:"redacted,omitempty"`
+	Request  Request         `json:"request"`
+	Facts    *facts.Snapshot `json:"facts"`
+}
+
+// NewSnapshot makes the document for a finished collection, with secrets
+// and unused fields stripped. It copies: the run's facts are not changed.
+func NewSnapshot(req Request, snap *facts.Snapshot, toolVersion string) (*Snapshot, error) {
+	raw, err := json.Marshal(snap)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the snapshot: %w", err)
+	}
+	var clean facts.Snapshot
+	if err := json.Unmarshal(raw, &clean); err != nil {
+		return nil, fmt.Errorf("encoding the snapshot: %w", err)
+	}
+	sanitize(&clean)
+	return &Snapshot{APIVersion: SnapshotAPIVersion, Kind: SnapshotKind, CollectedAt: snap.Now.UTC(), ToolVersion: toolVersion,
+		Request: req, Facts: &clean}, nil
+}
+
+// Write writes the document as indented JSON.
+func (s *Snapshot) Write(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(s)
+}
+
+// LoadSnapshot reads a document written by Write.
+func LoadSnapshot(r io.Reader) (*Snapshot, error) {
+	var s Snapshot
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(&s); err != nil {
+		return nil, fmt.Errorf("not a kubectl-irsa snapshot: %w", err)
+	}
+	if s.Kind != SnapshotKind || s.APIVersion != SnapshotAPIVersion {
+		return nil, fmt.Errorf("not a kubectl-irsa snapshot: apiVersion %q kind %q, want %s %s", s.APIVersion, s.Kind, SnapshotAPIVersion, SnapshotKind)
+	}
+	if s.Facts == nil {
+		return nil, errors.New("the snapshot holds no facts")
+	}
+	s.Facts.Now = s.CollectedAt
+	return &s, nil
+}
+
+// Sources answers every source from the document, so Diagnose runs exactly
+// the steps of the live run with no cluster and no AWS.
+func (s *Snapshot) Sources() Sources {
+	return Sources{Kube: snapshotKube{s}, AWS: snapshotAWS{s}, TLS: snapshotTLS{s}, Prober: snapshotProber{s}}
+}
+
+type snapshotKube struct{ s *Snapshot }
+
+func (k snapshotKube) Collect(context.Context, kube.Scope, Progress) (*facts.Snapshot, error) {
+	// A copy without the later steps' facts, as the live collector returns.
+	c := *k.s.Facts
+	c.AWS, c.Probes = nil, nil
+	return &c, nil
+}
+
+func (k snapshotKube) DiscoverIssuer(context.Context) (string, error) {
+	return "", errors.New("replaying a snapshot: no API server to ask")
+}
+
+type snapshotAWS struct{ s *Snapshot }
+
+func (a snapshotAWS) Gather(context.Context, cloud.GatherInput, Progress) *facts.AWSFacts {
+	if a.s.Facts.AWS == nil {
+		return &facts.AWSFacts{Unavailable: "the snapshot was saved without AWS facts (--skip-aws)"}
+	}
+	c := *a.s.Facts.AWS
+	c.TLS = nil
+	return &c
+}
+
+type snapshotTLS struct{ s *Snapshot }
+
+func (t snapshotTLS) Inspect(context.Context, string) (thumbprint.Report, error) {
+	if t.s.Facts.AWS == nil || t.s.Facts.AWS.TLS == nil {
+		return thumbprint.Report{}, errors.New("the snapshot holds no TLS chain")
+	}
+	tls := t.s.Facts.AWS.TLS
+	if tls.Err != "" {
+		return tls.Report, errors.New(tls.Err)
+	}
+	return tls.Report, nil
+}
+
+type snapshotProber struct{ s *Snapshot }
+
+func (p snapshotProber) Probe(_ context.Context, in ProbeInput) *facts.ProbeFacts {
+	return p.s.Facts.Probes[in.Namespace+"/"+in.ServiceAccount]
+}
+
+// annotationLastApplied is kubectl's copy of the whole applied object, env
+// values and all; no check reads it.
+const annotationLastApplied = "kubectl.kubernetes.io/last-applied-configuration"
+
+// secretEnv are the AWS variables that hold credentials. Checks read the
+// values of the other AWS_ variables (role, token file, region, profile, ...)
+// and only the names of these; every non-AWS literal value is replaced too,
+// so a credential or a password pasted into a manifest never reaches the file.
+var secretEnv = map[string]bool{
+	"AWS_ACCESS_KEY_ID": true, "AWS_SECRET_ACCESS_KEY": true, "AWS_SESSION_TOKEN": true,
+	"AWS_SECURITY_TOKEN": true, "AWS_CONTAINER_AUTHORIZATION_TOKEN": true,
+}
+
+// keepsEnvValue reports whether a snapshot keeps a literal env value.
+func keepsEnvValue(name string) bool {
+	return strings.HasPrefix(name, "AWS_") && !secretEnv[name]
+}
+
+// RedactedValue stands in for an env value the snapshot does not keep.
+const RedactedValue = "<redacted>"
+
+func sanitize(s *facts.Snapshot) {
+	for _, subj := range s.Subjects {
+		if subj.ServiceAccount != nil {
+			cleanMeta(&subj.ServiceAccount.ObjectMeta, true)
+			subj.ServiceAccount.Secrets = nil
+		}
+		for _, pf := range subj.Pods {
+			cleanMeta(&pf.Pod.ObjectMeta, false)
+			cleanEnv(pf.Pod.Spec.InitContainers)
+			cleanEnv(pf.Pod.Spec.Containers)
+			pf.Pod.Spec.EphemeralContainers = nil
+		}
+	}
+	for _, ns := range s.Namespaces {
+		cleanMeta(&ns.ObjectMeta, false)
+	}
+	for i := range s.Webhooks.Configs {
+		cleanMeta(&s.Webhooks.Configs[i].ObjectMeta, false)
+	}
+}
+
+// cleanMeta drops managedFields, except, for service accounts, which manager
+// last wrote each eks.amazonaws.com annotation and when (IRSA-POD-001 and
+// IRSA-POD-003 compare it with pod creation times).
+func cleanMeta(m *metav1.ObjectMeta, keepAnnotationTimes bool) {
+	delete(m.Annotations, annotationLastApplied)
+	var kept []metav1.ManagedFieldsEntry
+	if keepAnnotationTimes {
+		for _, mf := range m.ManagedFields {
+			if mf.FieldsV1 == nil || mf.Time == nil {
+				continue
+			}
+			owned := map[string]any{}
+			for key := range m.Annotations {
+				if strings.HasPrefix(key, facts.AnnotationPrefix+"/") && strings.Contains(string(mf.FieldsV1.Raw), `"f:`+key+`"`) {
+					owned["f:"+key] = map[string]any{}
+				}
+			}
+			if len(owned) == 0 {
+				continue
+			}
+			raw, err := json.Marshal(map[string]any{"f:metadata": map[string]any{"f:annotations": owned}})
+			if err != nil {
+				continue
+			}
+			kept = append(kept, metav1.ManagedFieldsEntry{Manager: mf.Manager, Operation: mf.Operation, Time: mf.Time,
+				FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: raw}})
+		}
+	}
+	m.ManagedFields = kept
+}
+
+func cleanEnv(cs []corev1.Container) {
+	for i := range cs {
+		for j := range cs[i].Env {
+			e := &cs[i].Env[j]
+			if e.Value != "" && !keepsEnvValue(e.Name) {
+				e.Value = RedactedValue
+			}
+		}
+	}
+}
