@@ -20,6 +20,8 @@ func init() {
 			LooksAt: "container env AWS_REGION/AWS_DEFAULT_REGION (env and envFrom), partition of the role ARN", Run: checkRegion},
 		Check{ID: "IRSA-REGION-002", Severity: SeverityWarning, Title: "AWS_STS_REGIONAL_ENDPOINTS is regional",
 			LooksAt: "container env AWS_STS_REGIONAL_ENDPOINTS, partition of the role ARN", Run: checkRegionalEndpoints},
+		Check{ID: "IRSA-REGION-003", Severity: SeverityWarning, Title: "AWS_REGION and AWS_DEFAULT_REGION agree",
+			LooksAt: "container env AWS_REGION and AWS_DEFAULT_REGION where both are literal values", Run: checkRegionsAgree},
 	)
 }
 
@@ -205,6 +207,43 @@ func checkRegionalEndpoints(_ *Input, subj *facts.Subject) []Finding {
 			default:
 				out = append(out, fail(containerRef(p, c), fmt.Sprintf("AWS_STS_REGIONAL_ENDPOINTS=%q is neither regional nor legacy; SDKs ignore or reject it", v), []Evidence{src}, fix))
 			}
+		}
+	}
+	return out
+}
+
+// checkRegionsAgree flags a container that names two regions. SDKs read
+// different variables: botocore (boto3, the AWS CLI) reads only
+// AWS_DEFAULT_REGION, while the Go, Java and JavaScript SDKs read AWS_REGION
+// first (docs/behaviour.md#sdk-credential-chain). One pod then calls STS,
+// and everything else, in two regions depending on the language. The
+// webhook injects both with one value, and only when neither is set
+// (docs/behaviour.md#injected-environment), so two values were written by
+// hand. Values from envFrom or valueFrom are not read, so they are not
+// compared.
+func checkRegionsAgree(_ *Input, subj *facts.Subject) []Finding {
+	if _, ok := facts.IntendedRoleARN(subj); !ok {
+		return nil
+	}
+	var out []Finding
+	for _, pf := range subj.Pods {
+		p := pf.Pod
+		clean := true
+		for _, c := range facts.Containers(p) {
+			region, set, fromRef := facts.EnvValue(c.Container, facts.EnvRegion)
+			def, defSet, defFromRef := facts.EnvValue(c.Container, facts.EnvDefaultRegion)
+			if !set || !defSet || fromRef || defFromRef || region == def {
+				continue
+			}
+			clean = false
+			out = append(out, fail(containerRef(p, c),
+				fmt.Sprintf("AWS_REGION=%s but AWS_DEFAULT_REGION=%s: boto3 and the AWS CLI use %s, the Go, Java and JavaScript SDKs %s, so STS and every other call go to a region that depends on the SDK", region, def, def, region),
+				[]Evidence{ev(facts.EnvRegion, region, containerField(c, "env")), ev(facts.EnvDefaultRegion, def, containerField(c, "env"))},
+				fmt.Sprintf("kubectl set env %s -c %s %s=%s -n %s (one region in both; or remove both and let the webhook inject the cluster's)",
+					setEnvTarget(pf), c.Name, facts.EnvDefaultRegion, region, p.Namespace)))
+		}
+		if clean {
+			out = append(out, pass(podRef(p), "No container names two different regions"))
 		}
 	}
 	return out

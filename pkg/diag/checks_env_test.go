@@ -83,3 +83,28 @@ func TestCheckRegion(t *testing.T) {
 	bogus := scenario{sa: healthySA, pods: []*corev1.Pod{healthyPod("web").Env("app", "AWS_STS_REGIONAL_ENDPOINTS", "Regional").Build()}}
 	expect(t, findingsOf(t, bogus.snapshot(), "IRSA-REGION-002"), []want{{status: diag.StatusFail, severity: diag.SeverityWarning, message: `"Regional" is neither`}})
 }
+
+func TestCheckRegionsAgree(t *testing.T) {
+	t.Parallel()
+	tests := map[string]struct {
+		pod   *corev1.Pod
+		wants []want
+	}{
+		"the webhook's two equal regions pass": {healthyPod("web").Build(), []want{{status: diag.StatusPass, object: "pod/web"}}},
+		"two regions by hand warn with both values": {healthyPod("web").Env("app", "AWS_REGION", "eu-west-1").Env("app", "AWS_DEFAULT_REGION", "us-east-1").Build(),
+			[]want{{status: diag.StatusFail, severity: diag.SeverityWarning, object: "pod/web[app]", message: "boto3 and the AWS CLI use us-east-1, the Go, Java and JavaScript SDKs eu-west-1",
+				evidence: []string{"AWS_REGION=eu-west-1", "AWS_DEFAULT_REGION=us-east-1"}, fix: "kubectl set env pod/web -c app AWS_DEFAULT_REGION=eu-west-1 -n shop"}}},
+		"one region alone is not compared": {healthyPod("web").RemoveEnv("app", "AWS_DEFAULT_REGION").Env("app", "AWS_REGION", "eu-west-1").Build(),
+			[]want{{status: diag.StatusPass}}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			sc := scenario{sa: healthySA, pods: []*corev1.Pod{tc.pod}}
+			expect(t, findingsOf(t, sc.snapshot(), "IRSA-REGION-003"), tc.wants)
+		})
+	}
+	// A service account without IRSA says nothing.
+	plain := scenario{sa: sa("app").Build(), pods: []*corev1.Pod{pod("web", "app").Env("app", "AWS_REGION", "eu-west-1").Env("app", "AWS_DEFAULT_REGION", "us-east-1").Build()}}
+	expect(t, findingsOf(t, plain.snapshot(), "IRSA-REGION-003"), nil)
+}
