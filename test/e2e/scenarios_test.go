@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -65,8 +66,10 @@ func TestScenarios(t *testing.T) {
 				}
 				args = append(args, "-n", w.ns, "-o", "json")
 				args = append(args, sc.flags...)
-				out, stderr, code := w.irsa(args...)
+				snapshot := filepath.Join(t.TempDir(), "snapshot.json")
+				out, stderr, code := w.irsa(append(args, "--save-snapshot", snapshot)...)
 				fs := findings(t, out)
+				replay(w, snapshot, sc.flags, out, code)
 				if code != sc.code {
 					t.Errorf("exit code %d, want %d\nstderr: %s", code, sc.code, stderr)
 				}
@@ -97,6 +100,27 @@ func TestScenarios(t *testing.T) {
 	t.Run("thumbprint", func(t *testing.T) { testThumbprint(t, s) })
 	// Last: it removes the webhook registration the other scenarios need.
 	t.Run("webhook not registered", func(t *testing.T) { testWebhookUnregistered(t, s) })
+}
+
+// replay judges the scenario's saved snapshot again with no cluster and no
+// AWS to reach, and wants the live run's findings, byte for byte, and its
+// exit code; the file must hold no secret.
+func replay(w *world, snapshot string, flags []string, liveOut string, liveCode int) {
+	w.t.Helper()
+	args := []string{"diagnose", "--from-snapshot", snapshot, "-o", "json"}
+	for _, f := range flags {
+		if strings.HasPrefix(f, "--fail-on") || f == "--show-passed" {
+			args = append(args, f)
+		}
+	}
+	out, stderr, code := w.irsaOffline(args...)
+	if code != liveCode {
+		w.t.Errorf("replay exit code %d, live %d\nstderr: %s", code, liveCode, stderr)
+	}
+	if out != liveOut {
+		w.t.Errorf("replayed findings differ from the live run's\nlive:\n%s\nreplay:\n%s\nstderr: %s", liveOut, out, stderr)
+	}
+	assertNoSecrets(w, snapshot)
 }
 
 // testWebhookUnregistered deletes the webhook's registration, as a failed
@@ -509,6 +533,37 @@ func scenarios() []scenario {
 				if f.Object.Container != "app" || strings.Contains(f.Message, "not-a-real-secret") {
 					w.t.Errorf("IRSA-CRED-001 on %q: %s", f.Object.Container, f.Message)
 				}
+			}},
+		{name: "AWS_REGION and AWS_DEFAULT_REGION written by hand, differently", ns: "e2e-two-regions", fail: []string{"IRSA-REGION-003"}, code: 0,
+			setup: func(w *world) string {
+				// The webhook adds no region when either is set, so both
+				// reach the container as written.
+				w.irsaSA("app", w.healthy(acctA, "app", "app"))
+				w.pod(w.newPod("web", "app").Env("app", "AWS_REGION", "eu-west-1").Env("app", "AWS_DEFAULT_REGION", "us-east-1"))
+				return "pod/web"
+			},
+			check: func(w *world, fs []finding) {
+				f := hit(w.t, fs, "IRSA-REGION-003", "fail")
+				if f.Object.Container != "app" {
+					w.t.Errorf("IRSA-REGION-003 on container %q, want app", f.Object.Container)
+				}
+				mentions(w.t, f, "remediation", f.Remediation, "AWS_DEFAULT_REGION=eu-west-1 -n "+w.ns)
+			}},
+		{name: "static keys written into the pod spec", ns: "e2e-literal-keys", fail: []string{"IRSA-CRED-001"}, code: 2,
+			setup: func(w *world) string {
+				w.irsaSA("app", w.healthy(acctA, "app", "app"))
+				// The values must not reach the output or the saved snapshot.
+				w.pod(w.newPod("web", "app").Env("app", "AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE").
+					Env("app", "AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY").Env("app", "DB_PASSWORD", "not-a-real-secret"))
+				return "pod/web"
+			},
+			check: func(w *world, fs []finding) {
+				f := hit(w.t, fs, "IRSA-CRED-001", "fail")
+				var evs []string
+				for _, e := range f.Evidence {
+					evs = append(evs, e.Key+"="+e.Value)
+				}
+				mentions(w.t, f, "evidence", strings.Join(evs, "; "), "AWS_SECRET_ACCESS_KEY=<set, value not shown>")
 			}},
 		{name: "AWS_PROFILE in the environment (fails with --fail-on=warning)", ns: "e2e-profile", fail: []string{"IRSA-CRED-002"}, code: 2,
 			flags: []string{"--fail-on=warning"},

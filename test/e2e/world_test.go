@@ -10,8 +10,10 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -308,6 +310,57 @@ func (w *world) irsa(args ...string) (stdout, stderr string, code int) {
 	default:
 		w.t.Fatalf("run kubectl irsa %s: %v\n%s", strings.Join(args, " "), err, errb.String())
 		return "", "", -1
+	}
+}
+
+// irsaOffline runs `kubectl irsa ARGS` with no cluster and no AWS: the
+// kubeconfig does not exist and the AWS endpoint refuses connections.
+func (w *world) irsaOffline(args ...string) (stdout, stderr string, code int) {
+	w.t.Helper()
+	cmd := exec.CommandContext(w.ctx, filepath.Join(w.cp.BinDir, "kubectl"), append([]string{"irsa"}, args...)...)
+	cmd.Env = harness.PluginEnv{PluginDir: w.pluginDir, ToolsBin: w.cp.BinDir, Kubeconfig: filepath.Join(w.t.TempDir(), "no-kubeconfig"),
+		CacheDir: w.cacheDir, AWSEndpoint: "http://127.0.0.1:9"}.Environ()
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return out.String(), errb.String(), 0
+	case errors.As(err, &exit):
+		return out.String(), errb.String(), exit.ExitCode()
+	default:
+		w.t.Fatalf("run kubectl irsa %s: %v\n%s", strings.Join(args, " "), err, errb.String())
+		return "", "", -1
+	}
+}
+
+// secretShapes are what must never be in a snapshot: a JWT (the projected or
+// minted token), a PEM private key, the emulator's issued credentials, and
+// the values of the scenarios' Secrets and static keys.
+var secretShapes = []*regexp.Regexp{
+	regexp.MustCompile(`eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}`),
+	regexp.MustCompile(`PRIVATE KEY`),
+	regexp.MustCompile(`ASIA[A-Z0-9]{12,}`),
+	regexp.MustCompile(`fakeaws-(secret|session)-`),
+	regexp.MustCompile(`AKIAIOSFODNN7EXAMPLE|AKIDEXAMPLE`),
+	regexp.MustCompile(`wJalrXUtnFEMI`),
+	regexp.MustCompile(`not-a-real-secret`),
+	regexp.MustCompile(`(?i)"sessionToken"|"secretAccessKey"`),
+}
+
+// assertNoSecrets greps a saved snapshot for secretShapes.
+func assertNoSecrets(w *world, path string) {
+	w.t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		w.t.Fatalf("reading the snapshot: %v", err)
+	}
+	for _, re := range secretShapes {
+		if loc := re.FindIndex(raw); loc != nil {
+			from, to := max(0, loc[0]-80), min(len(raw), loc[1]+80)
+			w.t.Errorf("snapshot %s holds %s: …%s…", path, re, raw[from:to])
+		}
 	}
 }
 
