@@ -63,6 +63,7 @@ func NewSnapshot(req Request, snap *facts.Snapshot, toolVersion string) (*Snapsh
 func (s *Snapshot) Write(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	return enc.Encode(s)
 }
 

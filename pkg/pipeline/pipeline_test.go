@@ -1,0 +1,222 @@
+package pipeline_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/resource"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/cloud"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/diag"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/kube"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/pipeline"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/thumbprint"
+	"github.com/kubectl-irsa/kubectl-irsa/test/fakeaws"
+	"github.com/kubectl-irsa/kubectl-irsa/test/fakekube"
+	"github.com/kubectl-irsa/kubectl-irsa/test/testutil"
+)
+
+const (
+	account  = "111122223333"
+	host     = "oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
+	issuer   = "https://" + host
+	provider = "arn:aws:iam::" + account + ":oidc-provider/" + host
+	// secretValue is a static key written into a pod spec.
+	secretValue = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+)
+
+func trust(sub string) string {
+	return fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":%q},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{%q:%q,%q:"sts.amazonaws.com"}}}]}`,
+		provider, host+":sub", sub, host+":aud")
+}
+
+// live is a healthy subject (shop/app), one whose role does not exist
+// (shop/gone) and one with static keys in its pod spec (shop/keys), read
+// through the live sources from a fake API server and an AWS emulator.
+func live(t *testing.T) (pipeline.Request, pipeline.Sources) {
+	t.Helper()
+	kubeSrv := fakekube.New(t,
+		testutil.Namespace("shop", nil), testutil.Webhook(),
+		testutil.NewSA("shop", "app").RoleARN(testutil.RoleARN).Build(),
+		testutil.NewSA("shop", "gone").RoleARN("arn:aws:iam::"+account+":role/gone").Build(),
+		testutil.NewSA("shop", "keys").RoleARN(testutil.RoleARN).Build(),
+		testutil.NewPod("shop", "web", "app").Mutate(testutil.RoleARN, "sts.amazonaws.com").Build(),
+		testutil.NewPod("shop", "old", "gone").Mutate("arn:aws:iam::"+account+":role/gone", "sts.amazonaws.com").Build(),
+		testutil.NewPod("shop", "batch", "keys").Mutate(testutil.RoleARN, "sts.amazonaws.com").
+			Env("app", "AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE").Env("app", "AWS_SECRET_ACCESS_KEY", secretValue).Build(),
+	)
+	kubeconfig := kubeSrv.Kubeconfig(t, "shop")
+	flags := genericclioptions.NewConfigFlags(true)
+	flags.KubeConfig = &kubeconfig
+	cacheDir := t.TempDir()
+	flags.CacheDir = &cacheDir
+	client, err := kubernetes.NewForConfig(kubeSrv.RESTConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	aws := fakeaws.New()
+	aws.SetCaller(fakeaws.Caller{Account: account, ARN: "arn:aws:iam::" + account + ":user/operator"})
+	aws.AddProvider(fakeaws.Provider{ARN: provider, URL: host, ClientIDs: []string{"sts.amazonaws.com"}})
+	aws.AddRole(fakeaws.Role{ARN: testutil.RoleARN, TrustPolicy: trust("system:serviceaccount:shop:app"), InlinePolicyNames: []string{"read"}})
+	cfg := fakeaws.Start(t, aws)
+	now := testutil.T0.Add(time.Hour)
+	req := pipeline.Request{Scope: kube.Scope{Namespace: "shop"}, AWS: pipeline.AWSOptions{Issuer: issuer, Timeout: time.Minute}}
+	src := pipeline.Sources{
+		Kube: pipeline.LiveKube{Client: client, NewBuilder: func() *resource.Builder { return resource.NewBuilder(flags) }, Now: func() time.Time { return now }},
+		AWS: pipeline.LiveAWS{Options: req.AWS, NewCollector: func(context.Context, []string) (*cloud.Collector, error) {
+			return cloud.NewCollector(cfg, cloud.CollectorOptions{}), nil
+		}},
+		TLS: pipeline.InspectFunc(func(_ context.Context, iss string) (thumbprint.Report, error) {
+			h := thumbprint.HostChain{Role: thumbprint.RoleJWKS, Host: host, Port: "443", Thumbprint: strings.Repeat("ab", 20), Verified: true,
+				Certs: []thumbprint.CertInfo{{Subject: "CN=oidc", SHA1: strings.Repeat("ab", 20)}}}
+			return thumbprint.Report{Issuer: iss, Hosts: []thumbprint.HostChain{h}, Thumbprint: h.Thumbprint}, nil
+		}),
+	}
+	return req, src
+}
+
+// verdicts is "namespace/sa ID status" for every finding, in output order.
+func verdicts(ds []diag.Diagnosis) []string {
+	var out []string
+	for _, d := range ds {
+		for _, f := range d.Findings {
+			out = append(out, fmt.Sprintf("%s/%s %s %s", d.Subject.Namespace, d.Subject.Name, f.ID, f.Status))
+		}
+	}
+	return out
+}
+
+func has(t *testing.T, vs []string, want string) {
+	t.Helper()
+	for _, v := range vs {
+		if v == want {
+			return
+		}
+	}
+	t.Errorf("no %q among\n%s", want, strings.Join(vs, "\n"))
+}
+
+// TestDiagnoseWithoutCobra runs a whole diagnosis through the pipeline:
+// real client-go and resource.Builder against an API server, the real SDK
+// against an AWS emulator, then the judge.
+func TestDiagnoseWithoutCobra(t *testing.T) {
+	req, src := live(t)
+	res, err := pipeline.Diagnose(t.Context(), req, src)
+	if err != nil {
+		t.Fatalf("Diagnose: %v", err)
+	}
+	if len(res.Diagnoses) != 3 || res.Snapshot.AWS == nil || res.Snapshot.AWS.TLS == nil {
+		t.Fatalf("got %d diagnoses, AWS %+v", len(res.Diagnoses), res.Snapshot.AWS)
+	}
+	vs := verdicts(res.Diagnoses)
+	has(t, vs, "shop/app IRSA-TRUST-001 pass")
+	has(t, vs, "shop/app IRSA-OIDC-003 pass")
+	has(t, vs, "shop/gone IRSA-ROLE-001 fail")
+	has(t, vs, "shop/keys IRSA-CRED-001 fail")
+}
+
+// TestSnapshotReplay saves the facts, reads them back and judges them with
+// the snapshot's sources: the same diagnoses, message for message.
+func TestSnapshotReplay(t *testing.T) {
+	req, src := live(t)
+	res, err := pipeline.Diagnose(t.Context(), req, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := pipeline.NewSnapshot(req, res.Snapshot, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := doc.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	file := buf.String()
+	for _, secret := range []string{secretValue, "AKIAIOSFODNN7EXAMPLE", "managedFields\": [{\"manager\": \"kubectl-client-side-apply\""} {
+		if strings.Contains(file, secret) {
+			t.Errorf("the snapshot holds %q", secret)
+		}
+	}
+	if !strings.Contains(file, `"name": "AWS_SECRET_ACCESS_KEY"`) || !strings.Contains(file, pipeline.RedactedValue) {
+		t.Errorf("the snapshot lost the static key's name, or did not mark its value redacted")
+	}
+	loaded, err := pipeline.LoadSnapshot(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	replayed, err := pipeline.Diagnose(t.Context(), loaded.Request, loaded.Sources())
+	if err != nil {
+		t.Fatalf("replay: %v", err)
+	}
+	if !reflect.DeepEqual(replayed.Diagnoses, res.Diagnoses) {
+		t.Errorf("replay differs:\nlive   %v\nreplay %v", verdicts(res.Diagnoses), verdicts(replayed.Diagnoses))
+	}
+	// Judging the same snapshot twice gives the same answer: no run state
+	// is left in it.
+	if again := diag.Run(replayed.Snapshot); !reflect.DeepEqual(again, replayed.Diagnoses) {
+		t.Error("a second diag.Run of the same snapshot differs")
+	}
+}
+
+// TestRedactKeepsVerdicts replays a redacted snapshot: no account id,
+// namespace or role name is left, and every subject keeps its verdicts.
+func TestRedactKeepsVerdicts(t *testing.T) {
+	req, src := live(t)
+	res, err := pipeline.Diagnose(t.Context(), req, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := pipeline.NewSnapshot(req, res.Snapshot, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	red, err := pipeline.Redact(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := red.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{account, `"shop"`, "system:serviceaccount:shop:", "role/app", "role/gone"} {
+		if strings.Contains(buf.String(), name) {
+			t.Errorf("the redacted snapshot still holds %q", name)
+		}
+	}
+	loaded, err := pipeline.LoadSnapshot(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	replayed, err := pipeline.Diagnose(t.Context(), loaded.Request, loaded.Sources())
+	if err != nil {
+		t.Fatal(err)
+	}
+	strip := func(ds []diag.Diagnosis) []string {
+		var out []string
+		for _, d := range ds {
+			for _, f := range d.Findings {
+				out = append(out, string(f.ID)+" "+string(f.Status)+" "+string(f.Severity))
+			}
+		}
+		return out
+	}
+	if got, want := strip(replayed.Diagnoses), strip(res.Diagnoses); !reflect.DeepEqual(got, want) {
+		t.Errorf("redacted verdicts differ:\nlive     %v\nredacted %v", want, got)
+	}
+	has(t, verdicts(replayed.Diagnoses), "ns-1/sa-1 IRSA-TRUST-001 pass")
+}
+
+func TestLoadSnapshotRejectsOtherDocuments(t *testing.T) {
+	for _, doc := range []string{`{"apiVersion":"v1","kind":"Pod"}`, `not json`, `{"apiVersion":"irsa.kubectl.io/v1alpha1","kind":"Snapshot"}`} {
+		if _, err := pipeline.LoadSnapshot(strings.NewReader(doc)); err == nil {
+			t.Errorf("LoadSnapshot(%s) accepted it", doc)
+		}
+	}
+}
