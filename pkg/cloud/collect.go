@@ -471,3 +471,16 @@ func (c *Collector) ListProviders(ctx context.Context, account string) facts.Pro
 	out.ARNs = arns
 	return out
 }
+
+// UpdateThumbprints replaces the provider's ThumbprintList with list
+// (iam:UpdateOpenIDConnectProviderThumbprint): the one write kubectl-irsa
+// makes, and only after the user confirmed it.
+func (c *Collector) UpdateThumbprints(ctx context.Context, providerARN string, list []string) error {
+	const op = "iam:UpdateOpenIDConnectProviderThumbprint"
+	_, err := c.IAM.UpdateOpenIDConnectProviderThumbprint(ctx, &iam.UpdateOpenIDConnectProviderThumbprintInput{
+		OpenIDConnectProviderArn: aws.String(providerARN), ThumbprintList: list})
+	if err != nil {
+		return fmt.Errorf("updating the thumbprint list: %s", Classify(op, providerARN, err).Error())
+	}
+	return nil
+}

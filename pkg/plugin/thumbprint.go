@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -47,12 +45,7 @@ type ThumbprintResult struct {
 }
 
 // ProviderInfo is the IAM OIDC provider compared with the served chain.
-type ProviderInfo struct {
-	ARN         string   `json:"arn"`
-	Found       bool     `json:"found"`
-	Thumbprints []string `json:"thumbprints,omitempty"`
-	Error       string   `json:"error,omitempty"`
-}
+type ProviderInfo = pipeline.ProviderInfo
 
 var thumbprintLong = templates.LongDesc(`
 	Compute the OIDC provider thumbprint of the cluster's issuer, compare it
@@ -89,18 +82,22 @@ type ThumbprintOptions struct {
 
 	AWS         AWSFlags
 	ProviderARN string
-	Output      string
+	Output      outputFlag
 	WarnDays    int
 	TLSTimeout  time.Duration
 	Update      bool
 	Yes         bool
 	FailOn      string
 
+	// request and sources are what Complete made of the flags.
+	request pipeline.ThumbprintRequest
+	sources pipeline.ThumbprintSources
+
 	genericiooptions.IOStreams
 }
 
 func newCmdThumbprint(configFlags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams, deps Deps) *cobra.Command {
-	o := &ThumbprintOptions{configFlags: configFlags, deps: deps, IOStreams: streams, FailOn: string(diag.SeverityError)}
+	o := &ThumbprintOptions{configFlags: configFlags, deps: deps, IOStreams: streams, FailOn: string(diag.SeverityError), Output: newOutputFlag("json", "yaml")}
 	cmd := &cobra.Command{
 		Use:     "thumbprint [--issuer URL | --cluster NAME] [--update [--yes]] [-o json|yaml]",
 		Short:   "Compute, compare and fix the OIDC provider thumbprint",
@@ -111,13 +108,14 @@ func newCmdThumbprint(configFlags *genericclioptions.ConfigFlags, streams generi
 			if err := o.Validate(); err != nil {
 				return &ExitCodeError{Code: ExitError, Err: err}
 			}
+			o.Complete()
 			return o.Run(cmd.Context())
 		},
 	}
 	f := cmd.Flags()
 	o.AWS.AddFlags(f)
 	f.StringVar(&o.ProviderARN, "provider-arn", "", "IAM OIDC provider to compare (default: the issuer's provider in the caller's account)")
-	f.StringVarP(&o.Output, "output", "o", "", "Output format: json or yaml")
+	o.Output.AddFlag(f)
 	f.IntVar(&o.WarnDays, "warn-days", 30, "Warn about certificates that expire within this many days")
 	f.DurationVar(&o.TLSTimeout, "tls-timeout", 10*time.Second, "Time limit for each HTTPS request and TLS handshake")
 	f.BoolVar(&o.Update, "update", false, "Replace the provider's thumbprint list (asks for confirmation)")
@@ -128,8 +126,8 @@ func newCmdThumbprint(configFlags *genericclioptions.ConfigFlags, streams generi
 
 // Validate checks flag values.
 func (o *ThumbprintOptions) Validate() error {
-	if o.Output != "" && o.Output != "json" && o.Output != "yaml" {
-		return fmt.Errorf("unknown output format %q: use json or yaml", o.Output)
+	if err := o.Output.Validate(); err != nil {
+		return err
 	}
 	if _, ok := diag.ParseSeverity(o.FailOn); !ok {
 		return fmt.Errorf("--fail-on=%q: use error, warning, info or none", o.FailOn)
@@ -145,59 +143,69 @@ func (o *ThumbprintOptions) Validate() error {
 	return nil
 }
 
-// judgeProvider compares the served chain with the provider's thumbprints
-// with the verdict function diagnose uses; nothing when the provider could
-// not be read.
-func judgeProvider(res *ThumbprintResult) {
-	if res.Provider.Error != "" {
+// Complete reads what the kubeconfig offers. A run with --issuer needs no
+// cluster at all, so a kubeconfig that cannot be read is not fatal here: the
+// error is the answer of the API-server discovery source, and it is shown if
+// no other source names the issuer.
+func (o *ThumbprintOptions) Complete() {
+	o.request = pipeline.ThumbprintRequest{AWS: o.AWS.options(), ProviderARN: o.ProviderARN}
+	o.sources = pipeline.ThumbprintSources{TLS: o.deps.tls(tlsinspect.Options{Timeout: o.TLSTimeout, WarnDays: o.WarnDays})}
+	o.sources.NewCollector = o.deps.NewAWSCollector
+	if o.sources.NewCollector == nil {
+		o.sources.NewCollector = func(ctx context.Context, arns []string) (*cloud.Collector, error) {
+			return pipeline.NewAWSCollector(ctx, o.request.AWS, o.request.Hint, Version().Version, arns)
+		}
+	}
+	if o.configFlags == nil {
 		return
 	}
-	v := thumbprint.JudgeProvider(res.TLS, res.Provider.ARN, res.Provider.Found, res.Provider.Thumbprints, facts.DefaultAudience)
-	res.Judgement, res.Fix = &v.Judgement, v.Fix
+	if raw, err := o.configFlags.ToRawKubeConfigLoader().RawConfig(); err == nil {
+		ctxName := ""
+		if o.configFlags.Context != nil {
+			ctxName = *o.configFlags.Context
+		}
+		o.request.Hint = kube.HintFromKubeconfig(raw, ctxName)
+	}
+	cfg, err := o.configFlags.ToRESTConfig()
+	if err != nil {
+		o.sources.Kube = unreadableKubeconfig{fmt.Errorf("reading kubeconfig: %w", err)}
+		return
+	}
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		o.sources.Kube = unreadableKubeconfig{fmt.Errorf("creating the Kubernetes client: %w", err)}
+		return
+	}
+	o.sources.Kube = pipeline.LiveKube{Client: client}
 }
 
-// Run resolves the issuer, reads the chains, compares and optionally updates.
+// unreadableKubeconfig answers issuer discovery with why there is no cluster.
+type unreadableKubeconfig struct{ err error }
+
+func (u unreadableKubeconfig) Collect(context.Context, kube.Scope, pipeline.Progress) (*facts.Snapshot, error) {
+	return nil, u.err
+}
+
+func (u unreadableKubeconfig) DiscoverIssuer(context.Context) (string, error) { return "", u.err }
+
+// Run asks the pipeline for the verdict, prints it and, with --update,
+// replaces the list once the user agrees.
 func (o *ThumbprintOptions) Run(ctx context.Context) error {
-	hint, client := o.kubeContext()
-	in := cloud.GatherInput{Issuer: o.AWS.Issuer, ClusterName: o.AWS.Cluster, ClusterSource: "--cluster"}
-	if in.ClusterName == "" {
-		in.ClusterName, in.ClusterSource = hint.Name, hint.Source
-	}
-	if client != nil {
-		in.DiscoverIssuer = func(ctx context.Context) (string, error) {
-			return kube.DiscoverIssuer(ctx, client.Discovery().RESTClient())
-		}
-	}
-	awsCtx, cancel := context.WithTimeout(ctx, o.AWS.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, o.AWS.Timeout)
 	defer cancel()
-	var c *cloud.Collector
-	var issuer facts.IssuerFacts
-	if !o.AWS.Skip {
-		var err error
-		if c, err = o.collector(awsCtx, hint); err != nil {
-			return &ExitCodeError{Code: ExitError, Err: err}
-		}
-		issuer, _ = c.Issuer(awsCtx, in)
-	} else {
-		issuer = (&cloud.Collector{}).ResolveIssuerWithoutAWS(awsCtx, in)
+	run, err := pipeline.Thumbprint(ctx, o.request, o.sources)
+	if err != nil {
+		return &ExitCodeError{Code: ExitError, Err: err}
 	}
-	if issuer.URL == "" {
-		return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("cannot determine the cluster's OIDC issuer (%s): pass --issuer", strings.Join(issuer.Tried, "; "))}
-	}
-	report, err := o.inspect(ctx, issuer.URL)
-	if err != nil && len(report.Hosts) == 0 {
-		return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("reading the TLS chain of %s: %s", issuer.URL, oneLine(err))}
-	}
-	res := ThumbprintResult{APIVersion: APIVersion, Kind: KindThumbprintReport, Issuer: issuer.URL, IssuerSource: issuer.Source, TLS: report}
-	if c != nil {
-		res.Provider = o.provider(awsCtx, c, issuer.URL)
-		judgeProvider(&res)
+	res := ThumbprintResult{APIVersion: APIVersion, Kind: KindThumbprintReport, Issuer: run.Issuer.URL, IssuerSource: run.Issuer.Source, TLS: run.TLS, Provider: run.Provider}
+	if run.Verdict != nil {
+		res.Judgement, res.Fix = &run.Verdict.Judgement, run.Verdict.Fix
 	}
 	if err := o.print(res); err != nil {
 		return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("writing output: %w", err)}
 	}
 	if o.Update {
-		if err := o.update(awsCtx, c, res); err != nil {
+		if err := o.update(ctx, run); err != nil {
 			return &ExitCodeError{Code: ExitError, Err: err}
 		}
 		return nil
@@ -209,72 +217,8 @@ func (o *ThumbprintOptions) Run(ctx context.Context) error {
 	return nil
 }
 
-// kubeContext reads what the kubeconfig offers; a thumbprint run with
-// --issuer needs no cluster at all, so errors here are not fatal.
-func (o *ThumbprintOptions) kubeContext() (kube.ClusterHint, kubernetes.Interface) {
-	if o.configFlags == nil {
-		return kube.ClusterHint{}, nil
-	}
-	var hint kube.ClusterHint
-	if raw, err := o.configFlags.ToRawKubeConfigLoader().RawConfig(); err == nil {
-		ctxName := ""
-		if o.configFlags.Context != nil {
-			ctxName = *o.configFlags.Context
-		}
-		hint = kube.HintFromKubeconfig(raw, ctxName)
-	}
-	cfg, err := o.configFlags.ToRESTConfig()
-	if err != nil {
-		return hint, nil
-	}
-	client, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return hint, nil
-	}
-	return hint, client
-}
-
-func (o *ThumbprintOptions) collector(ctx context.Context, hint kube.ClusterHint) (*cloud.Collector, error) {
-	var arns []string
-	if o.ProviderARN != "" {
-		arns = append(arns, o.ProviderARN)
-	}
-	if o.deps.NewAWSCollector != nil {
-		return o.deps.NewAWSCollector(ctx, arns)
-	}
-	return pipeline.NewAWSCollector(ctx, o.AWS.options(), hint, Version().Version, arns)
-}
-
-func (o *ThumbprintOptions) inspect(ctx context.Context, issuer string) (thumbprint.Report, error) {
-	return o.deps.tls(tlsinspect.Options{Timeout: o.TLSTimeout, WarnDays: o.WarnDays}).Inspect(ctx, issuer)
-}
-
-// provider finds the IAM OIDC provider to compare: --provider-arn, else the
-// issuer's provider in the caller's account and partition.
-func (o *ThumbprintOptions) provider(ctx context.Context, c *cloud.Collector, issuer string) *ProviderInfo {
-	arn := o.ProviderARN
-	if arn == "" {
-		caller := c.Caller(ctx)
-		if caller.Err != nil {
-			return &ProviderInfo{Error: caller.Err.Op + " failed: " + caller.Err.Message}
-		}
-		partition := "aws"
-		if a, err := awsarn.Parse(caller.ARN); err == nil {
-			partition = a.Partition
-		}
-		is, _ := awsarn.ParseIssuer(issuer)
-		arn = awsarn.ProviderARN(partition, caller.Account, is.HostPath)
-	}
-	p := c.Provider(ctx, arn)
-	info := &ProviderInfo{ARN: arn, Found: p.Found, Thumbprints: p.Thumbprints}
-	if p.Err != nil && p.Err.Code != facts.ErrNotFound {
-		info.Error = p.Err.Op + " failed (" + string(p.Err.Code) + "): " + p.Err.Message
-	}
-	return info
-}
-
 func (o *ThumbprintOptions) print(res ThumbprintResult) error {
-	switch o.Output {
+	switch o.Output.Output {
 	case "json":
 		return printJSON(o.Out, res)
 	case "yaml":
@@ -335,19 +279,16 @@ func (o *ThumbprintOptions) print(res ThumbprintResult) error {
 // update replaces the provider's list after showing it and asking. Without a
 // terminal it refuses unless --yes was given: a change to IAM is never a
 // surprise.
-func (o *ThumbprintOptions) update(ctx context.Context, c *cloud.Collector, res ThumbprintResult) error {
-	if res.Provider == nil || !res.Provider.Found || res.Judgement == nil {
-		return errors.New("--update: there is no provider to update (see the verdict)")
-	}
-	if len(res.Judgement.Required) == 0 {
+func (o *ThumbprintOptions) update(ctx context.Context, run *pipeline.ThumbprintResult) error {
+	list, err := run.UpdatedThumbprints()
+	if errors.Is(err, pipeline.ErrNothingToUpdate) {
 		fmt.Fprintln(o.ErrOut, "The provider's thumbprint list needs no change.")
 		return nil
 	}
-	list, err := thumbprint.UpdatedList(res.Provider.Thumbprints, res.Judgement.Required, thumbprint.ValidEntry)
 	if err != nil {
 		return fmt.Errorf("--update: %w", err)
 	}
-	fmt.Fprintf(o.ErrOut, "Provider %s\n  current list: %s\n  new list:     %s\n", res.Provider.ARN, strings.Join(res.Provider.Thumbprints, " "), strings.Join(list, " "))
+	fmt.Fprintf(o.ErrOut, "Provider %s\n  current list: %s\n  new list:     %s\n", run.Provider.ARN, strings.Join(run.Provider.Thumbprints, " "), strings.Join(list, " "))
 	if !o.Yes {
 		confirm := o.deps.Confirm
 		if confirm == nil {
@@ -361,10 +302,8 @@ func (o *ThumbprintOptions) update(ctx context.Context, c *cloud.Collector, res 
 			return errors.New("--update: not confirmed; nothing changed")
 		}
 	}
-	if _, err := c.IAM.UpdateOpenIDConnectProviderThumbprint(ctx, &iam.UpdateOpenIDConnectProviderThumbprintInput{
-		OpenIDConnectProviderArn: aws.String(res.Provider.ARN), ThumbprintList: list}); err != nil {
-		e := cloud.Classify("iam:UpdateOpenIDConnectProviderThumbprint", res.Provider.ARN, err)
-		return fmt.Errorf("updating the thumbprint list: %s", e.Error())
+	if err := run.Update(ctx, list); err != nil {
+		return err
 	}
 	fmt.Fprintln(o.ErrOut, "Thumbprint list updated.")
 	return nil

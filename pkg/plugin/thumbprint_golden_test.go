@@ -42,7 +42,7 @@ func TestThumbprintTableGolden(t *testing.T) {
 	}
 	for file, format := range map[string]string{"thumbprint-table.txt": "", "thumbprint.yaml": "yaml"} {
 		streams, _, out, _ := genericiooptions.NewTestIOStreams()
-		o := &ThumbprintOptions{Output: format, IOStreams: streams}
+		o := &ThumbprintOptions{Output: outputFlag{Output: format}, IOStreams: streams}
 		if err := o.print(res); err != nil {
 			t.Fatal(err)
 		}
