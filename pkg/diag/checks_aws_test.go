@@ -138,3 +138,49 @@ func servedChain(verified bool) thumbprint.Report {
 	}
 	return thumbprint.Report{Issuer: "https://issuer.example.internal", Thumbprint: servedThumbprint, Hosts: []thumbprint.HostChain{h}}
 }
+
+// TestCheckTrustDefects: IRSA-TRUST-003 speaks only when the pod is allowed
+// and another statement for the same provider is broken (here with
+// https:// in its condition keys, which never match); when the pod is
+// denied, IRSA-TRUST-001 reports every problem instead.
+func TestCheckTrustDefects(t *testing.T) {
+	t.Parallel()
+	statement := func(keyPrefix, sub string) string {
+		return `{"Effect":"Allow","Principal":{"Federated":"` + provider + `"},"Action":"sts:AssumeRoleWithWebIdentity",` +
+			`"Condition":{"StringEquals":{"` + keyPrefix + host + `:sub":"` + sub + `","` + keyPrefix + host + `:aud":"sts.amazonaws.com"}}}`
+	}
+	good := statement("", "system:serviceaccount:shop:app")
+	broken := statement("https://", "system:serviceaccount:shop:worker")
+	withTrust := func(statements string) func(*facts.AWSFacts) {
+		return func(a *facts.AWSFacts) {
+			r := a.Roles[testutil.RoleARN]
+			r.TrustPolicy = `{"Version":"2012-10-17","Statement":[` + statements + `]}`
+			a.Roles[testutil.RoleARN] = r
+		}
+	}
+	defect := func(key string) want {
+		return want{status: diag.StatusFail, severity: diag.SeverityWarning, object: testutil.RoleARN,
+			message:  "The pod is allowed, but a statement for this provider is broken: condition keys use the provider URL without https:// (statement 1)",
+			evidence: []string{"cause=KeyWithScheme", "found=https://" + host + ":" + key, "expected=" + host + ":" + key},
+			fix:      `fix the statement; this is what a working one looks like: {"Action":"sts:AssumeRoleWithWebIdentity"`}
+	}
+	tests := []struct {
+		name string
+		edit func(*facts.AWSFacts)
+		// trust001 is IRSA-TRUST-001's verdict, on which the cases rest.
+		trust001 diag.Status
+		want     []want
+	}{
+		{"healthy policy: nothing to report", nil, diag.StatusPass, nil},
+		{"allowed, another statement with https:// keys", withTrust(good + "," + broken), diag.StatusPass, []want{defect("aud"), defect("sub")}},
+		{"denied: left to IRSA-TRUST-001", withTrust(broken), diag.StatusFail, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			snap := awsScenario(tc.edit).snapshot()
+			expect(t, findingsOf(t, snap, "IRSA-TRUST-003"), tc.want)
+			expect(t, findingsOf(t, snap, "IRSA-TRUST-001"), []want{{status: tc.trust001, object: testutil.RoleARN}})
+		})
+	}
+}

@@ -32,8 +32,11 @@ func (f *fatalTB) Errorf(format string, args ...any) { f.record(fmt.Sprintf(form
 func (f *fatalTB) Error(args ...any)                 { f.record(fmt.Sprint(args...)) }
 func (f *fatalTB) Fail()                             { f.record("") }
 func (f *fatalTB) FailNow()                          { f.record(""); runtime.Goexit() }
-func (f *fatalTB) Fatalf(format string, args ...any) { f.record(fmt.Sprintf(format, args...)); runtime.Goexit() }
-func (f *fatalTB) Fatal(args ...any)                 { f.record(fmt.Sprint(args...)); runtime.Goexit() }
+func (f *fatalTB) Fatalf(format string, args ...any) {
+	f.record(fmt.Sprintf(format, args...))
+	runtime.Goexit()
+}
+func (f *fatalTB) Fatal(args ...any) { f.record(fmt.Sprint(args...)); runtime.Goexit() }
 
 func (f *fatalTB) Failed() bool {
 	f.mu.Lock()
