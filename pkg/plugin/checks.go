@@ -47,44 +47,60 @@ func WriteCatalogueMarkdown(w io.Writer) error {
 	return err
 }
 
+// ChecksOptions holds a `checks` run.
+type ChecksOptions struct {
+	Output    outputFlag
+	NoHeaders bool
+	genericiooptions.IOStreams
+}
+
 func newCmdChecks(streams genericiooptions.IOStreams) *cobra.Command {
-	var output string
-	var noHeaders bool
+	o := &ChecksOptions{Output: newOutputFlag("wide", "json", "yaml", "markdown"), IOStreams: streams}
 	cmd := &cobra.Command{
 		Use:   "checks",
 		Short: "List every check with its id, default severity and what it looks at",
 		Args:  cobra.NoArgs,
 		RunE: func(_ *cobra.Command, _ []string) error {
-			l := catalogue()
-			switch output {
-			case "json":
-				return printJSON(streams.Out, l)
-			case "yaml":
-				return printYAML(streams.Out, l)
-			case "markdown":
-				return WriteCatalogueMarkdown(streams.Out)
-			case "", "wide":
-				tw := printers.GetNewTabWriter(streams.Out)
-				if !noHeaders {
-					h := "ID\tSEVERITY\tTITLE"
-					if output == "wide" {
-						h += "\tLOOKS-AT"
-					}
-					fmt.Fprintln(tw, h)
-				}
-				for _, c := range l.Items {
-					row := fmt.Sprintf("%s\t%s\t%s", c.ID, c.Severity, c.Title)
-					if output == "wide" {
-						row += "\t" + c.LooksAt
-					}
-					fmt.Fprintln(tw, row)
-				}
-				return tw.Flush()
+			if err := o.Validate(); err != nil {
+				return &ExitCodeError{Code: ExitError, Err: err}
 			}
-			return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("unknown output format %q: use wide, json, yaml or markdown", output)}
+			return o.Run()
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "", "Output format: wide, json, yaml or markdown")
-	cmd.Flags().BoolVar(&noHeaders, "no-headers", false, "Don't print headers")
+	o.Output.AddFlag(cmd.Flags())
+	cmd.Flags().BoolVar(&o.NoHeaders, "no-headers", false, "Don't print headers")
 	return cmd
+}
+
+// Validate checks flag values.
+func (o *ChecksOptions) Validate() error { return o.Output.Validate() }
+
+// Run prints the catalogue.
+func (o *ChecksOptions) Run() error {
+	l := catalogue()
+	switch o.Output.Output {
+	case "json":
+		return printJSON(o.Out, l)
+	case "yaml":
+		return printYAML(o.Out, l)
+	case "markdown":
+		return WriteCatalogueMarkdown(o.Out)
+	}
+	wide := o.Output.Output == "wide"
+	tw := printers.GetNewTabWriter(o.Out)
+	if !o.NoHeaders {
+		h := "ID\tSEVERITY\tTITLE"
+		if wide {
+			h += "\tLOOKS-AT"
+		}
+		fmt.Fprintln(tw, h)
+	}
+	for _, c := range l.Items {
+		row := fmt.Sprintf("%s\t%s\t%s", c.ID, c.Severity, c.Title)
+		if wide {
+			row += "\t" + c.LooksAt
+		}
+		fmt.Fprintln(tw, row)
+	}
+	return tw.Flush()
 }

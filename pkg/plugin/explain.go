@@ -46,37 +46,59 @@ var explainExample = templates.Examples(`
 	# A whole log: every distinct error, once
 	kubectl logs deploy/my-app -n shop | kubectl irsa explain`)
 
+// ExplainOptions holds an `explain` run.
+type ExplainOptions struct {
+	Output outputFlag
+	// text is the error message or log, from the arguments or stdin.
+	text string
+	genericiooptions.IOStreams
+}
+
 func newCmdExplain(streams genericiooptions.IOStreams) *cobra.Command {
-	var output string
+	o := &ExplainOptions{Output: newOutputFlag("json", "yaml"), IOStreams: streams}
 	cmd := &cobra.Command{
 		Use:     `explain ["ERROR TEXT"] [-o json|yaml]`,
 		Short:   "Explain an IRSA error message: its likely causes and what decides between them",
 		Long:    explainLong,
 		Example: explainExample,
 		RunE: func(_ *cobra.Command, args []string) error {
-			if output != "" && output != "json" && output != "yaml" {
-				return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("unknown output format %q: use json or yaml", output)}
-			}
-			text, err := explainInput(streams.In, args)
-			if err != nil {
+			if err := o.Validate(); err != nil {
 				return &ExitCodeError{Code: ExitError, Err: err}
 			}
-			items := explain.ExplainAll(text)
-			if len(items) == 0 {
-				e, _ := explain.Explain(text)
-				items = []explain.Explanation{e}
+			if err := o.Complete(args); err != nil {
+				return &ExitCodeError{Code: ExitError, Err: err}
 			}
-			switch output {
-			case "json":
-				return printJSON(streams.Out, ExplanationList{APIVersion: APIVersion, Kind: KindExplanationList, Items: items})
-			case "yaml":
-				return printYAML(streams.Out, ExplanationList{APIVersion: APIVersion, Kind: KindExplanationList, Items: items})
-			}
-			return printExplanations(streams.Out, items)
+			return o.Run()
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "", "Output format: json or yaml")
+	o.Output.AddFlag(cmd.Flags())
 	return cmd
+}
+
+// Validate checks flag values.
+func (o *ExplainOptions) Validate() error { return o.Output.Validate() }
+
+// Complete reads the text to explain.
+func (o *ExplainOptions) Complete(args []string) error {
+	text, err := explainInput(o.In, args)
+	o.text = text
+	return err
+}
+
+// Run explains every distinct error in the text, or says what is unknown.
+func (o *ExplainOptions) Run() error {
+	items := explain.ExplainAll(o.text)
+	if len(items) == 0 {
+		e, _ := explain.Explain(o.text)
+		items = []explain.Explanation{e}
+	}
+	switch o.Output.Output {
+	case "json":
+		return printJSON(o.Out, ExplanationList{APIVersion: APIVersion, Kind: KindExplanationList, Items: items})
+	case "yaml":
+		return printYAML(o.Out, ExplanationList{APIVersion: APIVersion, Kind: KindExplanationList, Items: items})
+	}
+	return printExplanations(o.Out, items)
 }
 
 // explainInput takes the arguments, else standard input when it is not a

@@ -41,33 +41,47 @@ func Version() VersionInfo {
 	return v
 }
 
+// VersionOptions holds a `version` run.
+type VersionOptions struct {
+	Output outputFlag
+	genericiooptions.IOStreams
+}
+
 func newCmdVersion(streams genericiooptions.IOStreams) *cobra.Command {
-	var output string
+	o := &VersionOptions{Output: newOutputFlag("json"), IOStreams: streams}
 	cmd := &cobra.Command{
 		Use:   "version",
 		Short: "Print the plugin's version",
 		Args:  cobra.NoArgs,
 		RunE: func(_ *cobra.Command, _ []string) error {
-			v := Version()
-			switch output {
-			case "":
-				dev := ""
-				if v.Version == "dev" {
-					dev = " (development build)"
-				}
-				_, err := fmt.Fprintf(streams.Out, "kubectl-irsa %s%s\ncommit: %s\nbuilt: %s\ngo: %s %s\n", v.Version, dev, v.Commit, v.BuildDate, v.GoVersion, v.Platform)
-				return err
-			case "json":
-				b, err := json.MarshalIndent(v, "", "    ")
-				if err != nil {
-					return err
-				}
-				_, err = fmt.Fprintln(streams.Out, string(b))
-				return err
+			if err := o.Validate(); err != nil {
+				return &ExitCodeError{Code: ExitError, Err: err}
 			}
-			return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("unknown output format %q: use json or leave it empty", output)}
+			return o.Run()
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "", "Output format: json")
+	o.Output.AddFlag(cmd.Flags())
 	return cmd
+}
+
+// Validate checks flag values.
+func (o *VersionOptions) Validate() error { return o.Output.Validate() }
+
+// Run prints the build's version.
+func (o *VersionOptions) Run() error {
+	v := Version()
+	if o.Output.Output == "json" {
+		b, err := json.MarshalIndent(v, "", "    ")
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(o.Out, string(b))
+		return err
+	}
+	dev := ""
+	if v.Version == "dev" {
+		dev = " (development build)"
+	}
+	_, err := fmt.Fprintf(o.Out, "kubectl-irsa %s%s\ncommit: %s\nbuilt: %s\ngo: %s %s\n", v.Version, dev, v.Commit, v.BuildDate, v.GoVersion, v.Platform)
+	return err
 }
