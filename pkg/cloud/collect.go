@@ -15,8 +15,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
 	"k8s.io/klog/v2"
+
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
 )
 
 // DefaultConcurrency bounds the AWS calls in flight when Collector.Concurrency

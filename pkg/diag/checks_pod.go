@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
 	"k8s.io/apimachinery/pkg/util/sets"
+
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
 )
 
 func init() {

@@ -5,8 +5,9 @@ import (
 	"path"
 	"strings"
 
-	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
 )
 
 func init() {

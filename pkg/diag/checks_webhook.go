@@ -4,11 +4,12 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
 )
 
 func init() {

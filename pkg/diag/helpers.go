@@ -5,8 +5,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
 )
 
 func fail(obj ObjectRef, msg string, ev []Evidence, fix string) Finding {

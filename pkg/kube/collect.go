@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -16,6 +15,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/klog/v2"
 	"k8s.io/kubectl/pkg/polymorphichelpers"
+
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
 )
 
 // Collector gathers the Kubernetes facts for a diagnosis.

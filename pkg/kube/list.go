@@ -4,13 +4,14 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
 )
 
 // DefaultChunkSize pages LISTs like kubectl does, so a large cluster never

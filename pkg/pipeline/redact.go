@@ -45,7 +45,7 @@ var keyedMaps = map[string]bool{
 	"/facts/aws/roles": true, "/facts/aws/providers": true, "/facts/aws/providerLists": true,
 }
 
-var accountID = regexp.MustCompile(`\b[0-9]{12}\b`)
+var accountID = regexp.MustCompile(`\b\d{12}\b`)
 
 type redactor struct {
 	accounts map[string]string

@@ -1,7 +1,6 @@
 package plugin
 
 import (
-	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -36,9 +35,4 @@ func (f *AWSFlags) AddFlags(fs *pflag.FlagSet) {
 func (f AWSFlags) options() pipeline.AWSOptions {
 	return pipeline.AWSOptions{Skip: f.Skip, Region: f.Region, Profile: f.Profile, Cluster: f.Cluster, Issuer: f.Issuer,
 		Concurrency: f.Concurrency, Timeout: f.Timeout}
-}
-
-// oneLine keeps errors on one line in messages.
-func oneLine(err error) string {
-	return strings.Join(strings.Fields(err.Error()), " ")
 }

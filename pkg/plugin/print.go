@@ -11,8 +11,9 @@ import (
 	"k8s.io/cli-runtime/pkg/printers"
 	"sigs.k8s.io/yaml"
 
-	"github.com/kubectl-irsa/kubectl-irsa/pkg/diag"
 	"github.com/spf13/pflag"
+
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/diag"
 )
 
 // APIVersion and kinds of the machine-readable output. The shape is a public

@@ -310,7 +310,7 @@ func (b *Pod) Build() *corev1.Pod { return b.pod.DeepCopy() }
 func Deployment(ns, name, sa string, containers ...string) (*appsv1.Deployment, *appsv1.ReplicaSet) {
 	cs := []corev1.Container{{Name: "app", Image: "example/app:1"}}
 	if len(containers) > 0 {
-		cs = nil
+		cs = make([]corev1.Container, 0, len(containers))
 		for _, c := range containers {
 			cs = append(cs, corev1.Container{Name: c, Image: "example/" + c})
 		}
