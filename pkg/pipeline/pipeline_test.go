@@ -130,14 +130,7 @@ func TestSnapshotReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc, err := pipeline.NewSnapshot(req, res.Snapshot, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := doc.Write(&buf); err != nil {
-		t.Fatal(err)
-	}
+	buf := saved(t, req, res, false)
 	file := buf.String()
 	for _, secret := range []string{secretValue, "AKIAIOSFODNN7EXAMPLE", "managedFields\": [{\"manager\": \"kubectl-client-side-apply\""} {
 		if strings.Contains(file, secret) {
@@ -147,14 +140,7 @@ func TestSnapshotReplay(t *testing.T) {
 	if !strings.Contains(file, `"name": "AWS_SECRET_ACCESS_KEY"`) || !strings.Contains(file, pipeline.RedactedValue) {
 		t.Errorf("the snapshot lost the static key's name, or did not mark its value redacted")
 	}
-	loaded, err := pipeline.LoadSnapshot(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	replayed, err := pipeline.Diagnose(t.Context(), loaded.Request, loaded.Sources())
-	if err != nil {
-		t.Fatalf("replay: %v", err)
-	}
+	replayed := replay(t, buf)
 	if !reflect.DeepEqual(replayed.Diagnoses, res.Diagnoses) {
 		t.Errorf("replay differs:\nlive   %v\nreplay %v", verdicts(res.Diagnoses), verdicts(replayed.Diagnoses))
 	}
@@ -173,31 +159,13 @@ func TestRedactKeepsVerdicts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc, err := pipeline.NewSnapshot(req, res.Snapshot, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	red, err := pipeline.Redact(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := red.Write(&buf); err != nil {
-		t.Fatal(err)
-	}
+	buf := saved(t, req, res, true)
 	for _, name := range []string{account, `"shop"`, "system:serviceaccount:shop:", "role/app", "role/gone"} {
 		if strings.Contains(buf.String(), name) {
 			t.Errorf("the redacted snapshot still holds %q", name)
 		}
 	}
-	loaded, err := pipeline.LoadSnapshot(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	replayed, err := pipeline.Diagnose(t.Context(), loaded.Request, loaded.Sources())
-	if err != nil {
-		t.Fatal(err)
-	}
+	replayed := replay(t, buf)
 	strip := func(ds []diag.Diagnosis) []string {
 		var out []string
 		for _, d := range ds {
@@ -211,6 +179,39 @@ func TestRedactKeepsVerdicts(t *testing.T) {
 		t.Errorf("redacted verdicts differ:\nlive     %v\nredacted %v", want, got)
 	}
 	has(t, verdicts(replayed.Diagnoses), "ns-1/sa-1 IRSA-TRUST-001 pass")
+}
+
+// saved is the run's snapshot file, as --save-snapshot [--redact] writes it.
+func saved(t *testing.T, req pipeline.Request, res pipeline.Result, redact bool) *bytes.Buffer {
+	t.Helper()
+	doc, err := pipeline.NewSnapshot(req, res.Snapshot, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if redact {
+		if doc, err = pipeline.Redact(doc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	if err := doc.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return &buf
+}
+
+// replay judges a snapshot file the way --from-snapshot does.
+func replay(t *testing.T, file *bytes.Buffer) pipeline.Result {
+	t.Helper()
+	loaded, err := pipeline.LoadSnapshot(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := pipeline.Diagnose(t.Context(), loaded.Request, loaded.Sources())
+	if err != nil {
+		t.Fatalf("replay: %v", err)
+	}
+	return res
 }
 
 func TestLoadSnapshotRejectsOtherDocuments(t *testing.T) {

@@ -296,30 +296,22 @@ func (w *world) pluginEnv() []string {
 // irsa runs `kubectl irsa ARGS` through the real kubectl's plugin dispatch.
 func (w *world) irsa(args ...string) (stdout, stderr string, code int) {
 	w.t.Helper()
-	cmd := exec.CommandContext(w.ctx, filepath.Join(w.cp.BinDir, "kubectl"), append([]string{"irsa"}, args...)...)
-	cmd.Env = w.pluginEnv()
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	var exit *exec.ExitError
-	switch {
-	case err == nil:
-		return out.String(), errb.String(), 0
-	case errors.As(err, &exit):
-		return out.String(), errb.String(), exit.ExitCode()
-	default:
-		w.t.Fatalf("run kubectl irsa %s: %v\n%s", strings.Join(args, " "), err, errb.String())
-		return "", "", -1
-	}
+	return w.runIRSA(w.pluginEnv(), args)
 }
 
 // irsaOffline runs `kubectl irsa ARGS` with no cluster and no AWS: the
 // kubeconfig does not exist and the AWS endpoint refuses connections.
 func (w *world) irsaOffline(args ...string) (stdout, stderr string, code int) {
 	w.t.Helper()
-	cmd := exec.CommandContext(w.ctx, filepath.Join(w.cp.BinDir, "kubectl"), append([]string{"irsa"}, args...)...)
-	cmd.Env = harness.PluginEnv{PluginDir: w.pluginDir, ToolsBin: w.cp.BinDir, Kubeconfig: filepath.Join(w.t.TempDir(), "no-kubeconfig"),
+	env := harness.PluginEnv{PluginDir: w.pluginDir, ToolsBin: w.cp.BinDir, Kubeconfig: filepath.Join(w.t.TempDir(), "no-kubeconfig"),
 		CacheDir: w.cacheDir, AWSEndpoint: "http://127.0.0.1:9"}.Environ()
+	return w.runIRSA(env, args)
+}
+
+func (w *world) runIRSA(env, args []string) (stdout, stderr string, code int) {
+	w.t.Helper()
+	cmd := exec.CommandContext(w.ctx, filepath.Join(w.cp.BinDir, "kubectl"), append([]string{"irsa"}, args...)...)
+	cmd.Env = env
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
