@@ -481,7 +481,7 @@ func (c *Collector) UpdateThumbprints(ctx context.Context, providerARN string, l
 	_, err := c.IAM.UpdateOpenIDConnectProviderThumbprint(ctx, &iam.UpdateOpenIDConnectProviderThumbprintInput{
 		OpenIDConnectProviderArn: aws.String(providerARN), ThumbprintList: list})
 	if err != nil {
-		return fmt.Errorf("updating the thumbprint list: %s", Classify(op, providerARN, err).Error())
+		return fmt.Errorf("updating the thumbprint list: %w", Classify(op, providerARN, err))
 	}
 	return nil
 }

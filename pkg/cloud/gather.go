@@ -120,7 +120,7 @@ func (c *Collector) resolveIssuer(ctx context.Context, in GatherInput, cluster *
 			return is
 		}
 		if err != nil {
-			is.Tried = append(is.Tried, "API server discovery: "+err.Error())
+			is.Tried = append(is.Tried, "API server discovery: "+oneLine(err.Error()))
 		}
 	}
 	return is

@@ -78,7 +78,7 @@ func HintFromKubeconfig(cfg clientcmdapi.Config, contextName string) ClusterHint
 func DiscoverIssuer(ctx context.Context, c rest.Interface) (string, error) {
 	raw, err := c.Get().AbsPath("/.well-known/openid-configuration").DoRaw(ctx)
 	if err != nil {
-		return "", fmt.Errorf("reading /.well-known/openid-configuration: %s", oneLine(err))
+		return "", fmt.Errorf("reading /.well-known/openid-configuration: %w", err)
 	}
 	var doc struct {
 		Issuer string `json:"issuer"`

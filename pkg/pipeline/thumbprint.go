@@ -83,7 +83,7 @@ func Thumbprint(ctx context.Context, req ThumbprintRequest, src ThumbprintSource
 	}
 	report, err := src.TLS.Inspect(ctx, res.Issuer.URL)
 	if err != nil && len(report.Hosts) == 0 {
-		return nil, fmt.Errorf("reading the TLS chain of %s: %s", res.Issuer.URL, oneLine(err))
+		return nil, fmt.Errorf("reading the TLS chain of %s: %w", res.Issuer.URL, err)
 	}
 	res.TLS = report
 	if res.collector != nil {

@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -119,7 +120,9 @@ func execute(ctx context.Context, streams genericiooptions.IOStreams, args []str
 	var ec *ExitCodeError
 	if errors.As(err, &ec) {
 		if ec.Err != nil {
-			fmt.Fprintf(streams.ErrOut, "error: %v\n", ec.Err)
+			// One line, whatever the wrapped errors carry (client-go and
+			// the SDK put newlines in theirs).
+			fmt.Fprintf(streams.ErrOut, "error: %s\n", strings.Join(strings.Fields(ec.Err.Error()), " "))
 		}
 		return ec.Code
 	}
