@@ -7,6 +7,7 @@ package testutil
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"time"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
@@ -264,10 +265,17 @@ func (b *Pod) TokenVolumeMode(mode int32) *Pod {
 	return b
 }
 
+// webhookEnv are the variables Mutate injects.
+var webhookEnv = []string{"AWS_STS_REGIONAL_ENDPOINTS", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE"}
+
 // Mutate applies what the pod identity webhook would inject for roleARN and
 // audience (docs/behaviour.md#injected-environment, #token-volume-and-mount): regional STS, region, role and token env
 // in every init and regular container, the aws-iam-token volume and mounts.
+// The webhook mutates a pod once, at admission, so Mutate first undoes an
+// earlier Mutate: applied twice, the pod is mutated once, for the last
+// arguments, in every container it has by then.
 func (b *Pod) Mutate(roleARN, audience string) *Pod {
+	b.unmutate()
 	b.TokenVolume(audience)
 	mutate := func(c *corev1.Container) {
 		c.Env = append(c.Env,
@@ -285,6 +293,39 @@ func (b *Pod) Mutate(roleARN, audience string) *Pod {
 		mutate(&b.pod.Spec.Containers[i])
 	}
 	return b
+}
+
+// unmutate removes what Mutate adds.
+func (b *Pod) unmutate() {
+	vols := b.pod.Spec.Volumes[:0]
+	for _, v := range b.pod.Spec.Volumes {
+		if v.Name != "aws-iam-token" {
+			vols = append(vols, v)
+		}
+	}
+	b.pod.Spec.Volumes = vols
+	clean := func(c *corev1.Container) {
+		env := c.Env[:0]
+		for _, e := range c.Env {
+			if !slices.Contains(webhookEnv, e.Name) {
+				env = append(env, e)
+			}
+		}
+		c.Env = env
+		mounts := c.VolumeMounts[:0]
+		for _, m := range c.VolumeMounts {
+			if m.Name != "aws-iam-token" {
+				mounts = append(mounts, m)
+			}
+		}
+		c.VolumeMounts = mounts
+	}
+	for i := range b.pod.Spec.InitContainers {
+		clean(&b.pod.Spec.InitContainers[i])
+	}
+	for i := range b.pod.Spec.Containers {
+		clean(&b.pod.Spec.Containers[i])
+	}
 }
 
 // RemoveEnv deletes an env var from a container.

@@ -1,6 +1,7 @@
 package testutil_test
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/kubectl-irsa/kubectl-irsa/test/testutil"
@@ -51,5 +52,22 @@ func TestSALabel(t *testing.T) {
 	sa := testutil.NewSA("shop", "app").Label("app.kubernetes.io/name", "app").Annotate("k", "v").Build()
 	if sa.Labels["app.kubernetes.io/name"] != "app" || sa.Annotations["k"] != "v" || len(sa.ManagedFields) != 0 {
 		t.Errorf("service account %+v", sa.ObjectMeta)
+	}
+}
+
+// Mutating twice is mutating once: the webhook admits a pod once.
+func TestMutateTwiceIsOnce(t *testing.T) {
+	once := testutil.NewPod("shop", "web", "app").InitContainer("init", false).Mutate(testutil.RoleARN, "sts.amazonaws.com").Build()
+	twice := testutil.NewPod("shop", "web", "app").Mutate("arn:aws:iam::111122223333:role/old", "other").InitContainer("init", false).Mutate(testutil.RoleARN, "sts.amazonaws.com").Build()
+	if !reflect.DeepEqual(once.Spec, twice.Spec) {
+		t.Fatalf("mutated twice:\n%+v\nonce:\n%+v", twice.Spec, once.Spec)
+	}
+	if n := len(twice.Spec.Volumes); n != 1 {
+		t.Errorf("%d volumes, want the one aws-iam-token", n)
+	}
+	for _, c := range append(twice.Spec.InitContainers, twice.Spec.Containers...) {
+		if len(c.Env) != 5 || len(c.VolumeMounts) != 1 {
+			t.Errorf("container %s: %d env vars and %d mounts, want 5 and 1", c.Name, len(c.Env), len(c.VolumeMounts))
+		}
 	}
 }
