@@ -3,6 +3,7 @@ package pipeline_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -219,5 +220,18 @@ func TestLoadSnapshotRejectsOtherDocuments(t *testing.T) {
 		if _, err := pipeline.LoadSnapshot(strings.NewReader(doc)); err == nil {
 			t.Errorf("LoadSnapshot(%s) accepted it", doc)
 		}
+	}
+}
+
+// A chain that cannot be read fails the thumbprint command with the
+// inspector's error in the chain.
+func TestThumbprintWrapsTheTLSError(t *testing.T) {
+	unreachable := errors.New("dial tcp 127.0.0.1:9: connection refused")
+	_, err := pipeline.Thumbprint(t.Context(), pipeline.ThumbprintRequest{AWS: pipeline.AWSOptions{Skip: true, Issuer: issuer}},
+		pipeline.ThumbprintSources{TLS: pipeline.InspectFunc(func(context.Context, string) (thumbprint.Report, error) {
+			return thumbprint.Report{Issuer: issuer}, unreachable
+		})})
+	if !errors.Is(err, unreachable) || !strings.Contains(err.Error(), "reading the TLS chain of "+issuer) {
+		t.Fatalf("Thumbprint error %v: want the inspector's error wrapped", err)
 	}
 }
