@@ -113,7 +113,7 @@ func TestConditionOperators(t *testing.T) {
 		{"ForAnyValue negated some other", "ForAnyValue:StringNotEquals", `"a"`, one("a", "b"), true},
 		{"ForAnyValue negated all equal", "ForAnyValue:StringNotEquals", `"a"`, one("a"), false},
 		{"ForAnyValue like", "ForAnyValue:StringLike", `"sts.*"`, one("x", "sts.amazonaws.com"), true},
-		{"ForAnyValue IfExists missing", "ForAnyValue:StringEqualsIfExists", `"a"`, missing, true},
+		{"ForAnyValue IfExists missing", "ForAnyValue:StringEqualsIfExists", `"a"`, missing, false},
 		// ForAllValues: true when missing or empty.
 		{"ForAllValues all", "ForAllValues:StringEquals", `["a","b"]`, one("a", "b"), true},
 		{"ForAllValues one outside", "ForAllValues:StringEquals", `["a","b"]`, one("a", "c"), false},
@@ -400,5 +400,100 @@ func TestTrustRequest(t *testing.T) {
 	// Issuer derived from the provider ARN when not given.
 	if got := TrustRequest(Expectation{ProviderARN: testProvider, Subject: testSubject}); !reflect.DeepEqual(got.Context, map[string][]string{testSubKey: {testSubject}}) {
 		t.Errorf("derived context = %v", got.Context)
+	}
+}
+
+// TestSetQualifierIfExistsMatrix is every set qualifier (none, ForAnyValue,
+// ForAllValues) × IfExists (no, yes) × request key (present, missing, empty
+// list), for a positive and a negated base operator, with the results AWS
+// documents (docs/behaviour.md#condition-operators):
+//
+//   - condition operators page, "...IfExists": a present key is processed as
+//     the policy says; a missing key makes the condition true.
+//   - single-vs-multivalued context keys page: ForAnyValue is true when at
+//     least one request value satisfies the operator and false when the key is
+//     missing or its values resolve to a null (empty) data set; ForAllValues is
+//     true when every request value satisfies it, and also when the key is
+//     missing or empty.
+//   - A positive operator on a missing key is false, a negated one true.
+//
+// IfExists is a property of the base operator, applied per value inside the
+// set qualifier; it does not turn a missing key into a match for ForAnyValue,
+// which has no value to apply it to.
+func TestSetQualifierIfExistsMatrix(t *testing.T) {
+	t.Parallel()
+	const k = "k:claim"
+	vals := func(v ...string) map[string][]string { return map[string][]string{k: v} }
+	missing := map[string][]string{"other:key": {"a"}}
+	empty := map[string][]string{k: {}}
+	tests := []struct {
+		op   string
+		ctx  map[string][]string
+		want bool
+		why  string
+	}{
+		// No qualifier, no IfExists.
+		{"StringEquals", vals("a"), true, "present: the base operator decides, and \"a\" equals \"a\""},
+		{"StringEquals", vals("b"), false, "present: the base operator decides, and \"b\" is not \"a\""},
+		{"StringEquals", missing, false, "a positive operator on a missing key is false"},
+		{"StringEquals", empty, false, "an empty list is a null data set, read like a missing key: false"},
+		{"StringNotEquals", vals("a"), false, "present: \"a\" is one of the policy values, so NotEquals is false"},
+		{"StringNotEquals", vals("b"), true, "present: \"b\" equals no policy value"},
+		{"StringNotEquals", missing, true, "a negated operator on a missing key is true"},
+		{"StringNotEquals", empty, true, "null data set, read like a missing key: a negated operator is true"},
+		// No qualifier, IfExists.
+		{"StringEqualsIfExists", vals("a"), true, "IfExists with the key present: processed as StringEquals, which matches"},
+		{"StringEqualsIfExists", vals("b"), false, "IfExists with the key present: processed as StringEquals, which does not match"},
+		{"StringEqualsIfExists", missing, true, "IfExists: a missing key makes the condition true"},
+		{"StringEqualsIfExists", empty, true, "IfExists: a key without values is not present, so true"},
+		{"StringNotEqualsIfExists", vals("a"), false, "IfExists with the key present: processed as StringNotEquals, false for \"a\""},
+		{"StringNotEqualsIfExists", vals("b"), true, "IfExists with the key present: processed as StringNotEquals, true for \"b\""},
+		{"StringNotEqualsIfExists", missing, true, "IfExists: a missing key makes the condition true"},
+		{"StringNotEqualsIfExists", empty, true, "IfExists: a key without values is not present, so true"},
+		// ForAnyValue, no IfExists.
+		{"ForAnyValue:StringEquals", vals("b", "a"), true, "ForAnyValue: one request value (\"a\") matches"},
+		{"ForAnyValue:StringEquals", vals("b", "c"), false, "ForAnyValue: no request value matches"},
+		{"ForAnyValue:StringEquals", missing, false, "ForAnyValue returns false when there is no matching key"},
+		{"ForAnyValue:StringEquals", empty, false, "ForAnyValue returns false for a null data set"},
+		{"ForAnyValue:StringNotEquals", vals("a", "b"), true, "ForAnyValue: \"b\" equals no policy value"},
+		{"ForAnyValue:StringNotEquals", vals("a"), false, "ForAnyValue: the only request value equals a policy value"},
+		{"ForAnyValue:StringNotEquals", missing, false, "ForAnyValue returns false when there is no matching key, negated operator or not"},
+		{"ForAnyValue:StringNotEquals", empty, false, "ForAnyValue returns false for a null data set, negated operator or not"},
+		// ForAnyValue, IfExists: the qualifier decides a missing or empty key.
+		{"ForAnyValue:StringEqualsIfExists", vals("b", "a"), true, "ForAnyValue over present values: \"a\" matches"},
+		{"ForAnyValue:StringEqualsIfExists", vals("b", "c"), false, "ForAnyValue over present values: none matches"},
+		{"ForAnyValue:StringEqualsIfExists", missing, false, "ForAnyValue returns false for no matching key; IfExists applies per value and there is none"},
+		{"ForAnyValue:StringEqualsIfExists", empty, false, "ForAnyValue returns false for a null data set; IfExists has no value to apply to"},
+		{"ForAnyValue:StringNotEqualsIfExists", vals("a", "b"), true, "ForAnyValue over present values: \"b\" equals no policy value"},
+		{"ForAnyValue:StringNotEqualsIfExists", vals("a"), false, "ForAnyValue over present values: the only value equals a policy value"},
+		{"ForAnyValue:StringNotEqualsIfExists", missing, false, "ForAnyValue returns false for no matching key, whatever the suffix"},
+		{"ForAnyValue:StringNotEqualsIfExists", empty, false, "ForAnyValue returns false for a null data set, whatever the suffix"},
+		// ForAllValues, no IfExists.
+		{"ForAllValues:StringEquals", vals("a"), true, "ForAllValues: every request value matches a policy value"},
+		{"ForAllValues:StringEquals", vals("a", "b"), false, "ForAllValues: \"b\" matches no policy value"},
+		{"ForAllValues:StringEquals", missing, true, "ForAllValues also returns true when there is no matching key"},
+		{"ForAllValues:StringEquals", empty, true, "ForAllValues returns true for a null data set"},
+		{"ForAllValues:StringNotEquals", vals("b", "c"), true, "ForAllValues: no request value equals a policy value"},
+		{"ForAllValues:StringNotEquals", vals("a", "b"), false, "ForAllValues: \"a\" equals a policy value"},
+		{"ForAllValues:StringNotEquals", missing, true, "ForAllValues returns true when there is no matching key"},
+		{"ForAllValues:StringNotEquals", empty, true, "ForAllValues returns true for a null data set"},
+		// ForAllValues, IfExists: the same, IfExists changes nothing.
+		{"ForAllValues:StringEqualsIfExists", vals("a"), true, "ForAllValues over present values: every value matches"},
+		{"ForAllValues:StringEqualsIfExists", vals("a", "b"), false, "ForAllValues over present values: \"b\" does not match"},
+		{"ForAllValues:StringEqualsIfExists", missing, true, "ForAllValues returns true for no matching key"},
+		{"ForAllValues:StringEqualsIfExists", empty, true, "ForAllValues returns true for a null data set"},
+		{"ForAllValues:StringNotEqualsIfExists", vals("b", "c"), true, "ForAllValues over present values: none equals a policy value"},
+		{"ForAllValues:StringNotEqualsIfExists", vals("a", "b"), false, "ForAllValues over present values: \"a\" equals a policy value"},
+		{"ForAllValues:StringNotEqualsIfExists", missing, true, "ForAllValues returns true for no matching key"},
+		{"ForAllValues:StringNotEqualsIfExists", empty, true, "ForAllValues returns true for a null data set"},
+	}
+	for _, tt := range tests {
+		_, cr := evalOne(t, "2012-10-17", tt.op, k, `["a"]`, tt.ctx)
+		if !cr.Supported {
+			t.Errorf("%s: reported unsupported", tt.op)
+		}
+		if cr.Matched != tt.want {
+			t.Errorf("%s against %v: matched = %v, want %v (%s)", tt.op, tt.ctx, cr.Matched, tt.want, tt.why)
+		}
 	}
 }

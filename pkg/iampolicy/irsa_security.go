@@ -35,17 +35,18 @@ func (d *trustDiagnoser) securityProblems() []Problem {
 	return dedupe(out)
 }
 
-// matchesNoToken reports whether a statement requires, with a positive
-// string operator, a key that no token of this provider carries
-// ("https://issuer:sub", the provider ARN as key, another issuer, a claim
-// EKS tokens lack). StringEquals and StringLike are false on a missing key
+// matchesNoToken reports whether a statement requires, with a string
+// operator that is false on a missing key, a key that no token of this
+// provider carries ("https://issuer:sub", the provider ARN as key, another
+// issuer, a claim EKS tokens lack). StringEquals, StringLike and any
+// ForAnyValue: form (IfExists included) are false on a missing key
 // (docs/behaviour.md#condition-operators), so such a statement admits nobody: it is a functional
 // problem (IRSA-TRUST-001), not a door left open, whatever its other
 // conditions say.
 func (d *trustDiagnoser) matchesNoToken(s Statement) bool {
 	for _, c := range s.Conditions {
 		op, ok := parseOperator(c.Operator)
-		if !ok || op.negated || op.ifExists || op.set == setAllValues ||
+		if !ok || op.trueWhenMissing() ||
 			(op.compare != compareString && op.compare != compareStringFold && op.compare != compareLike) {
 			continue
 		}

@@ -236,6 +236,15 @@ func TestDiagnoseProblemKinds(t *testing.T) {
 			kinds:    []ProblemKind{KindKeyWithScheme},
 		},
 		{
+			// ForAnyValue is false on a missing key even with IfExists
+			// (docs/behaviour.md#condition-operators), so this statement admits nobody.
+			name:     "ForAnyValue IfExists on a key with https scheme",
+			policy:   allow(subCond("ForAnyValue:StringEqualsIfExists", "https://"+testSubKey, testSubject)),
+			decision: DecisionImplicitDeny,
+			first:    Problem{Kind: KindKeyWithScheme, StatementIndex: 0, Key: "https://" + testSubKey, Expected: testSubKey, Found: "https://" + testSubKey},
+			kinds:    []ProblemKind{KindKeyWithScheme},
+		},
+		{
 			name:     "key with https scheme and wrong value",
 			policy:   allow(subCond("StringEquals", "https://"+testSubKey, "system:serviceaccount:prod:worker")),
 			decision: DecisionImplicitDeny,

@@ -106,19 +106,7 @@ func (op operator) matches(policyValues, requestValues []string, ctx *requestCon
 		return nullMatches(policyValues, len(requestValues) > 0)
 	}
 	if len(requestValues) == 0 {
-		// Missing-key rules, docs/behaviour.md#condition-operators: IfExists ⇒ true; ForAnyValue ⇒
-		// false; ForAllValues ⇒ true (vacuously); negated ⇒ true; positive
-		// ⇒ false.
-		switch {
-		case op.ifExists:
-			return true
-		case op.set == setAnyValue:
-			return false
-		case op.set == setAllValues:
-			return true
-		default:
-			return op.negated
-		}
+		return op.trueWhenMissing()
 	}
 	// satisfies is the operator applied to one request value: a positive
 	// operator needs some policy value to match it, a negated one needs none.
@@ -147,6 +135,25 @@ func (op operator) matches(policyValues, requestValues []string, ctx *requestCon
 		}
 	}
 	return matched != op.negated
+}
+
+// trueWhenMissing is the operator's result for a key that is missing or has
+// no values (a null data set), docs/behaviour.md#condition-operators. The set
+// qualifier decides first: ForAnyValue is false (no value can satisfy it)
+// and ForAllValues true (vacuously), whatever the suffix, because IfExists
+// belongs to the base operator, which the qualifier applies per request
+// value. Without a qualifier, IfExists makes a missing key true, a negated
+// operator is true and a positive one false.
+func (op operator) trueWhenMissing() bool {
+	switch {
+	case op.set == setAnyValue:
+		return false
+	case op.set == setAllValues:
+		return true
+	case op.ifExists:
+		return true
+	}
+	return op.negated
 }
 
 func (op operator) anyPolicyValueMatches(policyValues []string, requestValue string, ctx *requestContext) bool {
