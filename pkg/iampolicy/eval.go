@@ -67,24 +67,81 @@ func (s *Statement) evaluate(req Request, ctx *requestContext) StatementResult {
 
 // principalMatches implements Principal and NotPrincipal (docs/behaviour.md#principal-and-action).
 // Principal values are compared exactly: IAM stores Federated provider ARNs
-// and service names verbatim. A statement with neither element is the
+// and service names verbatim. The exception is an account in Principal.AWS
+// (its root ARN or a bare 12-digit id), which delegates to the account and so
+// matches every principal in it. NotPrincipal stays exact: AWS checks the
+// account, the role and the session there one by one, so an account alone
+// does not exempt its roles. A statement with neither element is the
 // identity-policy form, where the principal is implicit, so it matches.
 func (s *Statement) principalMatches(principalType, principal string) bool {
 	switch {
 	case s.Principal != nil:
-		return s.Principal.matches(principalType, principal)
+		return s.Principal.matches(principalType, principal, true)
 	case s.NotPrincipal != nil:
-		return !s.NotPrincipal.matches(principalType, principal)
+		return !s.NotPrincipal.matches(principalType, principal, false)
 	default:
 		return true
 	}
 }
 
-func (p *Principal) matches(principalType, principal string) bool {
+func (p *Principal) matches(principalType, principal string, delegate bool) bool {
 	if p.Wildcard {
 		return true
 	}
-	return slices.Contains(p.values(principalType), principal)
+	values := p.values(principalType)
+	if slices.Contains(values, principal) {
+		return true
+	}
+	if !delegate || principalType != PrincipalAWS {
+		return false
+	}
+	return slices.ContainsFunc(values, func(v string) bool { return accountCovers(v, principal) })
+}
+
+// accountCovers reports whether the Principal.AWS value names an account
+// (arn:PARTITION:iam::ACCOUNT:root, or the bare ACCOUNT, which IAM turns into
+// the root ARN of the policy's own partition) that principal belongs to:
+// an IAM or STS ARN of that account, such as
+// arn:PARTITION:iam::ACCOUNT:role/PATH/NAME,
+// arn:PARTITION:sts::ACCOUNT:assumed-role/NAME/SESSION, a user or the root
+// (docs/behaviour.md#principal-and-action). A bare id matches the account in
+// any partition, because the policy's partition is not known here.
+func accountCovers(value, principal string) bool {
+	partition, account := "", value
+	if !isAccountID(value) {
+		a, ok := splitPrincipalARN(value)
+		if !ok || a[2] != "iam" || a[5] != "root" {
+			return false
+		}
+		partition, account = a[1], a[4]
+	}
+	p, ok := splitPrincipalARN(principal)
+	return ok && (p[2] == "iam" || p[2] == "sts") && p[4] == account && (partition == "" || p[1] == partition)
+}
+
+// splitPrincipalARN cuts an IAM or STS principal ARN into its six
+// components: "arn", a partition, a service, no region, a 12-digit account
+// and a non-empty resource.
+func splitPrincipalARN(s string) ([6]string, bool) {
+	var a [6]string
+	parts := strings.SplitN(s, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[1] == "" || parts[3] != "" || !isAccountID(parts[4]) || parts[5] == "" {
+		return a, false
+	}
+	copy(a[:], parts)
+	return a, true
+}
+
+func isAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func (p *Principal) values(principalType string) []string {

@@ -2,6 +2,7 @@ package iampolicy
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -494,6 +495,96 @@ func TestSetQualifierIfExistsMatrix(t *testing.T) {
 		}
 		if cr.Matched != tt.want {
 			t.Errorf("%s against %v: matched = %v, want %v (%s)", tt.op, tt.ctx, cr.Matched, tt.want, tt.why)
+		}
+	}
+}
+
+// TestAccountPrincipal: an account in Principal.AWS, as its root ARN or as a
+// bare 12-digit id, delegates to the account, so it matches every principal
+// of that account: roles (with and without a path), assumed-role sessions,
+// federated users, users and the root user (docs/behaviour.md#principal-and-action).
+// The ARN form names its partition; the bare id matches the account in any
+// partition. Other accounts, other partitions of the ARN form and non-IAM
+// ARNs do not match, and NotPrincipal stays exact.
+func TestAccountPrincipal(t *testing.T) {
+	t.Parallel()
+	const acct, other = "111122223333", "444455556666"
+	callers := func(part, account string) []string {
+		return []string{
+			"arn:" + part + ":iam::" + account + ":role/app",
+			"arn:" + part + ":iam::" + account + ":role/team/app",
+			"arn:" + part + ":sts::" + account + ":assumed-role/app/botocore-session-1700000000",
+			"arn:" + part + ":sts::" + account + ":federated-user/bob",
+			"arn:" + part + ":iam::" + account + ":user/bob",
+			"arn:" + part + ":iam::" + account + ":user/division/bob",
+			"arn:" + part + ":iam::" + account + ":root",
+		}
+	}
+	match := func(principal, caller string) bool {
+		t.Helper()
+		p := mustParse(t, doc(stmt("Allow", principal, `"sts:AssumeRole"`, "")))
+		return p.Evaluate(Request{PrincipalType: PrincipalAWS, Principal: caller, Action: "sts:AssumeRole"}).Statements[0].PrincipalMatch
+	}
+	partitions := []string{"aws", "aws-cn", "aws-us-gov"}
+	for _, part := range partitions {
+		root := `{"AWS":"arn:` + part + `:iam::` + acct + `:root"}`
+		for _, principal := range []string{root, `{"AWS":"` + acct + `"}`, `{"AWS":["arn:aws:iam::` + other + `:root","` + acct + `"]}`} {
+			for _, caller := range callers(part, acct) {
+				if !match(principal, caller) {
+					t.Errorf("Principal %s does not match %s of its account", principal, caller)
+				}
+			}
+			// Another account, in the same partition.
+			for _, caller := range callers(part, other) {
+				if principal != `{"AWS":["arn:aws:iam::`+other+`:root","`+acct+`"]}` && match(principal, caller) {
+					t.Errorf("Principal %s matches %s of another account", principal, caller)
+				}
+			}
+		}
+		// The root ARN names its partition: the same account id in another
+		// partition is not this account.
+		for _, otherPart := range partitions {
+			if otherPart == part {
+				continue
+			}
+			for _, caller := range callers(otherPart, acct) {
+				if match(root, caller) {
+					t.Errorf("Principal %s matches %s of another partition", root, caller)
+				}
+			}
+		}
+	}
+	for _, tt := range []struct {
+		name, principal, caller string
+		want                    bool
+	}{
+		{"a role principal stays exact", `{"AWS":"arn:aws:iam::` + acct + `:role/app"}`, "arn:aws:iam::" + acct + ":role/other", false},
+		{"a user principal stays exact", `{"AWS":"arn:aws:iam::` + acct + `:user/bob"}`, "arn:aws:iam::" + acct + ":user/alice", false},
+		{"an account id is not a prefix", `{"AWS":"11112222333"}`, "arn:aws:iam::" + acct + ":role/app", false},
+		{"a longer account in the caller", `{"AWS":"` + acct + `"}`, "arn:aws:iam::" + acct + "4:role/app", false},
+		{"a non-IAM ARN of the account", `{"AWS":"` + acct + `"}`, "arn:aws:lambda:us-east-1:" + acct + ":function:f", false},
+		{"a region in the caller ARN", `{"AWS":"` + acct + `"}`, "arn:aws:iam:us-east-1:" + acct + ":role/app", false},
+		{"a caller that is not a whole ARN", `{"AWS":"` + acct + `"}`, "arn:aws:iam::" + acct, false},
+		{"a root ARN with a path is not the account", `{"AWS":"arn:aws:iam::` + acct + `:root/x"}`, "arn:aws:iam::" + acct + ":role/app", false},
+		{"a federated account-like value stays exact", `{"Federated":"` + acct + `"}`, "arn:aws:iam::" + acct + ":role/app", false},
+	} {
+		pt := PrincipalAWS
+		if strings.Contains(tt.principal, "Federated") {
+			pt = PrincipalFederated
+		}
+		p := mustParse(t, doc(stmt("Allow", tt.principal, `"sts:AssumeRole"`, "")))
+		got := p.Evaluate(Request{PrincipalType: pt, Principal: tt.caller, Action: "sts:AssumeRole"}).Statements[0].PrincipalMatch
+		if got != tt.want {
+			t.Errorf("%s: Principal %s vs %s: match = %v, want %v", tt.name, tt.principal, tt.caller, got, tt.want)
+		}
+	}
+	// NotPrincipal with the account's root ARN excludes only that ARN: AWS
+	// checks the account, the role and the session separately there, so the
+	// account alone does not exempt its roles.
+	p := mustParse(t, doc(`{"Effect":"Deny","NotPrincipal":{"AWS":"arn:aws:iam::`+acct+`:root"},"Action":"sts:AssumeRole"}`))
+	for caller, want := range map[string]bool{"arn:aws:iam::" + acct + ":root": false, "arn:aws:iam::" + acct + ":role/app": true} {
+		if got := p.Evaluate(Request{PrincipalType: PrincipalAWS, Principal: caller, Action: "sts:AssumeRole"}).Statements[0].PrincipalMatch; got != want {
+			t.Errorf("NotPrincipal root vs %s: match = %v, want %v", caller, got, want)
 		}
 	}
 }
