@@ -106,6 +106,15 @@ func LoadAWSConfig(ctx context.Context, o AWSOptions, hint kube.ClusterHint, use
 			}
 		}
 	}
+	if cfg.Region == "" && len(arns) == 0 {
+		// Nothing names a partition (a non-EKS issuer, no provider ARN):
+		// IAM and STS of the aws partition answer for it, and a caller of
+		// another partition gets a clear error from them.
+		if p, ok := awsarn.LookupPartition("aws"); ok {
+			cfg.Region = p.IAMRegion
+			klog.V(2).InfoS("no AWS region configured; using the aws partition's IAM region", "region", cfg.Region)
+		}
+	}
 	if cfg.Region == "" {
 		return aws.Config{}, fmt.Errorf("no AWS region: pass --region")
 	}

@@ -64,17 +64,19 @@ func Thumbprint(ctx context.Context, req ThumbprintRequest, src ThumbprintSource
 		in.DiscoverIssuer = src.Kube.DiscoverIssuer
 	}
 	res := &ThumbprintResult{}
+	// Computing a thumbprint needs no AWS; comparing it does. Without a
+	// usable AWS configuration the chain is still read and shown, and the
+	// comparison says why it could not be made, as diagnose's `unknown`.
+	var awsErr error
 	if !req.AWS.Skip {
 		var arns []string
 		if req.ProviderARN != "" {
 			arns = append(arns, req.ProviderARN)
 		}
-		c, err := src.NewCollector(ctx, arns)
-		if err != nil {
-			return nil, err
-		}
-		res.collector = c
-		res.Issuer, _ = c.Issuer(ctx, in)
+		res.collector, awsErr = src.NewCollector(ctx, arns)
+	}
+	if res.collector != nil {
+		res.Issuer, _ = res.collector.Issuer(ctx, in)
 	} else {
 		res.Issuer = (&cloud.Collector{}).ResolveIssuerWithoutAWS(ctx, in)
 	}
@@ -86,6 +88,9 @@ func Thumbprint(ctx context.Context, req ThumbprintRequest, src ThumbprintSource
 		return nil, fmt.Errorf("reading the TLS chain of %s: %w", res.Issuer.URL, err)
 	}
 	res.TLS = report
+	if awsErr != nil {
+		res.Provider = &ProviderInfo{ARN: req.ProviderARN, Error: "no AWS configuration to compare with: " + oneLine(awsErr)}
+	}
 	if res.collector != nil {
 		res.Provider = provider(ctx, res.collector, req.ProviderARN, res.Issuer.URL)
 		if res.Provider.Error == "" {
