@@ -6,17 +6,18 @@
 package probe
 
 import (
-	"crypto"
+	"crypto/ecdsa"
 	"crypto/rsa"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/big"
+	"slices"
 	"sort"
 	"strings"
 	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/tokenclaims"
 )
@@ -39,9 +40,8 @@ type Claims struct {
 
 // token is a parsed JWT; unexported so it cannot be printed by accident.
 type token struct {
-	header, signature []byte
-	signingInput      string
-	claims            Claims
+	raw    string
+	claims Claims
 }
 
 // parseToken decodes a compact JWS without trusting it.
@@ -50,19 +50,19 @@ func parseToken(raw string) (*token, error) {
 	if len(parts) != 3 {
 		return nil, errors.New("the token is not a JWT (want three dot-separated parts)")
 	}
-	t := &token{signingInput: parts[0] + "." + parts[1]}
-	var err error
-	if t.header, err = base64.RawURLEncoding.DecodeString(parts[0]); err != nil {
+	t := &token{raw: raw}
+	header, err := base64.RawURLEncoding.DecodeString(parts[0])
+	if err != nil {
 		return nil, fmt.Errorf("decoding the token header: %w", err)
 	}
-	if t.signature, err = base64.RawURLEncoding.DecodeString(parts[2]); err != nil {
+	if _, err := base64.RawURLEncoding.DecodeString(parts[2]); err != nil {
 		return nil, fmt.Errorf("decoding the token signature: %w", err)
 	}
 	var h struct {
 		Alg string `json:"alg"`
 		Kid string `json:"kid"`
 	}
-	if err := json.Unmarshal(t.header, &h); err != nil {
+	if err := json.Unmarshal(header, &h); err != nil {
 		return nil, fmt.Errorf("the token header is not JSON: %w", err)
 	}
 	tc, err := tokenclaims.DecodePayload(parts[1])
@@ -74,67 +74,135 @@ func parseToken(raw string) (*token, error) {
 	return t, nil
 }
 
-// jwk is the subset of RFC 7517 that Kubernetes publishes (RSA keys).
-type jwk struct {
-	Kty string `json:"kty"`
-	Kid string `json:"kid"`
-	Alg string `json:"alg"`
-	N   string `json:"n"`
-	E   string `json:"e"`
-}
+// stsAlgorithms are the JWS algorithms STS accepts for a WebIdentityToken:
+// RSA and ECDSA signatures (docs/behaviour.md#sts-validation-order, step 4).
+var stsAlgorithms = []jose.SignatureAlgorithm{jose.RS256, jose.RS384, jose.RS512, jose.ES256, jose.ES384, jose.ES512}
 
-// jwks is a key set.
+// acceptedAlgorithms names stsAlgorithms in messages.
+const acceptedAlgorithms = "STS accepts RS256, RS384, RS512, ES256, ES384 and ES512"
+
+// jwks is an issuer's key set as STS can use it: every public RSA or EC key
+// go-jose reads, and why each other key could not be used.
 type jwks struct {
-	Keys []jwk `json:"keys"`
+	keys []jose.JSONWebKey
+	// unusable maps the kid of a key that was not read to the reason.
+	unusable map[string]string
+	all      []string // every kid, for evidence
 }
 
-func (k jwk) rsaKey() (*rsa.PublicKey, error) {
-	if k.Kty != "RSA" {
-		return nil, fmt.Errorf("key %q has type %q; STS verifies RS256 tokens with RSA keys", k.Kid, k.Kty)
+// parseJWKS reads a JWK Set (RFC 7517 section 5) key by key, so one key STS
+// could not use does not hide the others.
+func parseJWKS(body []byte) (jwks, error) {
+	var raw struct {
+		Keys []json.RawMessage `json:"keys"`
 	}
-	n, err := base64.RawURLEncoding.DecodeString(k.N)
-	if err != nil {
-		return nil, fmt.Errorf("key %q: bad modulus: %w", k.Kid, err)
+	if err := json.Unmarshal(body, &raw); err != nil {
+		return jwks{}, err
 	}
-	e, err := base64.RawURLEncoding.DecodeString(k.E)
-	if err != nil || len(e) == 0 || len(e) > 8 {
-		return nil, fmt.Errorf("key %q: bad exponent", k.Kid)
-	}
-	var exp int
-	for _, b := range e {
-		exp = exp<<8 | int(b)
-	}
-	return &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: exp}, nil
-}
-
-// kids lists the key ids of a set, sorted, for evidence.
-func (s jwks) kids() []string {
-	out := make([]string, 0, len(s.Keys))
-	for _, k := range s.Keys {
-		out = append(out, k.Kid)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// verifySignature checks an RS256 signature with the key of the token's kid.
-func verifySignature(t *token, set jwks) (kidFound bool, err error) {
-	if t.claims.Algorithm != "RS256" {
-		return false, fmt.Errorf("the token is signed with %q; STS accepts RS256", t.claims.Algorithm)
-	}
-	for _, k := range set.Keys {
-		if k.Kid != t.claims.KeyID {
+	set := jwks{unusable: map[string]string{}}
+	for _, r := range raw.Keys {
+		var id struct {
+			Kid string `json:"kid"`
+			Kty string `json:"kty"`
+		}
+		_ = json.Unmarshal(r, &id)
+		if id.Kid == "" {
+			set.all = append(set.all, "(a key without kid)")
+		} else {
+			set.all = append(set.all, id.Kid)
+		}
+		var k jose.JSONWebKey
+		if err := k.UnmarshalJSON(r); err != nil {
+			set.unusable[id.Kid] = fmt.Sprintf("key %q (kty %q) cannot be read: %s", id.Kid, id.Kty, strings.TrimPrefix(err.Error(), "go-jose/go-jose: "))
 			continue
 		}
-		pub, err := k.rsaKey()
-		if err != nil {
-			return true, err
+		switch k.Key.(type) {
+		case *rsa.PublicKey, *ecdsa.PublicKey:
+			set.keys = append(set.keys, k)
+		default:
+			set.unusable[id.Kid] = fmt.Sprintf("key %q has kty %q; STS verifies with public RSA or EC keys only", id.Kid, id.Kty)
 		}
-		sum := sha256.Sum256([]byte(t.signingInput))
-		if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, sum[:], t.signature); err != nil {
-			return true, errors.New("the signature does not verify with the published key")
-		}
-		return true, nil
 	}
-	return false, fmt.Errorf("no key with kid %q in the JWKS (it has %s)", t.claims.KeyID, strings.Join(set.kids(), ", "))
+	sort.Strings(set.all)
+	return set, nil
+}
+
+// describeKey names a key's type the way the algorithms need it.
+func describeKey(k jose.JSONWebKey) string {
+	switch pub := k.Key.(type) {
+	case *rsa.PublicKey:
+		return "an RSA key"
+	case *ecdsa.PublicKey:
+		return "an EC " + pub.Curve.Params().Name + " key"
+	}
+	return fmt.Sprintf("a %T key", k.Key)
+}
+
+// keyFor is what alg needs: "an RSA key" or "an EC P-256 key", etc.
+func keyFor(alg jose.SignatureAlgorithm) string {
+	switch alg {
+	case jose.ES256:
+		return "an EC P-256 key"
+	case jose.ES384:
+		return "an EC P-384 key"
+	case jose.ES512:
+		return "an EC P-521 key"
+	}
+	return "an RSA key"
+}
+
+// findKey is step 4's first half: the JWKS keys the token's kid names.
+// unusable is why a key of that kid could not be read ("" when none).
+func findKey(t *token, set jwks) (keys []jose.JSONWebKey, unusable string, err error) {
+	kid := t.claims.KeyID
+	has := strings.Join(set.all, ", ")
+	if has == "" {
+		has = "no keys"
+	}
+	// A token without kid gets "Couldn't retrieve verification key" from STS
+	// (docs/behaviour.md#sts-validation-order, step 4).
+	if kid == "" {
+		return nil, "", fmt.Errorf("the token has no kid; STS picks the verification key by kid (the JWKS has %s)", has)
+	}
+	for _, k := range set.keys {
+		if k.KeyID == kid {
+			keys = append(keys, k)
+		}
+	}
+	unusable, named := set.unusable[kid]
+	if len(keys) > 0 || named {
+		return keys, unusable, nil
+	}
+	return nil, "", fmt.Errorf("no key with kid %q in the JWKS (it has %s)", kid, has)
+}
+
+// verifySignature is step 4's second half, with go-jose: an algorithm STS
+// accepts, a key of the type that algorithm needs, and a signature that
+// verifies with it. It returns what was verified.
+func verifySignature(t *token, keys []jose.JSONWebKey, unusable string) (string, error) {
+	alg := jose.SignatureAlgorithm(t.claims.Algorithm)
+	if !slices.Contains(stsAlgorithms, alg) {
+		return "", fmt.Errorf("the token is signed with %q; %s", t.claims.Algorithm, acceptedAlgorithms)
+	}
+	if len(keys) == 0 {
+		return "", errors.New(unusable)
+	}
+	jws, err := jose.ParseSignedCompact(t.raw, stsAlgorithms)
+	if err != nil {
+		return "", fmt.Errorf("the token is not a compact JWS: %s", strings.TrimPrefix(err.Error(), "go-jose/go-jose: "))
+	}
+	fitted := false
+	for _, k := range keys {
+		if describeKey(k) != keyFor(alg) {
+			continue
+		}
+		fitted = true
+		if _, err := jws.Verify(k); err == nil {
+			return fmt.Sprintf("%s with key %s", alg, k.KeyID), nil
+		}
+	}
+	if !fitted {
+		return "", fmt.Errorf("key %q is %s; %s needs %s", keys[0].KeyID, describeKey(keys[0]), alg, keyFor(alg))
+	}
+	return "", errors.New("the signature does not verify with the published key")
 }

@@ -39,8 +39,10 @@ type VerifyOptions struct {
 
 // Verify checks a token as STS will before it looks at the trust policy:
 // discovery and JWKS reachable anonymously over HTTPS, the token's kid in the
-// JWKS, an RS256 signature that verifies, iss equal to the provider URL, aud
-// among the client IDs, and exp (with STS's 5-minute skew) in the future.
+// JWKS, a signature in an algorithm STS accepts (RS256/384/512,
+// ES256/384/512: docs/behaviour.md#sts-validation-order, step 4) that
+// verifies with that key (go-jose), iss equal to the provider URL, aud among
+// the client IDs, and exp (with STS's 5-minute skew) in the future.
 // providerURL is the IAM provider's URL without scheme ("" when unknown).
 func Verify(ctx context.Context, raw, providerURL string, clientIDs []string, o VerifyOptions) Verification {
 	client := o.HTTPClient
@@ -77,20 +79,26 @@ func Verify(ctx context.Context, raw, providerURL string, clientIDs []string, o 
 	add("discovery", true, strings.TrimSpace(issuer+"/.well-known/openid-configuration "+note))
 	body, note, err = fetch(ctx, client, doc.JWKSURI)
 	var set jwks
-	if err != nil || json.Unmarshal(body, &set) != nil {
-		detail := "the JWKS is not JSON"
+	if err == nil {
+		set, err = parseJWKS(body)
 		if err != nil {
-			detail = err.Error()
+			err = errors.New("the JWKS is not a JSON key set")
 		}
-		add("jwks", false, detail)
+	}
+	if err != nil {
+		add("jwks", false, err.Error())
 		return v
 	}
-	add("jwks", true, strings.TrimSpace(fmt.Sprintf("%s (%d keys) %s", doc.JWKSURI, len(set.Keys), note)))
-	kidFound, err := verifySignature(t, set)
-	if !add("key id", kidFound, keyDetail(t, err, kidFound)) {
+	add("jwks", true, strings.TrimSpace(fmt.Sprintf("%s (%d keys) %s", doc.JWKSURI, len(set.all), note)))
+	keys, unusable, err := findKey(t, set)
+	if !add("key id", err == nil, keyDetail(t, err)) {
 		return v
 	}
-	if !add("signature", err == nil, errDetail(err)) {
+	verified, err := verifySignature(t, keys, unusable)
+	if err != nil {
+		verified = err.Error()
+	}
+	if !add("signature", err == nil, verified) {
 		return v
 	}
 	issOK := providerURL == "" || strings.TrimPrefix(t.claims.Issuer, "https://") == providerURL
@@ -106,16 +114,9 @@ func Verify(ctx context.Context, raw, providerURL string, clientIDs []string, o 
 	return v
 }
 
-func keyDetail(t *token, err error, found bool) string {
-	if found {
-		return "kid " + t.claims.KeyID
-	}
-	return errDetail(err)
-}
-
-func errDetail(err error) string {
+func keyDetail(t *token, err error) string {
 	if err == nil {
-		return ""
+		return "kid " + t.claims.KeyID
 	}
 	return err.Error()
 }
