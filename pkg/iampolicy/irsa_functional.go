@@ -200,7 +200,7 @@ func (d *trustDiagnoser) keyProblems(index int, c Condition) []Problem {
 		case k.scheme != "":
 			out = append(out, problem(KindKeyWithScheme, "condition keys use the provider URL without "+k.scheme))
 		case k.arnPrefix != "":
-			out = append(out, problem(KindKeyWithProviderARN, "condition keys use the provider URL, not the provider ARN"))
+			out = append(out, problem(KindKeyWithProviderARN, fmt.Sprintf("condition keys must be the provider URL (%s:%s), not the provider ARN", d.host, orClaim(k.claim))))
 		case strings.HasSuffix(k.issuer, "/"):
 			out = append(out, problem(KindKeyTrailingSlash, "the issuer part of the key must not end with '/'"))
 		}
@@ -421,4 +421,12 @@ func describePrincipal(p *Principal) []string {
 		}
 	}
 	return out
+}
+
+// orClaim is the key's claim, "sub" when it has none.
+func orClaim(claim string) string {
+	if claim == "" {
+		return "sub"
+	}
+	return claim
 }

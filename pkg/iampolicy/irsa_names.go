@@ -92,7 +92,7 @@ func describeIssuerDifference(found, expected string) string {
 			if strings.EqualFold(f.id, e.id) {
 				diffs = append(diffs, "cluster ID differs only in letter case")
 			} else {
-				diffs = append(diffs, fmt.Sprintf("other cluster ID %q (cluster: %q)", f.id, e.id))
+				diffs = append(diffs, fmt.Sprintf("trusts the OIDC provider of another cluster (ID %s), not this cluster's (ID %s)", f.id, e.id))
 			}
 		}
 		return strings.Join(diffs, "; ")

@@ -99,7 +99,7 @@ func TestDiagnoseProblemKinds(t *testing.T) {
 			policy:   doc(stmt("Allow", fed("arn:aws:iam::111122223333:oidc-provider/"+otherCluster), action, irsaCondition(otherCluster, testSubject, testAudience))),
 			decision: DecisionImplicitDeny,
 			first:    Problem{Kind: KindNoStatementForProvider, StatementIndex: 0, Key: "Principal.Federated", Expected: testProvider, Found: "arn:aws:iam::111122223333:oidc-provider/" + otherCluster},
-			detail:   `other cluster ID "` + otherID + `"`,
+			detail:   `trusts the OIDC provider of another cluster (ID ` + otherID + `)`,
 			kinds:    []ProblemKind{KindNoStatementForProvider},
 		},
 		{
@@ -256,6 +256,7 @@ func TestDiagnoseProblemKinds(t *testing.T) {
 			policy:   allow(subCond("StringEquals", testProvider+":sub", testSubject)),
 			decision: DecisionImplicitDeny,
 			first:    Problem{Kind: KindKeyWithProviderARN, StatementIndex: 0, Key: testProvider + ":sub", Expected: testSubKey, Found: testProvider + ":sub"},
+			detail:   "condition keys must be the provider URL (" + testSubKey + "), not the provider ARN",
 			kinds:    []ProblemKind{KindKeyWithProviderARN},
 		},
 		{
@@ -270,7 +271,7 @@ func TestDiagnoseProblemKinds(t *testing.T) {
 			policy:   allow(subCond("StringEquals", otherCluster+":sub", testSubject)),
 			decision: DecisionImplicitDeny,
 			first:    Problem{Kind: KindKeyOtherIssuer, StatementIndex: 0, Key: otherCluster + ":sub", Expected: testSubKey, Found: otherCluster + ":sub"},
-			detail:   `other cluster ID "` + otherID + `" (cluster: "EXAMPLED539D4633E53DE1B71EXAMPLE")`,
+			detail:   `trusts the OIDC provider of another cluster (ID ` + otherID + `), not this cluster's (ID EXAMPLED539D4633E53DE1B71EXAMPLE)`,
 			kinds:    []ProblemKind{KindKeyOtherIssuer},
 		},
 		{
