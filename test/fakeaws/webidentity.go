@@ -2,10 +2,10 @@ package fakeaws
 
 import (
 	"context"
-	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rsa"
 	"crypto/sha1" //nolint:gosec // the IAM OIDC thumbprint is SHA-1 by AWS's definition
-	"crypto/sha256"
 	"crypto/tls"
 	"encoding/base64"
 	"encoding/hex"
@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -22,6 +21,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
 )
 
 const opWebIdentity = "AssumeRoleWithWebIdentity"
@@ -63,12 +64,11 @@ type jwtHeader struct {
 }
 
 type parsedToken struct {
-	header       jwtHeader
-	claims       jwtClaims
-	aud          []string
-	exp          int64
-	signingInput string
-	signature    []byte
+	raw    string
+	header jwtHeader
+	claims jwtClaims
+	aud    []string
+	exp    int64
 }
 
 // parseJWT is step 1 of docs/behaviour.md#sts-validation-order: a compact JWS with the claims STS
@@ -82,11 +82,11 @@ func parseJWT(tok string) (*parsedToken, *apiError) {
 	dec := base64.RawURLEncoding
 	hb, err1 := dec.DecodeString(parts[0])
 	cb, err2 := dec.DecodeString(parts[1])
-	sig, err3 := dec.DecodeString(parts[2])
+	_, err3 := dec.DecodeString(parts[2])
 	if err1 != nil || err2 != nil || err3 != nil {
 		return nil, invalidToken(msgNotAJWT)
 	}
-	p := &parsedToken{signingInput: parts[0] + "." + parts[1], signature: sig}
+	p := &parsedToken{raw: tok}
 	if json.Unmarshal(hb, &p.header) != nil {
 		return nil, invalidToken(msgNotAJWT)
 	}
@@ -181,17 +181,9 @@ func (s *Server) assumeRoleWithWebIdentity(ctx context.Context, req request) (*a
 	if aerr != nil {
 		return nil, aerr
 	}
-	// 4. RS256 signature with the key named by kid.
-	key, ok := keys[tok.header.Kid]
-	if !ok {
-		return nil, invalidToken(msgNoVerificationKey)
-	}
-	if tok.header.Alg != "RS256" {
-		return nil, invalidToken(msgBadSignature)
-	}
-	digest := sha256.Sum256([]byte(tok.signingInput))
-	if rsa.VerifyPKCS1v15(key, crypto.SHA256, digest[:], tok.signature) != nil {
-		return nil, invalidToken(msgBadSignature)
+	// 4. A signature in an algorithm STS accepts, with the key named by kid.
+	if aerr := verifyWebIdentitySignature(tok, keys); aerr != nil {
+		return nil, aerr
 	}
 	// 5. aud among the client IDs.
 	audience := ""
@@ -300,7 +292,7 @@ var errThumbprint = errors.New("served certificate matches no thumbprint")
 // server sends is in thumbprints, which is what STS does for an issuer that
 // no public CA vouches for (docs/behaviour.md#oidc-provider-thumbprint); the emulator knows no public CAs.
 // Only loopback hosts are contacted.
-func fetchIssuerKeys(ctx context.Context, issuer string, thumbprints []string) (map[string]*rsa.PublicKey, *apiError) {
+func fetchIssuerKeys(ctx context.Context, issuer string, thumbprints []string) (map[string][]jose.JSONWebKey, *apiError) {
 	unreachable := &apiError{status: http.StatusBadRequest, code: "IDPCommunicationError", message: msgNoVerificationKey}
 	client := &http.Client{
 		Timeout: idpFetchTimeout,
@@ -358,29 +350,70 @@ func fetchIssuerKeys(ctx context.Context, issuer string, thumbprints []string) (
 		return nil, aerr
 	}
 	var jwks struct {
-		Keys []struct {
-			Kty string `json:"kty"`
-			Kid string `json:"kid"`
-			N   string `json:"n"`
-			E   string `json:"e"`
-		} `json:"keys"`
+		Keys []json.RawMessage `json:"keys"`
 	}
 	if aerr := get(disc.JWKSURI, &jwks); aerr != nil {
 		return nil, aerr
 	}
-	keys := map[string]*rsa.PublicKey{}
-	for _, k := range jwks.Keys {
-		if k.Kty != "RSA" {
+	// Key by key, with go-jose: a key it cannot read, or one that is not a
+	// public RSA or EC key, is skipped and cannot verify anything.
+	keys := map[string][]jose.JSONWebKey{}
+	for _, raw := range jwks.Keys {
+		var k jose.JSONWebKey
+		if k.UnmarshalJSON(raw) != nil {
 			continue
 		}
-		n, err1 := base64.RawURLEncoding.DecodeString(k.N)
-		e, err2 := base64.RawURLEncoding.DecodeString(k.E)
-		if err1 != nil || err2 != nil || len(e) == 0 || len(e) > 4 {
-			continue
+		switch k.Key.(type) {
+		case *rsa.PublicKey, *ecdsa.PublicKey:
+			keys[k.KeyID] = append(keys[k.KeyID], k)
 		}
-		keys[k.Kid] = &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(new(big.Int).SetBytes(e).Int64())}
 	}
 	return keys, nil
+}
+
+// webIdentityAlgorithms are the signing algorithms STS accepts for a
+// WebIdentityToken: RS256/384/512 and ES256/384/512
+// (docs/behaviour.md#sts-validation-order, step 4).
+var webIdentityAlgorithms = []jose.SignatureAlgorithm{jose.RS256, jose.RS384, jose.RS512, jose.ES256, jose.ES384, jose.ES512}
+
+// verifyWebIdentitySignature is step 4 of docs/behaviour.md#sts-validation-order: the kid
+// names a key of the JWKS, and the token is signed, in an algorithm STS
+// accepts, by that key (go-jose). Any other algorithm (HS256, PS256, none)
+// is refused whatever the key.
+func verifyWebIdentitySignature(tok *parsedToken, keys map[string][]jose.JSONWebKey) *apiError {
+	candidates, ok := keys[tok.header.Kid]
+	if !ok || tok.header.Kid == "" {
+		return invalidToken(msgNoVerificationKey)
+	}
+	alg := jose.SignatureAlgorithm(tok.header.Alg)
+	if !slices.Contains(webIdentityAlgorithms, alg) {
+		return invalidToken(msgBadSignature)
+	}
+	jws, err := jose.ParseSignedCompact(tok.raw, webIdentityAlgorithms)
+	if err != nil {
+		return invalidToken(msgNotAJWT)
+	}
+	for _, k := range candidates {
+		if keyFits(alg, k) {
+			if _, err := jws.Verify(k); err == nil {
+				return nil
+			}
+		}
+	}
+	return invalidToken(msgBadSignature)
+}
+
+// keyFits: RS* needs an RSA key, ES256/384/512 an EC key on P-256/384/521.
+func keyFits(alg jose.SignatureAlgorithm, k jose.JSONWebKey) bool {
+	switch pub := k.Key.(type) {
+	case *rsa.PublicKey:
+		return alg == jose.RS256 || alg == jose.RS384 || alg == jose.RS512
+	case *ecdsa.PublicKey:
+		return (alg == jose.ES256 && pub.Curve == elliptic.P256()) ||
+			(alg == jose.ES384 && pub.Curve == elliptic.P384()) ||
+			(alg == jose.ES512 && pub.Curve == elliptic.P521())
+	}
+	return false
 }
 
 func loopbackHost(h string) bool {
