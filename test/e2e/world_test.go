@@ -81,8 +81,14 @@ type world struct {
 // cannot start its control plane must fail, never skip.
 func startSuite(t *testing.T) *suite {
 	t.Helper()
+	return startSuiteWith(t, controlplane.Options{})
+}
+
+// startSuiteWith is startSuite on a control plane started with opts.
+func startSuiteWith(t *testing.T, opts controlplane.Options) *suite {
+	t.Helper()
 	s := &suite{pluginDir: buildPlugin(t.Context(), t), cacheDir: t.TempDir()}
-	s.cp = controlplane.MustStart(t.Context(), t, controlplane.Options{})
+	s.cp = controlplane.MustStart(t.Context(), t, opts)
 	cs, err := s.cp.Clientset()
 	if err != nil {
 		t.Fatal(err)

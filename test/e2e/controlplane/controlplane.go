@@ -72,6 +72,10 @@ type Options struct {
 	ReadyTimeout time.Duration
 	// ExtraAPIServerFlags are appended to kube-apiserver's command line.
 	ExtraAPIServerFlags []string
+	// ServiceAccountKey is the type of the key kube-apiserver signs service
+	// account tokens with. Default: pki.RSA2048 (RS256 tokens); pki.ECDSAP256
+	// gives ES256 tokens.
+	ServiceAccountKey pki.ServiceAccountKeyType
 	// Logf receives progress lines. Default: tb.Logf when a testing.TB is
 	// given, else nothing.
 	Logf func(format string, args ...any)
@@ -274,7 +278,7 @@ func (cp *ControlPlane) startAPIServer(ctx context.Context, etcdURL string, opts
 	if err != nil {
 		return err
 	}
-	saKeys, err := pki.NewServiceAccountKeys()
+	saKeys, err := pki.NewServiceAccountKeysOfType(opts.ServiceAccountKey)
 	if err != nil {
 		return err
 	}

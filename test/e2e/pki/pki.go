@@ -120,10 +120,32 @@ func (ca *CA) issue(tmpl *x509.Certificate) (*KeyPair, error) {
 	return &KeyPair{CertPEM: encodePEM("CERTIFICATE", der), KeyPEM: encodePEM("PRIVATE KEY", keyDER)}, nil
 }
 
-// ServiceAccountKeys is the RSA key pair kube-apiserver signs service account
+// ServiceAccountKeyType is the kind of key kube-apiserver signs service
+// account tokens with. STS accepts RSA (RS256/384/512) and ECDSA
+// (ES256/384/512) signatures (docs/behaviour.md#sts-validation-order, step 4);
+// kube-apiserver signs with RS256 for an RSA key and ES256 for a P-256 key.
+type ServiceAccountKeyType int
+
+const (
+	// RSA2048 is a 2048-bit RSA key (RS256 tokens), what clusters use most.
+	RSA2048 ServiceAccountKeyType = iota
+	// ECDSAP256 is an ECDSA P-256 key (ES256 tokens).
+	ECDSAP256
+)
+
+func (t ServiceAccountKeyType) String() string {
+	switch t {
+	case RSA2048:
+		return "RSA-2048"
+	case ECDSAP256:
+		return "ECDSA-P256"
+	}
+	return fmt.Sprintf("ServiceAccountKeyType(%d)", int(t))
+}
+
+// ServiceAccountKeys is the key pair kube-apiserver signs service account
 // tokens with (--service-account-signing-key-file) and verifies them with
-// (--service-account-key-file). RSA because STS only accepts RS256 tokens
-// (docs/behaviour.md#projected-service-account-token), so the e2e issuer should look like a real one.
+// (--service-account-key-file).
 type ServiceAccountKeys struct {
 	PrivateKeyPEM []byte
 	PublicKeyPEM  []byte
@@ -131,18 +153,38 @@ type ServiceAccountKeys struct {
 
 // NewServiceAccountKeys generates a 2048-bit RSA key pair.
 func NewServiceAccountKeys() (*ServiceAccountKeys, error) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		return nil, fmt.Errorf("generate service account key: %w", err)
+	return NewServiceAccountKeysOfType(RSA2048)
+}
+
+// NewServiceAccountKeysOfType generates a key pair of type t.
+func NewServiceAccountKeysOfType(t ServiceAccountKeyType) (*ServiceAccountKeys, error) {
+	var key crypto.Signer
+	var privPEM []byte
+	switch t {
+	case RSA2048:
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			return nil, fmt.Errorf("generate service account key: %w", err)
+		}
+		key, privPEM = k, encodePEM("RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(k))
+	case ECDSAP256:
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			return nil, fmt.Errorf("generate service account key: %w", err)
+		}
+		der, err := x509.MarshalECPrivateKey(k)
+		if err != nil {
+			return nil, fmt.Errorf("marshal service account key: %w", err)
+		}
+		key, privPEM = k, encodePEM("EC PRIVATE KEY", der)
+	default:
+		return nil, fmt.Errorf("unknown service account key type %s", t)
 	}
-	pub, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	pub, err := x509.MarshalPKIXPublicKey(key.Public())
 	if err != nil {
 		return nil, fmt.Errorf("marshal service account public key: %w", err)
 	}
-	return &ServiceAccountKeys{
-		PrivateKeyPEM: encodePEM("RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(key)),
-		PublicKeyPEM:  encodePEM("PUBLIC KEY", pub),
-	}, nil
+	return &ServiceAccountKeys{PrivateKeyPEM: privPEM, PublicKeyPEM: encodePEM("PUBLIC KEY", pub)}, nil
 }
 
 func serialNumber() (*big.Int, error) {
