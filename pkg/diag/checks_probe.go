@@ -13,7 +13,7 @@ func init() {
 		Check{ID: "IRSA-PROBE-001", Severity: SeverityError, Title: "A token can be minted for the service account (--probe)",
 			LooksAt: "TokenRequest (create serviceaccounts/token) with the pod's audience, bound to the pod", Run: checkProbeToken},
 		Check{ID: "IRSA-PROBE-002", Severity: SeverityError, Title: "The token verifies the way STS verifies it (--probe)",
-			LooksAt: "anonymous HTTPS discovery and JWKS, key id, RS256 signature, iss, aud, exp", Run: checkProbeVerify},
+			LooksAt: "anonymous HTTPS discovery and JWKS, key id, signature (RS256/384/512 or ES256/384/512, as STS accepts), iss, aud, exp", Run: checkProbeVerify},
 		Check{ID: "IRSA-PROBE-003", Severity: SeverityError, Title: "sts:AssumeRoleWithWebIdentity accepts the token (--probe)",
 			LooksAt: "a live sts:AssumeRoleWithWebIdentity call; credentials are discarded at once", Run: checkProbeSTS},
 	)
