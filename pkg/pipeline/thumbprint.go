@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/awsarn"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/cloud"
@@ -49,6 +50,15 @@ type ThumbprintResult struct {
 	Verdict  *thumbprint.ProviderVerdict
 
 	collector *cloud.Collector
+	timeout   time.Duration
+}
+
+// withTimeout is ctx bounded by d; no bound when d is not positive.
+func withTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if d <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, d)
 }
 
 // Thumbprint resolves the issuer with the same sources in the same order as
@@ -56,6 +66,10 @@ type ThumbprintResult struct {
 // verdict function diagnose uses. It fails when there is no issuer or no
 // chain of the jwks_uri host to show.
 func Thumbprint(ctx context.Context, req ThumbprintRequest, src ThumbprintSources) (*ThumbprintResult, error) {
+	// --aws-timeout bounds the AWS calls, each phase on its own clock; the
+	// TLS reads have --tls-timeout, and the user's answer to a prompt has
+	// no limit at all.
+	awsCtx := func() (context.Context, context.CancelFunc) { return withTimeout(ctx, req.AWS.Timeout) }
 	in := cloud.GatherInput{Issuer: req.AWS.Issuer, ClusterName: req.AWS.Cluster, ClusterSource: "--cluster"}
 	if in.ClusterName == "" {
 		in.ClusterName, in.ClusterSource = req.Hint.Name, req.Hint.Source
@@ -63,7 +77,7 @@ func Thumbprint(ctx context.Context, req ThumbprintRequest, src ThumbprintSource
 	if src.Kube != nil {
 		in.DiscoverIssuer = src.Kube.DiscoverIssuer
 	}
-	res := &ThumbprintResult{}
+	res := &ThumbprintResult{timeout: req.AWS.Timeout}
 	// Computing a thumbprint needs no AWS; comparing it does. Without a
 	// usable AWS configuration the chain is still read and shown, and the
 	// comparison says why it could not be made, as diagnose's `unknown`.
@@ -75,11 +89,13 @@ func Thumbprint(ctx context.Context, req ThumbprintRequest, src ThumbprintSource
 		}
 		res.collector, awsErr = src.NewCollector(ctx, arns)
 	}
+	actx, cancel := awsCtx()
 	if res.collector != nil {
-		res.Issuer, _ = res.collector.Issuer(ctx, in)
+		res.Issuer, _ = res.collector.Issuer(actx, in)
 	} else {
-		res.Issuer = (&cloud.Collector{}).ResolveIssuerWithoutAWS(ctx, in)
+		res.Issuer = (&cloud.Collector{}).ResolveIssuerWithoutAWS(actx, in)
 	}
+	cancel()
 	if res.Issuer.URL == "" {
 		return nil, fmt.Errorf("cannot determine the cluster's OIDC issuer (%s): pass --issuer", strings.Join(res.Issuer.Tried, "; "))
 	}
@@ -92,7 +108,9 @@ func Thumbprint(ctx context.Context, req ThumbprintRequest, src ThumbprintSource
 		res.Provider = &ProviderInfo{ARN: req.ProviderARN, Error: "no AWS configuration to compare with: " + oneLine(awsErr)}
 	}
 	if res.collector != nil {
-		res.Provider = provider(ctx, res.collector, req.ProviderARN, res.Issuer.URL)
+		actx, cancel := awsCtx()
+		res.Provider = provider(actx, res.collector, req.ProviderARN, res.Issuer.URL)
+		cancel()
 		if res.Provider.Error == "" {
 			v := thumbprint.JudgeProvider(report, res.Provider.ARN, res.Provider.Found, res.Provider.Thumbprints, facts.DefaultAudience)
 			res.Verdict = &v
@@ -147,5 +165,7 @@ func (r *ThumbprintResult) Update(ctx context.Context, list []string) error {
 	if r.collector == nil || r.Provider == nil {
 		return errors.New("there is no provider to update")
 	}
+	ctx, cancel := withTimeout(ctx, r.timeout)
+	defer cancel()
 	return r.collector.UpdateThumbprints(ctx, r.Provider.ARN, list)
 }

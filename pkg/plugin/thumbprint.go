@@ -191,8 +191,6 @@ func (u unreadableKubeconfig) DiscoverIssuer(context.Context) (string, error) { 
 // Run asks the pipeline for the verdict, prints it and, with --update,
 // replaces the list once the user agrees.
 func (o *ThumbprintOptions) Run(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, o.AWS.Timeout)
-	defer cancel()
 	run, err := pipeline.Thumbprint(ctx, o.request, o.sources)
 	if err != nil {
 		return &ExitCodeError{Code: ExitError, Err: err}
@@ -294,7 +292,7 @@ func (o *ThumbprintOptions) update(ctx context.Context, run *pipeline.Thumbprint
 		if confirm == nil {
 			confirm = o.terminalConfirm
 		}
-		ok, err := confirm("Replace the thumbprint list? [y/N] ")
+		ok, err := confirmOrInterrupt(ctx, confirm, "Replace the thumbprint list? [y/N] ")
 		if err != nil {
 			return err
 		}
@@ -307,6 +305,26 @@ func (o *ThumbprintOptions) update(ctx context.Context, run *pipeline.Thumbprint
 	}
 	fmt.Fprintln(o.ErrOut, "Thumbprint list updated.")
 	return nil
+}
+
+// confirmOrInterrupt asks, and gives up at once when ctx ends (Ctrl-C):
+// a blocked read of the terminal must not hold the interrupt until Enter.
+func confirmOrInterrupt(ctx context.Context, confirm func(string) (bool, error), question string) (bool, error) {
+	type answer struct {
+		ok  bool
+		err error
+	}
+	answers := make(chan answer, 1)
+	go func() {
+		ok, err := confirm(question)
+		answers <- answer{ok, err}
+	}()
+	select {
+	case a := <-answers:
+		return a.ok, a.err
+	case <-ctx.Done():
+		return false, errors.New("--update: interrupted; nothing changed")
+	}
 }
 
 func (o *ThumbprintOptions) terminalConfirm(question string) (bool, error) {

@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"context"
 	"crypto/sha1"
 	"encoding/hex"
 	"encoding/json"
@@ -202,4 +203,43 @@ func TestDiagnoseReadsTheIssuerChain(t *testing.T) {
 		t.Errorf("exit %d, want 2", r.code)
 	}
 	assertOutcomes(t, r, []outcome{{"IRSA-OIDC-003", diag.StatusFail, diag.SeverityError, []string{"verdict=MismatchBreaks", "served thumbprint=" + thumb, "update-open-id-connect-provider-thumbprint"}}})
+}
+
+// The --aws-timeout clock covers AWS calls only: a user who takes longer
+// than it to answer still gets the update. Ctrl-C at the prompt (the
+// context ends) aborts at once, exit 1, nothing changed.
+func TestThumbprintUpdatePrompt(t *testing.T) {
+	t.Parallel()
+	issuer, thumb := privateIssuer(t)
+	arn, host := providerFor(issuer)
+	old := "0123456789abcdef0123456789abcdef01234567"
+	setup := func() *fakeaws.Server {
+		a := fakeaws.New()
+		a.SetCaller(fakeaws.Caller{Account: "111122223333", ARN: "arn:aws:iam::111122223333:user/operator"})
+		a.AddProvider(fakeaws.Provider{ARN: arn, URL: host, ClientIDs: []string{"sts.amazonaws.com"}, Thumbprints: []string{old}})
+		return a
+	}
+	slow := setup()
+	d := realTLS(t, slow)
+	d.Confirm = func(string) (bool, error) { time.Sleep(700 * time.Millisecond); return true, nil }
+	r := runAWS(t, fakekube.New(t), d, "thumbprint", "--issuer", issuer, "--update", "--aws-timeout", "300ms")
+	if p, _ := slow.Provider(arn); r.code != ExitOK || !reflect.DeepEqual(p.Thumbprints, []string{thumb, old}) {
+		t.Errorf("slow answer: exit %d, list %v, stderr %s", r.code, p.Thumbprints, r.stderr)
+	}
+
+	interrupted := setup()
+	d = realTLS(t, interrupted)
+	asked := make(chan struct{})
+	d.Confirm = func(string) (bool, error) { close(asked); select {} }
+	ctx, cancel := context.WithCancel(t.Context())
+	go func() { <-asked; cancel() }()
+	streams, _, _, errOut := genericiooptionsTestStreams()
+	start := time.Now()
+	code := execute(ctx, streams, []string{"--kubeconfig", fakekube.New(t).Kubeconfig(t, "shop"), "thumbprint", "--issuer", issuer, "--update"}, d)
+	if code != ExitError || !strings.Contains(errOut.String(), "interrupted; nothing changed") || time.Since(start) > 5*time.Second {
+		t.Errorf("Ctrl-C at the prompt: exit %d after %s, stderr %s", code, time.Since(start), errOut.String())
+	}
+	if n := interrupted.Count("UpdateOpenIDConnectProviderThumbprint"); n != 0 {
+		t.Errorf("interrupted, yet %d update calls", n)
+	}
 }
