@@ -128,9 +128,11 @@ func unknownExplanation(text string) Explanation {
 	e.Causes = []Cause{
 		cause("Walk the whole IRSA chain for the pod",
 			"kubectl irsa diagnose checks the service account, the webhook's mutation, credentials that shadow IRSA, the region, the issuer, the OIDC provider, the role and its trust policy.",
+			"run kubectl irsa diagnose on the pod and apply the fix of the first failing check.",
 			"IRSA-POD-001", "IRSA-OIDC-001", "IRSA-TRUST-001"),
 		cause("Paste the complete error",
-			"Include the lines around it: the SDK's wrapper (\"caused by:\", \"operation error STS\", \"An error occurred (…)\") and the AWS error code and message."),
+			"Include the lines around it: the SDK's wrapper (\"caused by:\", \"operation error STS\", \"An error occurred (…)\") and the AWS error code and message.",
+			"run kubectl irsa explain again with those lines."),
 	}
 	e.Next = []string{diagnoseCommand(e.Facts), "kubectl irsa checks -o wide"}
 	return e

@@ -17,7 +17,8 @@ func podIdentityNext(f map[string]string) []string {
 }
 
 var podIdentityTrust = cause("The role's trust policy does not admit pods.eks.amazonaws.com with sts:AssumeRole and sts:TagSession",
-	`It needs {"Principal":{"Service":"pods.eks.amazonaws.com"},"Action":["sts:AssumeRole","sts:TagSession"]}; sts:TagSession is required while session tags are on, and aws:RequestTag/aws:SourceAccount conditions must match.`)
+	`It needs {"Principal":{"Service":"pods.eks.amazonaws.com"},"Action":["sts:AssumeRole","sts:TagSession"]}; sts:TagSession is required while session tags are on, and aws:RequestTag/aws:SourceAccount conditions must match.`,
+	"add that statement to the role's trust policy.")
 
 func init() {
 	register("pod-identity-agent-access-denied", entry{
@@ -26,9 +27,11 @@ func init() {
 			cs := []Cause{
 				podIdentityTrust,
 				cause("The node role lacks eks-auth:AssumeRoleForPodIdentity",
-					"The agent calls EKS Auth with the node role; AmazonEKSWorkerNodePolicy includes the action."),
+					"The agent calls EKS Auth with the node role; AmazonEKSWorkerNodePolicy includes the action.",
+					"attach AmazonEKSWorkerNodePolicy, or a policy that allows eks-auth:AssumeRoleForPodIdentity, to the node role."),
 				cause("The role is in another account than the cluster",
-					"Pod Identity roles must be in the cluster's account; use the association's TargetRoleArn for another account."),
+					"Pod Identity roles must be in the cluster's account.",
+					"use a role in the cluster's account and name the other account's role as the association's targetRoleArn."),
 			}
 			if strings.Contains(strings.ToLower(f["message"]), "eks-auth:assumeroleforpodidentity") {
 				cs = promote(cs, 1)
@@ -43,9 +46,11 @@ func init() {
 		title: "EKS has no Pod Identity association for the pod's service account",
 		causes: static(
 			cause("No association exists for this namespace and service account",
-				"Associations are per cluster, namespace and service account name.", "IRSA-CRED-003"),
+				"Associations are per cluster, namespace and service account name.",
+				"create the association (aws eks create-pod-identity-association), then restart the pods.", "IRSA-CRED-003"),
 			cause("The pod runs as another service account, or the association is in another cluster",
-				"Compare the pod's serviceAccountName with the association.", "IRSA-POD-003"),
+				"Compare the pod's serviceAccountName with the association.",
+				"set serviceAccountName to the associated service account, or create an association for the one the pod uses, then restart the pods.", "IRSA-POD-003"),
 		),
 		next: podIdentityNext,
 	})
@@ -53,10 +58,13 @@ func init() {
 		title: "The Pod Identity token the SDK sent has expired",
 		causes: static(
 			cause("The application reads the token once and keeps sending it",
-				"SDKs re-read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE on every fetch; code that caches the token or an old SDK does not."),
-			cause("Clock skew on the node", "Check time sync on the node."),
+				"SDKs re-read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE on every fetch; code that caches the token or an old SDK does not.",
+				"use the SDK's container credentials provider, which re-reads the file, and upgrade SDKs older than the Pod Identity minimum."),
+			cause("Clock skew on the node", "A node clock that is off makes a fresh token look expired.",
+				"sync the node's clock (chrony or NTP, e.g. against the Amazon Time Sync Service)."),
 			cause("IRSA and Pod Identity are mixed up for this pod",
-				"A pod with both env sets uses web identity; a stale association or annotation leaves the wrong one.", "IRSA-CRED-003"),
+				"A pod with both env sets uses web identity; a stale association or annotation leaves the wrong one.",
+				"remove the role-arn annotation or the association you do not want, then restart the pods.", "IRSA-CRED-003"),
 		),
 		next: podIdentityNext,
 	})
@@ -64,37 +72,45 @@ func init() {
 		title: "EKS rejected the Pod Identity token",
 		causes: static(
 			cause("The SDK sent a token that is not the Pod Identity token",
-				"The token must have audience pods.eks.amazonaws.com; an IRSA token or a hand-set AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE is rejected.", "IRSA-CRED-003"),
-			cause("The token belongs to another cluster", "The agent presents it to the cluster it is configured for."),
+				"The token must have audience pods.eks.amazonaws.com; an IRSA token or a hand-set AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE is rejected.",
+				"remove the hand-set AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE so that the webhook sets it, then restart the pods.", "IRSA-CRED-003"),
+			cause("The token belongs to another cluster", "The agent presents it to the cluster it is configured for.",
+				"run the pod in the cluster of its association, or create the association in this cluster and restart the pods."),
 		),
 		next: podIdentityNext,
 	})
 	register("pod-identity-agent-invalid-request", entry{
 		title: "EKS Auth rejected the agent's request as invalid",
 		causes: static(cause("The agent is misconfigured (e.g. its cluster name) or the add-on is outdated",
-			"Update the eks-pod-identity-agent add-on and check its arguments.")),
+			"",
+			"update the eks-pod-identity-agent add-on and correct its arguments (the cluster name).")),
 		next: podIdentityNext,
 	})
 	register("pod-identity-agent-throttled", entry{
 		title: "EKS Auth throttled the Pod Identity agent",
 		causes: static(cause("Many pods fetched credentials at once",
-			"Transient; the agent caches credentials, so retries with back-off succeed.")),
+			"Transient; the agent caches credentials, so retries with back-off succeed.",
+			"retry with back-off, and stagger large rollouts.")),
 		next: podIdentityNext,
 	})
 	register("pod-identity-agent-server-error", entry{
-		title:  "EKS Auth failed on its side",
-		causes: static(cause("A transient EKS Auth service error", "Retry; InternalServerException and ServiceUnavailableException are not configuration errors.")),
-		next:   podIdentityNext,
+		title: "EKS Auth failed on its side",
+		causes: static(cause("A transient EKS Auth service error", "InternalServerException and ServiceUnavailableException are not configuration errors.",
+			"retry with back-off.")),
+		next: podIdentityNext,
 	})
 	register("pod-identity-agent-error", entry{
-		title:  "The Pod Identity agent relayed an EKS Auth error",
-		causes: static(podIdentityTrust, cause("No association for the service account", "See https://docs.aws.amazon.com/eks/latest/userguide/pod-id-association.html.", "IRSA-CRED-003")),
-		next:   podIdentityNext,
+		title: "The Pod Identity agent relayed an EKS Auth error",
+		causes: static(podIdentityTrust, cause("No association for the service account", "See https://docs.aws.amazon.com/eks/latest/userguide/pod-id-association.html.",
+			"create the association, then restart the pods.", "IRSA-CRED-003")),
+		next: podIdentityNext,
 	})
 	tokenCauses := static(
 		cause("The SDK sent no or an unreadable token",
-			"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE must name the projected eks-pod-identity-token file; a missing volume or a hand-set variable sends an empty or foreign token.", "IRSA-CRED-003"),
-		cause("The SDK is older than the Pod Identity minimum", "It may not send the token file's content."),
+			"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE must name the projected eks-pod-identity-token file; a missing volume or a hand-set variable sends an empty or foreign token.",
+			"remove the hand-set AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE and any copied volume so that the webhook adds both, then restart the pods.", "IRSA-CRED-003"),
+		cause("The SDK is older than the Pod Identity minimum", "It may not send the token file's content.",
+			"upgrade the SDK to at least the Pod Identity minimum."),
 	)
 	for _, id := range []string{"pod-identity-agent-token-empty", "pod-identity-agent-token-unparsable", "pod-identity-agent-token-claims-invalid"} {
 		register(id, entry{title: "The Pod Identity agent rejected the request's token", causes: tokenCauses, next: podIdentityNext})
@@ -103,10 +119,13 @@ func init() {
 		title: "The SDK could not reach the Pod Identity agent at 169.254.170.23",
 		causes: static(
 			cause("The eks-pod-identity-agent add-on is not installed or not running on this node",
-				"Pod Identity needs the agent DaemonSet on every node; Fargate, Windows and hybrid nodes do not run it."),
+				"Pod Identity needs the agent DaemonSet on every node; Fargate, Windows and hybrid nodes do not run it.",
+				"install the eks-pod-identity-agent add-on, or use IRSA on nodes that cannot run it."),
 			cause("The agent listens only on IPv6 or the network blocks the link-local address",
-				"Older agents needed IPv6 unless bound to 169.254.170.23; network policies and proxies must allow 169.254.170.23:80 (add it to NO_PROXY)."),
-			cause("hostNetwork pods", "Known agent issue aws/eks-pod-identity-agent#139."),
+				"Older agents needed IPv6 unless bound to 169.254.170.23; network policies and proxies must allow 169.254.170.23:80.",
+				"update the agent add-on, and allow 169.254.170.23:80 in network policies and NO_PROXY."),
+			cause("hostNetwork pods", "Known agent issue aws/eks-pod-identity-agent#139.",
+				"run the pod without hostNetwork, or use IRSA for it."),
 		),
 		next: podIdentityNext,
 	})

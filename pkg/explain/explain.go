@@ -82,7 +82,7 @@ type Fact struct{ Key, Value string }
 // alphabetically.
 var factOrder = []string{
 	"issuer", "issuer_host", "oidc_id", "region", "partition", "dual_stack_issuer",
-	"role_arn", "role_name", "account", "principal", "node_role", "instance_id", "session_name",
+	"role_arn", "role_name", "account", "principal", "credential_source", "node_role", "instance_id", "session_name",
 	"action", "resource", "token_path", "file_error", "claim",
 	"now", "exp", "expired_by", "token_age",
 	"token_iss", "token_sub", "token_aud", "token_exp", "token_iat",

@@ -24,6 +24,10 @@ var (
 	nsFlagRe    = regexp.MustCompile(`(?:\s-n\s+|--namespace[= ]|\bnamespace[=:]\s*"?)([a-z0-9][a-z0-9-]*)`)
 	fileErrRe   = re(`permission\s+denied|eacces|errno\s+13|accessdeniedexception|no\s+such\s+file|enoent|errno\s+2\b|nosuchfileexception`)
 	regionEnvRe = re(`\bAWS_(?:DEFAULT_)?REGION["']?\s*[:=]\s*["']?([a-z]{2}(?:-[a-z]+)+-\d)`)
+	// Where the SDK found static credentials (docs/behaviour.md#sdk-credential-chain):
+	// botocore's credential log lines, or an access key id in an env dump
+	// (redacted by then, but the variable name stays).
+	credSourceRe = re(`found\s+credentials\s+in\s+(environment\s+variables|shared\s+credentials\s+file)|\b(AWS_ACCESS_KEY_ID)["']?\s*[:=]`)
 	// Go v2 session names are Unix nanoseconds, botocore's
 	// "botocore-session-<epoch>" (docs/behaviour.md#session-details).
 	sdkSessionRe = regexp.MustCompile(`^(?:\d{18,20}|botocore-session-\d+|aws-sdk-java-\d+|aws-sdk-js-\d+)$`)
@@ -100,6 +104,14 @@ func extractFacts(t string, h hit, f map[string]string, cl []claims) {
 		setIf(f, "namespace", m[1])
 	}
 	setIf(f, "region", first(t, h, regionEnvRe))
+	// botocore logs where it found credentials on the lines before the error.
+	if m := credSourceRe.FindStringSubmatch(t[h.ctxStart:h.regEnd]); m != nil {
+		src := "environment"
+		if strings.Contains(strings.ToLower(m[1]), "shared") {
+			src = "shared-credentials-file"
+		}
+		setIf(f, "credential_source", src)
+	}
 	for _, c := range cl {
 		claimFacts(c, f)
 	}

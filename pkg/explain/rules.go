@@ -118,6 +118,11 @@ var rules = []rule{
 		facts: func(s []string, f map[string]string) { f["sts_host"] = strings.ToLower(s[1] + s[2]) }},
 	// docs/behaviour.md#f6-pod-not-mutated; docs/behaviour.md#sdk-credential-chain (each SDK's "no credentials" text).
 	{id: "sdk-no-credentials", weak: true, kw: []string{"credentials", "providers", "imds"}, re: re(`unable\s+to\s+locate\s+credentials|no\s+valid\s+providers\s+in\s+chain|no\s+ec2\s+imds\s+role\s+found|could\s+not\s+load\s+credentials\s+from\s+any\s+providers|unable\s+to\s+load\s+(?:aws\s+)?credentials\s+from\s+any\s+(?:of\s+the\s+providers\s+in\s+the\s+chain|provider\s+in\s+the\s+chain)`)},
+	// docs/behaviour.md#sdk-side-failures, #partitions-and-audiences: the endpoint does not know the
+	// access key the request was signed with (a China pod without a region,
+	// another partition's keys, deleted static keys). Query services say
+	// InvalidClientTokenId, JSON ones UnrecognizedClientException.
+	{id: "aws-invalid-client-token", code: "InvalidClientTokenId", kw: []string{"security"}, re: re(`the\s+security\s+token\s+included\s+in\s+the\s+request\s+is\s+invalid`)},
 	// Credentials obtained through IRSA expired and were not refreshed.
 	{id: "aws-credentials-expired", code: "ExpiredToken", kw: []string{"security"}, re: re(`the\s+security\s+token\s+included\s+in\s+the\s+request\s+is\s+expired`)},
 	// Any other identity denied an action (IRSA itself may be working).
@@ -175,7 +180,7 @@ func trimURL(s string) string { return strings.TrimRight(s, ".,;:)]}'\"\\`") }
 // Code tokens name the error when the message is not one of the rules
 // (e.g. an unknown InvalidIdentityToken message). Java and JS print the
 // modelled exception class; botocore and Go print the wire code.
-var codeRe = re(`\b(?:[a-z0-9_]+\.)*(InvalidIdentityToken(?:Exception)?|ExpiredToken(?:Exception)?|IDPCommunicationError(?:Exception)?|IDPRejectedClaim(?:Exception)?|AccessDenied(?:Exception)?|RegionDisabled(?:Exception)?|ValidationError|PackedPolicyTooLarge(?:Exception)?|MalformedPolicyDocument(?:Exception)?|SignatureDoesNotMatch|LimitExceeded(?:Exception)?|NoCredentialProviders|NoCredentialsError|InvalidConfigError|CredentialsProviderError|CredentialRetrievalError|SdkClientException|WebIdentityErr|RequestError|StsException)\b`)
+var codeRe = re(`\b(?:[a-z0-9_]+\.)*(InvalidIdentityToken(?:Exception)?|ExpiredToken(?:Exception)?|IDPCommunicationError(?:Exception)?|IDPRejectedClaim(?:Exception)?|AccessDenied(?:Exception)?|RegionDisabled(?:Exception)?|ValidationError|PackedPolicyTooLarge(?:Exception)?|MalformedPolicyDocument(?:Exception)?|SignatureDoesNotMatch|InvalidClientTokenId|UnrecognizedClient(?:Exception)?|LimitExceeded(?:Exception)?|NoCredentialProviders|NoCredentialsError|InvalidConfigError|CredentialsProviderError|CredentialRetrievalError|SdkClientException|WebIdentityErr|RequestError|StsException)\b`)
 
 var canonicalCodes = map[string]string{
 	"invalididentitytoken":     "InvalidIdentityToken",
@@ -191,6 +196,8 @@ var canonicalCodes = map[string]string{
 	"packedpolicytoolarge":     "PackedPolicyTooLarge",
 	"malformedpolicydocument":  "MalformedPolicyDocument",
 	"signaturedoesnotmatch":    "SignatureDoesNotMatch",
+	"invalidclienttokenid":     "InvalidClientTokenId",
+	"unrecognizedclient":       "UnrecognizedClientException",
 	"limitexceeded":            "LimitExceeded",
 	"nocredentialproviders":    "NoCredentialProviders",
 	"nocredentialserror":       "NoCredentialsError",
@@ -248,6 +255,8 @@ func genericID(code, line string) string {
 		}
 	case "ExpiredToken":
 		return "aws-credentials-expired"
+	case "InvalidClientTokenId", "UnrecognizedClientException":
+		return "aws-invalid-client-token"
 	case "NoCredentialProviders", "NoCredentialsError":
 		return "sdk-no-credentials"
 	}

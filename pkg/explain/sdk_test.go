@@ -76,6 +76,12 @@ var sdkCases = []struct {
 		want{id: "aws-permission-denied", first: "another identity", checks: []string{"IRSA-CRED-001"}}},
 	{"expired-session", "ExpiredToken: The security token included in the request is expired\n\tstatus code: 403, request id: " + reqID,
 		want{id: "aws-credentials-expired", code: "ExpiredToken", wrapper: WrapperGoV1}},
+	// docs/behaviour.md#partitions-and-audiences: China without a region, another partition's or dead static keys.
+	{"invalid-client-token/cli", "An error occurred (InvalidClientTokenId) when calling the GetCallerIdentity operation: The security token included in the request is invalid",
+		want{id: "aws-invalid-client-token", code: "InvalidClientTokenId", wrapper: WrapperCLI, facts: map[string]string{"operation": "GetCallerIdentity"},
+			first: "China region", checks: []string{"IRSA-REGION-001", "IRSA-CRED-001"}}},
+	{"unrecognized-client/js-v3", "UnrecognizedClientException: The security token included in the request is invalid.\n    at throwDefaultError (/app/node_modules/@smithy/smithy-client/dist-cjs/index.js:1:1) {\n  '$fault': 'client',\n  '$metadata': { httpStatusCode: 400 }\n}",
+		want{id: "aws-invalid-client-token", code: "UnrecognizedClientException", wrapper: WrapperJSV3, facts: map[string]string{"http_status": "400"}}},
 
 	// docs/behaviour.md#f12-sts-endpoint, #f13-china-and-govcloud: STS endpoint.
 	{"sts-unreachable/go-v1", "WebIdentityErr: failed to retrieve credentials\ncaused by: RequestError: send request failed\ncaused by: Post \"https://sts.amazonaws.com/\": dial tcp 52.94.241.129:443: i/o timeout",
