@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -94,16 +93,24 @@ type TokenMinter struct {
 	Client kubernetes.Interface
 }
 
-// MintToken creates a token for the service account, bound to the pod when
-// one is given. The token is returned to the caller only; nothing logs it.
+// MintToken creates a token for the service account (create
+// serviceaccounts/token), bound to the pod when one is given. The token is
+// returned to the caller only: the answer bypasses client-go's body logging
+// (getUnlogged), so no -v shows it.
 func (m TokenMinter) MintToken(ctx context.Context, namespace, serviceAccount, audience string, seconds int64, pod *probe.BoundPod) (string, error) {
 	req := &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{Audiences: []string{audience}, ExpirationSeconds: &seconds}}
 	if pod != nil {
 		req.Spec.BoundObjectRef = &authenticationv1.BoundObjectReference{Kind: "Pod", APIVersion: "v1", Name: pod.Name, UID: types.UID(pod.UID)}
 	}
-	out, err := m.Client.CoreV1().ServiceAccounts(namespace).CreateToken(ctx, serviceAccount, req, metav1.CreateOptions{})
-	if err != nil {
+	// The request the typed client's CreateToken sends, with no options.
+	post := m.Client.CoreV1().RESTClient().Post().Namespace(namespace).Resource("serviceaccounts").Name(serviceAccount).
+		SubResource("token").Body(req)
+	var out tokenRequestStatus
+	if err := getUnlogged(ctx, post, "TokenRequest", &out); err != nil {
 		return "", err
+	}
+	if out.Status.Token == "" {
+		return "", fmt.Errorf("the API server's TokenRequest answer holds no token")
 	}
 	return out.Status.Token, nil
 }

@@ -448,25 +448,21 @@ func (c *Collector) collectEnvSources(ctx context.Context, snap *facts.Snapshot)
 	}
 }
 
+// readEnvSource GETs one Secret or ConfigMap (get secrets / get configmaps)
+// for its keys only: the answer bypasses client-go's body logging and its
+// values are skipped unread (getUnlogged), so no -v shows them.
 func (c *Collector) readEnvSource(ctx context.Context, ns, kind, name string) facts.EnvSource {
 	src := facts.EnvSource{Kind: kind, Name: name}
+	resource := strings.ToLower(kind) + "s"
+	var obj envSourceKeys
+	err := getUnlogged(ctx, c.Client.CoreV1().RESTClient().Get().Namespace(ns).Resource(resource).Name(name), kind, &obj)
 	var keys []string
-	var err error
-	switch kind {
-	case "Secret":
-		var s *corev1.Secret
-		if s, err = c.Client.CoreV1().Secrets(ns).Get(ctx, name, metav1.GetOptions{}); err == nil {
-			for k := range s.Data {
-				keys = append(keys, k)
-			}
-			for k := range s.StringData {
-				keys = append(keys, k)
-			}
+	if err == nil {
+		for k := range obj.Data {
+			keys = append(keys, k)
 		}
-	case "ConfigMap":
-		var cm *corev1.ConfigMap
-		if cm, err = c.Client.CoreV1().ConfigMaps(ns).Get(ctx, name, metav1.GetOptions{}); err == nil {
-			for k := range cm.Data {
+		if kind == "Secret" {
+			for k := range obj.StringData {
 				keys = append(keys, k)
 			}
 		}
@@ -475,7 +471,7 @@ func (c *Collector) readEnvSource(ctx context.Context, ns, kind, name string) fa
 	case apierrors.IsNotFound(err):
 		src.Missing = true
 	case err != nil:
-		src.Err = readError("get", strings.ToLower(kind)+"s", ns, name, err)
+		src.Err = readError("get", resource, ns, name, err)
 	}
 	sort.Strings(keys)
 	src.Keys = keys
