@@ -189,9 +189,27 @@ func TestDiagnoseUnreachableServer(t *testing.T) {
 	if err := os.WriteFile(kubeconfig, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r := runArgs(t, "--kubeconfig", kubeconfig, "--cache-dir", t.TempDir(), "--request-timeout", "5s", "diagnose")
+	flags := []string{"--kubeconfig", kubeconfig, "--cache-dir", t.TempDir(), "--request-timeout", "5s"}
+	r := runArgs(t, append(flags, "diagnose")...)
 	if r.code != ExitError || !strings.Contains(r.stderr, "connection refused") {
 		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+
+	// As a process, where klog writes too: below -v the user reads the one
+	// error line, not client-go's discovery cache reporting each failed
+	// attempt first; with -v those reports come back.
+	const discoveryReport = "Couldn't get current server API group list"
+	for _, args := range [][]string{{"diagnose"}, {"diagnose", "pod/web"}, {"diagnose", "deploy/web", "sa/app"}} {
+		r := runProcess(t, append(flags, args...)...)
+		lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
+		if r.code != ExitError || len(lines) != 1 || !strings.HasPrefix(lines[0], "error: ") || !strings.Contains(lines[0], "connection refused") {
+			t.Errorf("%s at -v=0: exit %d, %d lines on stderr, want exit 1 and one error line:\n%s", strings.Join(args, " "), r.code, len(lines), r.stderr)
+		}
+	}
+	r = runProcess(t, append(flags, "diagnose", "pod/web", "-v=1")...)
+	// As client-go wrote them: from the discovery cache's file and line.
+	if lines := strings.Count(r.stderr, "\n"); r.code != ExitError || lines < 2 || !strings.Contains(r.stderr, "memcache.go:") || !strings.Contains(r.stderr, discoveryReport) {
+		t.Errorf("diagnose pod/web at -v=1: exit %d, %d lines on stderr, want exit 1 and memcache.go's %q reports:\n%s", r.code, lines, discoveryReport, r.stderr)
 	}
 }
 

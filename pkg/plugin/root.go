@@ -75,6 +75,7 @@ func NewCmdIRSA(streams genericiooptions.IOStreams) *cobra.Command {
 }
 
 func newCmdIRSA(streams genericiooptions.IOStreams, deps Deps) *cobra.Command {
+	installLogPolicy()
 	configFlags := genericclioptions.NewConfigFlags(true)
 	root := &cobra.Command{
 		Use:           "irsa",
@@ -88,7 +89,8 @@ func newCmdIRSA(streams genericiooptions.IOStreams, deps Deps) *cobra.Command {
 	configFlags.AddFlags(root.PersistentFlags())
 
 	// Only -v from klog: client-go logs through it, and nothing else of klog's
-	// flag zoo belongs in a kubectl plugin's help.
+	// flag zoo belongs in a kubectl plugin's help. What -v may show is set
+	// by installLogPolicy: never a body, client-go's error reports from -v=1.
 	klogFlags := flag.NewFlagSet("klog", flag.ContinueOnError)
 	klog.InitFlags(klogFlags)
 	root.PersistentFlags().AddGoFlag(klogFlags.Lookup("v"))
