@@ -44,6 +44,11 @@ func LoadConfig(ctx context.Context, o ConfigOptions) (aws.Config, error) {
 		config.WithAPIOptions([]func(*middleware.Stack) error{
 			awsmiddleware.AddUserAgentKeyValue(userAgentKey, version),
 		}),
+		// The SDK logs requests and responses only for the ClientLogMode
+		// bits set; it never follows klog's -v. Pinned to none: a request
+		// carries a signature or a web identity token, a response STS's
+		// Credentials, and none may reach a log at any verbosity.
+		config.WithClientLogMode(0),
 	}
 	if o.Region != "" {
 		opts = append(opts, config.WithRegion(o.Region))
