@@ -182,13 +182,25 @@ func printTable(w io.Writer, ds []diag.Diagnosis, o printOptions) error {
 			return err
 		}
 	}
+	shared := sharedFindings(ds)
+	printed := map[string]bool{}
 	for _, d := range ds {
 		for _, f := range d.Findings {
+			key := findingKey(f)
+			if printed[key] {
+				continue
+			}
+			printed[key] = true
+			name, msg := d.Subject.Name, f.Message
+			if n := shared[key]; n > 1 {
+				name = fmt.Sprintf("%s (+%d)", d.Subject.Name, n-1)
+				msg = fmt.Sprintf("%s (%d service accounts)", f.Message, n)
+			}
 			var cells []string
 			if o.AllNamespaces {
 				cells = append(cells, cell(d.Subject.Namespace))
 			}
-			cells = append(cells, cell(d.Subject.Name), cell(f.Object.String()), string(f.ID), string(f.Severity), string(f.Status), cell(f.Message))
+			cells = append(cells, cell(name), cell(f.Object.String()), string(f.ID), string(f.Severity), string(f.Status), cell(msg))
 			if wide {
 				cells = append(cells, cell(evidenceText(f.Evidence)), cell(f.Remediation))
 			}
@@ -198,6 +210,30 @@ func printTable(w io.Writer, ds []diag.Diagnosis, o printOptions) error {
 		}
 	}
 	return tw.Flush()
+}
+
+// sharedFindings counts, per finding, the service accounts that have the
+// very same finding: one fact many subjects share (the issuer, the OIDC
+// provider and its thumbprints, the webhook registration). The table prints
+// it once, on the first subject's row, saying how many it affects;
+// -o json|yaml keeps it on every subject, for scripts.
+func sharedFindings(ds []diag.Diagnosis) map[string]int {
+	n := map[string]int{}
+	for _, d := range ds {
+		seen := map[string]bool{}
+		for _, f := range d.Findings {
+			if k := findingKey(f); !seen[k] {
+				seen[k] = true
+				n[k]++
+			}
+		}
+	}
+	return n
+}
+
+// findingKey is everything a table row says but the service account.
+func findingKey(f diag.Finding) string {
+	return strings.Join([]string{string(f.ID), f.Object.String(), string(f.Status), string(f.Severity), f.Message, evidenceText(f.Evidence), f.Remediation}, "\x00")
 }
 
 // summary is the one line written to stderr after a diagnosis.
