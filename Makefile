@@ -50,6 +50,19 @@ unit: ## Unit, wire and golden tests; the race detector on the packages that run
 race: ## Every unit test under the race detector (slower on a cold machine: it compiles the graph again)
 	$(GO) test -race -count=1 ./...
 
+# Time per fuzz target in make fuzz, e.g. FUZZTIME=2m (go test's -fuzztime: a
+# duration or Nx executions).
+FUZZTIME ?= 10s
+
+.PHONY: fuzz
+fuzz: ## Run every fuzz target in the repository for FUZZTIME each (default 10s), one at a time; not part of make test
+	@set -e; for file in $$(git grep -l --untracked '^func Fuzz' -- '*_test.go'); do \
+		for target in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$$file"); do \
+			echo "$(GO) test -run '^$$' -fuzz '^$$target\$$' -fuzztime $(FUZZTIME) ./$$(dirname "$$file")"; \
+			$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) "./$$(dirname "$$file")"; \
+		done; \
+	done
+
 k8s-tools: ## Build kube-apiserver, kubectl and etcd once into the versioned cache (first run about 6 minutes)
 	@hack/k8s-tools.sh >/dev/null
 
