@@ -1,6 +1,7 @@
 package diag
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -353,6 +354,22 @@ func compactJSON(s string) string {
 	return string(b)
 }
 
+// prettyJSON indents a policy document for reading; a document that does
+// not parse is returned as it is.
+func prettyJSON(s string) string {
+	var b bytes.Buffer
+	if json.Indent(&b, []byte(s), "", "  ") != nil {
+		return s
+	}
+	return b.String()
+}
+
+// trustPolicyEvidence is the role's whole trust policy, decoded and
+// indented, so a trust finding can be read without aws iam get-role.
+func trustPolicyEvidence(a awsSubject) Evidence {
+	return ev("trust policy", prettyJSON(a.roleFact.TrustPolicy), "iam:GetRole AssumeRolePolicyDocument, URL-decoded")
+}
+
 func checkTrustAllows(s *Input, subj *facts.Subject) []Finding {
 	a, d, pre, ok := trustDiagnosis(s, subj)
 	if !ok {
@@ -371,7 +388,7 @@ func checkTrustAllows(s *Input, subj *facts.Subject) []Finding {
 		evs = append(evs, problemEvidence(p)...)
 	}
 	fix := "add this statement to the role's trust policy (aws iam update-assume-role-policy --role-name " + a.role.Name + " --policy-document file://trust.json): " + compactJSON(d.SuggestedStatement)
-	return []Finding{fail(obj, msg, evs, fix)}
+	return []Finding{fail(obj, msg, append(evs, trustPolicyEvidence(a)), fix)}
 }
 
 // securitySeverity maps the security grades of docs/behaviour.md#trust-policy-security
@@ -397,7 +414,7 @@ func checkTrustSecurity(s *Input, subj *facts.Subject) []Finding {
 	}
 	var out []Finding
 	for _, p := range d.Security {
-		f := fail(obj, "Trust policy risk ("+string(p.Kind.Severity())+"): "+problemSentence(p), problemEvidence(p),
+		f := fail(obj, "Trust policy risk ("+string(p.Kind.Severity())+"): "+problemSentence(p), append(problemEvidence(p), trustPolicyEvidence(a)),
 			"narrow the statement to exactly this service account: "+compactJSON(d.SuggestedStatement))
 		f.Severity = securitySeverity(p.Kind)
 		out = append(out, f)
@@ -413,7 +430,7 @@ func checkTrustDefects(s *Input, subj *facts.Subject) []Finding {
 	obj := roleRef(a.role.String())
 	var out []Finding
 	for _, p := range d.Problems {
-		out = append(out, fail(obj, "The pod is allowed, but a statement for this provider is broken: "+problemSentence(p), problemEvidence(p),
+		out = append(out, fail(obj, "The pod is allowed, but a statement for this provider is broken: "+problemSentence(p), append(problemEvidence(p), trustPolicyEvidence(a)),
 			"fix the statement; this is what a working one looks like: "+compactJSON(d.SuggestedStatement)))
 	}
 	return out

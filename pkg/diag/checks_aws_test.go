@@ -1,6 +1,7 @@
 package diag_test
 
 import (
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -182,5 +183,30 @@ func TestCheckTrustDefects(t *testing.T) {
 			expect(t, findingsOf(t, snap, "IRSA-TRUST-003"), tc.want)
 			expect(t, findingsOf(t, snap, "IRSA-TRUST-001"), []want{{status: tc.trust001, object: testutil.RoleARN}})
 		})
+	}
+}
+
+// A denied pod's IRSA-TRUST-001 carries the role's whole trust policy,
+// decoded and indented, so the user need not run aws iam get-role.
+func TestTrustFindingCarriesThePolicy(t *testing.T) {
+	t.Parallel()
+	doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"` + provider + `"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"` + host + `:sub":"system:serviceaccount:shop:other"}}}]}`
+	snap := awsScenario(func(a *facts.AWSFacts) {
+		r := a.Roles[testutil.RoleARN]
+		r.TrustPolicy = doc
+		a.Roles[testutil.RoleARN] = r
+	}).snapshot()
+	fs := findingsOf(t, snap, "IRSA-TRUST-001")
+	if len(fs) != 1 || fs[0].Status != diag.StatusFail {
+		t.Fatalf("IRSA-TRUST-001: %+v", fs)
+	}
+	var policy string
+	for _, e := range fs[0].Evidence {
+		if e.Key == "trust policy" {
+			policy = e.Value
+		}
+	}
+	if !strings.HasPrefix(policy, "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [") || !strings.Contains(policy, "system:serviceaccount:shop:other") {
+		t.Errorf("trust policy evidence %q, want the indented document", policy)
 	}
 }

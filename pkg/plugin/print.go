@@ -158,10 +158,16 @@ func escapeTerminal(s string) string {
 	return b.String()
 }
 
+// evidenceText is a finding's evidence on one line; a multi-line value (an
+// indented policy document) is folded onto it.
 func evidenceText(evs []diag.Evidence) string {
 	parts := make([]string, 0, len(evs))
 	for _, e := range evs {
-		parts = append(parts, e.Key+"="+e.Value)
+		v := e.Value
+		if strings.Contains(v, "\n") {
+			v = strings.Join(strings.Fields(v), " ")
+		}
+		parts = append(parts, e.Key+"="+v)
 	}
 	return strings.Join(parts, "; ")
 }

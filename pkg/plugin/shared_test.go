@@ -6,6 +6,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/diag"
 	"github.com/kubectl-irsa/kubectl-irsa/test/fakeaws"
 	"github.com/kubectl-irsa/kubectl-irsa/test/fakekube"
 	"github.com/kubectl-irsa/kubectl-irsa/test/testutil"
@@ -43,5 +44,27 @@ func TestSharedFindingOnceInTheTable(t *testing.T) {
 	}
 	if table.code != ExitFindings || js.code != ExitFindings {
 		t.Errorf("exit codes %d and %d, want %d", table.code, js.code, ExitFindings)
+	}
+}
+
+// -o wide keeps one row per finding: a multi-line evidence value (the
+// indented trust policy) is folded onto it; -o yaml keeps it indented.
+func TestWideFoldsMultiLineEvidence(t *testing.T) {
+	t.Parallel()
+	ds := []diag.Diagnosis{{Subject: diag.ObjectRef{Kind: "ServiceAccount", Namespace: "shop", Name: "app"}, Findings: []diag.Finding{{
+		ID: "IRSA-TRUST-001", Severity: diag.SeverityError, Status: diag.StatusFail, Object: diag.ObjectRef{Kind: "IAMRole", Name: "arn:aws:iam::111122223333:role/app"},
+		Message: "denied", Evidence: []diag.Evidence{{Key: "trust policy", Value: "{\n  \"Version\": \"2012-10-17\"\n}", Source: "iam:GetRole"}}}}}}
+	var wide, yaml strings.Builder
+	if err := printDiagnoses(&wide, ds, printOptions{outputFlag: outputFlag{Output: "wide"}}); err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Count(strings.TrimSpace(wide.String()), "\n"); lines != 1 || !strings.Contains(wide.String(), `trust policy={ "Version": "2012-10-17" }`) {
+		t.Errorf("wide output has %d rows after the header:\n%s", lines, wide.String())
+	}
+	if err := printDiagnoses(&yaml, ds, printOptions{outputFlag: outputFlag{Output: "yaml"}}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(yaml.String(), "  \"Version\": \"2012-10-17\"") {
+		t.Errorf("yaml lost the indentation:\n%s", yaml.String())
 	}
 }
