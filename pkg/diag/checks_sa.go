@@ -52,7 +52,7 @@ func checkSAExists(_ *Input, subj *facts.Subject) []Finding {
 			subj.ServiceAccountName, subj.Namespace, subj.ServiceAccountName, subj.Namespace, facts.AnnotationRoleARN))}
 }
 
-func checkSAAnnotated(_ *Input, subj *facts.Subject) []Finding {
+func checkSAAnnotated(s *Input, subj *facts.Subject) []Finding {
 	sa := subj.ServiceAccount
 	if sa == nil {
 		return nil
@@ -85,8 +85,41 @@ func checkSAAnnotated(_ *Input, subj *facts.Subject) []Finding {
 	if len(evs) > 0 {
 		msg += " (its pods still carry AWS_ROLE_ARN: the annotation was removed after they were created, or the env is set by hand)"
 	}
-	return []Finding{fail(obj, msg, evs, fmt.Sprintf("kubectl annotate serviceaccount %s -n %s %s=<ROLE_ARN> --overwrite, then restart the pods that use it",
-		subj.ServiceAccountName, subj.Namespace, facts.AnnotationRoleARN))}
+	fix := fmt.Sprintf("kubectl annotate serviceaccount %s -n %s %s=<ROLE_ARN> --overwrite, then restart the pods that use it",
+		subj.ServiceAccountName, subj.Namespace, facts.AnnotationRoleARN)
+	if name, role, why, ok := meantServiceAccount(s, subj); ok {
+		msg += fmt.Sprintf("; did you mean service account %s (annotated with role %s)? %s", name, role, why)
+		evs = append(evs, ev("serviceaccount "+name+" "+facts.AnnotationRoleARN, role, "serviceaccount.metadata.annotations"))
+		fix = fmt.Sprintf("set serviceAccountName: %s in the pod template (or annotate %s: %s), then restart the pods", name, subj.ServiceAccountName, fix)
+	}
+	return []Finding{fail(obj, msg, evs, fix)}
+}
+
+// meantServiceAccount finds the annotated service account an unannotated
+// subject was probably meant to be: the one its workload's template names,
+// else the annotated one of its namespace whose name is closest to it.
+func meantServiceAccount(s *Input, subj *facts.Subject) (name, role, why string, ok bool) {
+	annotated := s.RoleServiceAccounts[subj.Namespace]
+	for _, w := range subj.Workloads {
+		if t := w.TemplateServiceAccount; t != subj.ServiceAccountName {
+			if r, found := annotated[t]; found {
+				return t, r, fmt.Sprintf("%s/%s names it in its pod template.", strings.ToLower(w.Kind), w.Name), true
+			}
+		}
+	}
+	best := -1
+	for _, n := range sortedKeys(annotated) {
+		if n == subj.ServiceAccountName {
+			continue
+		}
+		if d := levenshtein(strings.ToLower(n), strings.ToLower(subj.ServiceAccountName)); best < 0 || d < best {
+			best, name, role = d, n, annotated[n]
+		}
+	}
+	if best < 0 {
+		return "", "", "", false
+	}
+	return name, role, "It is annotated in the same namespace.", true
 }
 
 // nearMissKey reports whether an annotation key looks like a botched

@@ -1,12 +1,14 @@
 package diag_test
 
 import (
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/diag"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
+	"github.com/kubectl-irsa/kubectl-irsa/test/testutil"
 )
 
 func TestCheckSAExists(t *testing.T) {
@@ -67,11 +69,35 @@ func TestCheckSAAnnotated(t *testing.T) {
 		"missing service account: no finding here (IRSA-SA-001 reports it)": {
 			sc: scenario{saName: "ghost"},
 		},
+		"another annotated service account of the namespace is named": {
+			sc: scenario{sa: sa("web").Build(), pods: []*corev1.Pod{pod("web-1", "web").Build()}, mutate: func(s *facts.Snapshot) {
+				s.RoleServiceAccounts = map[string]map[string]string{"shop": {"web-sa": testutil.RoleARN, "batch": "arn:aws:iam::111122223333:role/batch"}}
+			}},
+			wants: []want{{status: diag.StatusFail, message: "did you mean service account web-sa (annotated with role " + testutil.RoleARN + ")? It is annotated in the same namespace.",
+				evidence: []string{"serviceaccount web-sa eks.amazonaws.com/role-arn=" + testutil.RoleARN}, fix: "set serviceAccountName: web-sa in the pod template"}},
+		},
+		"the workload's template names the annotated one": {
+			sc: scenario{sa: sa("default").Build(), pods: []*corev1.Pod{pod("web-1", "default").Build()}, mutate: func(s *facts.Snapshot) {
+				s.Subjects[0].Workloads = []facts.Workload{{Kind: "Deployment", Name: "web", TemplateServiceAccount: "app"}}
+				s.RoleServiceAccounts = map[string]map[string]string{"shop": {"app": testutil.RoleARN, "default-x": "arn:aws:iam::111122223333:role/x"}}
+			}},
+			wants: []want{{status: diag.StatusFail, message: "did you mean service account app (annotated with role " + testutil.RoleARN + ")? deployment/web names it in its pod template."}},
+		},
+		"no annotated service account: no guess": {
+			sc: scenario{sa: sa("web").Build(), mutate: func(s *facts.Snapshot) {
+				s.RoleServiceAccounts = map[string]map[string]string{"other": {"web-sa": testutil.RoleARN}}
+			}},
+			wants: []want{{status: diag.StatusFail, fix: "kubectl annotate serviceaccount web -n shop"}},
+		},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			expect(t, findingsOf(t, tc.sc.snapshot(), "IRSA-SA-002"), tc.wants)
+			fs := findingsOf(t, tc.sc.snapshot(), "IRSA-SA-002")
+			expect(t, fs, tc.wants)
+			if name == "no annotated service account: no guess" && strings.Contains(fs[0].Message, "did you mean") {
+				t.Errorf("guessed across namespaces: %s", fs[0].Message)
+			}
 		})
 	}
 }

@@ -23,6 +23,10 @@ type Snapshot struct {
 	// AWS holds the AWS facts; nil when the AWS half was skipped.
 	AWS *AWSFacts `json:"aws,omitempty"`
 
+	// RoleServiceAccounts are the service accounts of the listed namespaces
+	// that carry a role-arn annotation, namespace → name → role ARN, so a
+	// finding on an unannotated one can name the one that was meant.
+	RoleServiceAccounts map[string]map[string]string `json:"roleServiceAccounts,omitempty"`
 	// Probes holds --probe results by "namespace/serviceaccount"; nil
 	// when no probe was asked for.
 	Probes map[string]*ProbeFacts `json:"probes,omitempty"`

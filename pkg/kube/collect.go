@@ -91,7 +91,8 @@ func (c *Collector) Collect(ctx context.Context, scope Scope, targets []Target) 
 			return nil, err
 		}
 	}
-	snap := &facts.Snapshot{Now: now(), Subjects: b.ordered(), Namespaces: map[string]*corev1.Namespace{}, NamespaceErrs: map[string]*facts.ReadError{}}
+	snap := &facts.Snapshot{Now: now(), Subjects: b.ordered(), Namespaces: map[string]*corev1.Namespace{}, NamespaceErrs: map[string]*facts.ReadError{},
+		RoleServiceAccounts: nsFacts.roleServiceAccounts()}
 	c.collectWebhooks(ctx, snap)
 	c.collectNamespaces(ctx, scope, chunk, snap)
 	c.collectEnvSources(ctx, snap)
@@ -481,4 +482,19 @@ func (c *Collector) readEnvSource(ctx context.Context, ns, kind, name string) fa
 // oneLine keeps API errors on one line for findings and messages.
 func oneLine(err error) string {
 	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+// roleServiceAccounts indexes the listed service accounts that carry a
+// role-arn annotation.
+func (f *namespaceFacts) roleServiceAccounts() map[string]map[string]string {
+	out := map[string]map[string]string{}
+	for _, sa := range f.sas {
+		if v, ok := facts.RoleARNAnnotation(sa); ok && strings.TrimSpace(v) != "" {
+			if out[sa.Namespace] == nil {
+				out[sa.Namespace] = map[string]string{}
+			}
+			out[sa.Namespace][sa.Name] = v
+		}
+	}
+	return out
 }

@@ -115,3 +115,24 @@ func TestCollectAllNamespacesListsNamespacesOnce(t *testing.T) {
 		}
 	}
 }
+
+// The annotated service accounts of the listed namespace are kept, by name,
+// from the same LIST: no extra request.
+func TestCollectIndexesAnnotatedServiceAccounts(t *testing.T) {
+	t.Parallel()
+	srv := fakekube.New(t, testutil.Namespace("shop", nil),
+		testutil.NewSA("shop", "web").Build(), testutil.NewSA("shop", "web-sa").RoleARN(testutil.RoleARN).Build(),
+		testutil.NewSA("shop", "blank").Annotate("eks.amazonaws.com/role-arn", " ").Build(),
+		testutil.NewPod("shop", "web-1", "web").Build())
+	c := &Collector{Client: clientFor(t, srv)}
+	snap, err := c.Collect(context.Background(), Scope{Namespace: "shop"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := snap.RoleServiceAccounts; len(got) != 1 || len(got["shop"]) != 1 || got["shop"]["web-sa"] != testutil.RoleARN {
+		t.Errorf("RoleServiceAccounts = %v, want shop/web-sa only", got)
+	}
+	if n := srv.Count("list", "serviceaccounts"); n != 1 {
+		t.Errorf("serviceaccount lists: %d, want 1", n)
+	}
+}

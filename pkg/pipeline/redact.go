@@ -39,7 +39,8 @@ func Redact(doc *Snapshot) (*Snapshot, error) {
 	return &out, nil
 }
 
-// keyedMaps are the maps whose keys are names or ARNs, by JSON path.
+// keyedMaps are the maps whose keys are names or ARNs, by JSON path (and
+// every level of /facts/roleServiceAccounts: namespace, then name).
 var keyedMaps = map[string]bool{
 	"/facts/namespaces": true, "/facts/namespaceErrors": true, "/facts/probes": true,
 	"/facts/aws/roles": true, "/facts/aws/providers": true, "/facts/aws/providerLists": true,
@@ -67,6 +68,16 @@ func newRedactor(doc *Snapshot) *redactor {
 	for _, s := range doc.Facts.Subjects {
 		namespaces[s.Namespace] = true
 		serviceAccounts[s.ServiceAccountName] = true
+	}
+	for ns, sas := range doc.Facts.RoleServiceAccounts {
+		namespaces[ns] = true
+		for name, arn := range sas {
+			serviceAccounts[name] = true
+			if role, err := awsarn.ParseRoleARN(arn); err == nil {
+				roles[role.Name] = true
+				accounts[role.Account] = true
+			}
+		}
 	}
 	if a := doc.Facts.AWS; a != nil {
 		for arn := range a.Roles {
@@ -106,7 +117,7 @@ func (r *redactor) walk(v any, path string) any {
 		out := make(map[string]any, len(t))
 		for k, child := range t {
 			key := k
-			if keyedMaps[path] {
+			if keyedMaps[path] || strings.HasPrefix(path, "/facts/roleServiceAccounts") {
 				key = r.text(k)
 			}
 			out[key] = r.walk(child, path+"/"+k)
