@@ -147,6 +147,14 @@ func checkProviderExists(s *Input, subj *facts.Subject) []Finding {
 		evs = append(evs, ev("providers in account "+a.role.Account, strings.Join(s.AWS.ProviderLists[a.role.Account].ARNs, ", "), "iam:ListOpenIDConnectProviders"))
 	}
 	fix := "aws iam create-open-id-connect-provider --url " + shellQuote(a.issuer) + " --client-id-list " + facts.DefaultAudience
+	if cluster := s.AWS.ClusterAccount; cluster != "" && cluster != a.role.Account {
+		// docs/behaviour.md#f14-cross-account-irsa: eksctl creates the
+		// provider in the account of the credentials it runs with, usually
+		// the cluster's; STS looks in the role's.
+		msg += "; the cluster is in account " + cluster + " and the role in account " + a.role.Account + ": the provider must exist in the role's account"
+		evs = append(evs, ev("cluster account", cluster, "cluster ARN"))
+		return []Finding{fail(obj, msg, evs, fix+" --profile <a profile for account "+a.role.Account+">  # not eksctl utils associate-iam-oidc-provider, which creates it in the cluster's account")}
+	}
 	if c := s.AWS.Cluster; c != nil && c.Name != "" && (s.AWS.Caller.Account == "" || s.AWS.Caller.Account == a.role.Account) {
 		fix = "eksctl utils associate-iam-oidc-provider --cluster " + c.Name + " --region " + c.Region + " --approve  # or: " + fix
 	} else if s.AWS.Caller.Account != "" && s.AWS.Caller.Account != a.role.Account {

@@ -86,6 +86,11 @@ func TestAWSChecks(t *testing.T) {
 			a.Providers[provider] = facts.OIDCProvider{ARN: provider, Err: &facts.CallError{Op: "iam:GetOpenIDConnectProvider", Code: facts.ErrNotFound, Message: "not found"}}
 			a.ProviderLists = map[string]facts.ProviderList{"111122223333": {Account: "111122223333", ARNs: []string{"arn:aws:iam::111122223333:oidc-provider/oidc-eks.us-west-2.api.aws/id/ABC"}}}
 		}, []want{{status: diag.StatusFail, message: "uses the dual-stack host, but tokens carry iss=oidc.eks.us-west-2.amazonaws.com"}}},
+		{"role in another account than the cluster", "IRSA-OIDC-001", func(a *facts.AWSFacts) {
+			a.Providers[provider] = facts.OIDCProvider{ARN: provider, Err: &facts.CallError{Op: "iam:GetOpenIDConnectProvider", Code: facts.ErrNotFound, Message: "not found"}}
+			a.ClusterAccount = "444455556666"
+		}, []want{{status: diag.StatusFail, message: "the cluster is in account 444455556666 and the role in account 111122223333: the provider must exist in the role's account",
+			evidence: []string{"cluster account=444455556666", "role account=111122223333"}, fix: "--client-id-list sts.amazonaws.com --profile <a profile for account 111122223333>  # not eksctl"}}},
 		{"provider registered for another region's host", "IRSA-OIDC-001", func(a *facts.AWSFacts) {
 			a.Providers[provider] = facts.OIDCProvider{ARN: provider, Err: &facts.CallError{Op: "iam:GetOpenIDConnectProvider", Code: facts.ErrNotFound, Message: "not found"}}
 			a.ProviderLists = map[string]facts.ProviderList{"111122223333": {Account: "111122223333", ARNs: []string{"arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC"}}}

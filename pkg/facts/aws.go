@@ -115,6 +115,9 @@ type AWSFacts struct {
 	Roles         map[string]Role         `json:"roles,omitempty"`
 	Providers     map[string]OIDCProvider `json:"providers,omitempty"`
 	ProviderLists map[string]ProviderList `json:"providerLists,omitempty"`
+	// ClusterAccount is the account the cluster lives in, from its ARN
+	// (eks:DescribeCluster, else the kubeconfig context); "" when unknown.
+	ClusterAccount string `json:"clusterAccount,omitempty"`
 	// TLS is the issuer's served TLS chains, read once per run when a
 	// provider was found; nil when they were not read.
 	TLS *TLSFacts `json:"tls,omitempty"`

@@ -19,6 +19,8 @@ import (
 type ClusterHint struct {
 	Name   string
 	Region string
+	// Account is the cluster's account, when the context names its ARN.
+	Account string
 	// Source says where it was read, for messages.
 	Source string
 }
@@ -37,7 +39,7 @@ func HintFromKubeconfig(cfg clientcmdapi.Config, contextName string) ClusterHint
 	}
 	for _, candidate := range []string{ctx.Cluster, contextName} {
 		if a, ok := awsarn.ParseEKSClusterARN(candidate); ok {
-			return ClusterHint{Name: a.Name, Region: a.Region, Source: "kubeconfig cluster ARN " + candidate}
+			return ClusterHint{Name: a.Name, Region: a.Region, Account: a.Account, Source: "kubeconfig cluster ARN " + candidate}
 		}
 	}
 	user, ok := cfg.AuthInfos[ctx.AuthInfo]

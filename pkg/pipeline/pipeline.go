@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/awsarn"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/cloud"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/diag"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
@@ -147,6 +148,12 @@ func collectAWS(ctx context.Context, req Request, src Sources, snap *facts.Snaps
 		in.DiscoverIssuer = src.Kube.DiscoverIssuer
 	}
 	aws := src.AWS.Gather(ctx, in, progress)
+	aws.ClusterAccount = req.Hint.Account
+	if aws.Cluster != nil {
+		if a, ok := awsarn.ParseEKSClusterARN(aws.Cluster.ARN); ok {
+			aws.ClusterAccount = a.Account
+		}
+	}
 	if src.TLS != nil {
 		aws.TLS = readChains(ctx, src.TLS, aws)
 	}

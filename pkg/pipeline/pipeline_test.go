@@ -235,3 +235,18 @@ func TestThumbprintWrapsTheTLSError(t *testing.T) {
 		t.Fatalf("Thumbprint error %v: want the inspector's error wrapped", err)
 	}
 }
+
+// The cluster's account comes from the kubeconfig context's cluster ARN
+// when eks:DescribeCluster is not asked; IRSA-OIDC-001 compares it with the
+// role's.
+func TestClusterAccountFromTheContext(t *testing.T) {
+	req, src := live(t)
+	req.Hint = kube.ClusterHint{Account: "444455556666"}
+	res, err := pipeline.Diagnose(t.Context(), req, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Snapshot.AWS.ClusterAccount; got != "444455556666" {
+		t.Errorf("ClusterAccount = %q, want the context's", got)
+	}
+}
