@@ -46,7 +46,8 @@ func TestThumbprintWithoutAWSConfig(t *testing.T) {
 	if res.TLS.Thumbprint != thumb || res.Judgement != nil || res.Provider == nil || !strings.Contains(res.Provider.Error, "sts:GetCallerIdentity failed") {
 		t.Errorf("thumbprint %q (want %q), judgement %+v, provider %+v: want the thumbprint and an unreadable provider", res.TLS.Thumbprint, thumb, res.Judgement, res.Provider)
 	}
-	table := runArgs(t, "--kubeconfig", os.DevNull, "thumbprint", "--issuer", issuer)
+	t.Setenv("KUBECONFIG", os.DevNull)
+	table := runArgs(t, "thumbprint", "--issuer", issuer)
 	if table.code != ExitOK || !strings.Contains(table.stdout, "Thumbprint:  "+thumb) || !strings.Contains(table.stdout, "Provider:    could not be read: sts:GetCallerIdentity failed") {
 		t.Errorf("table: exit %d\n%s\n%s", table.code, table.stdout, table.stderr)
 	}
