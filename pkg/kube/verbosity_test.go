@@ -1,7 +1,6 @@
 package kube
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -10,7 +9,6 @@ import (
 	"os"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -24,33 +22,15 @@ import (
 	"github.com/kubectl-irsa/kubectl-irsa/test/testutil"
 )
 
-// syncBuffer is klog's output for one test: klog may write from any goroutine.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // klogAtV10 raises klog to -v=10, where client-go logs every request with its
 // bodies (k8s.io/client-go/rest/request.go, logBody), and captures what it
 // writes until the test ends. klog's state is global: callers must not run in
 // parallel with other tests.
-func klogAtV10(t *testing.T) *syncBuffer {
+func klogAtV10(t *testing.T) *testutil.SyncBuffer {
 	t.Helper()
 	fs := flag.NewFlagSet("klog", flag.ContinueOnError)
 	klog.InitFlags(fs)
-	out := &syncBuffer{}
+	out := &testutil.SyncBuffer{}
 	for k, v := range map[string]string{"v": "10", "logtostderr": "false", "one_output": "true"} {
 		if err := fs.Set(k, v); err != nil {
 			t.Fatal(err)

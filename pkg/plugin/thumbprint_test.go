@@ -139,15 +139,7 @@ func TestThumbprintUnreachable(t *testing.T) {
 
 func TestThumbprintUpdate(t *testing.T) {
 	t.Parallel()
-	issuer, thumb := privateIssuer(t)
-	arn, host := providerFor(issuer)
-	old := "0123456789abcdef0123456789abcdef01234567"
-	setup := func() *fakeaws.Server {
-		a := fakeaws.New()
-		a.SetCaller(fakeaws.Caller{Account: "111122223333", ARN: "arn:aws:iam::111122223333:user/operator"})
-		a.AddProvider(fakeaws.Provider{ARN: arn, URL: host, ClientIDs: []string{"sts.amazonaws.com"}, Thumbprints: []string{old}})
-		return a
-	}
+	issuer, thumb, arn, old, setup := staleProviderWorld(t)
 	list := func(a *fakeaws.Server) []string {
 		p, _ := a.Provider(arn)
 		return p.Thumbprints
@@ -210,15 +202,7 @@ func TestDiagnoseReadsTheIssuerChain(t *testing.T) {
 // context ends) aborts at once, exit 1, nothing changed.
 func TestThumbprintUpdatePrompt(t *testing.T) {
 	t.Parallel()
-	issuer, thumb := privateIssuer(t)
-	arn, host := providerFor(issuer)
-	old := "0123456789abcdef0123456789abcdef01234567"
-	setup := func() *fakeaws.Server {
-		a := fakeaws.New()
-		a.SetCaller(fakeaws.Caller{Account: "111122223333", ARN: "arn:aws:iam::111122223333:user/operator"})
-		a.AddProvider(fakeaws.Provider{ARN: arn, URL: host, ClientIDs: []string{"sts.amazonaws.com"}, Thumbprints: []string{old}})
-		return a
-	}
+	issuer, thumb, arn, old, setup := staleProviderWorld(t)
 	slow := setup()
 	d := realTLS(t, slow)
 	d.Confirm = func(string) (bool, error) { time.Sleep(700 * time.Millisecond); return true, nil }
@@ -241,5 +225,20 @@ func TestThumbprintUpdatePrompt(t *testing.T) {
 	}
 	if n := interrupted.Count("UpdateOpenIDConnectProviderThumbprint"); n != 0 {
 		t.Errorf("interrupted, yet %d update calls", n)
+	}
+}
+
+// staleProviderWorld is a private issuer and, from setup, a fresh AWS fake
+// whose provider for it lists only the stale thumbprint old.
+func staleProviderWorld(t *testing.T) (issuer, thumb, arn, old string, setup func() *fakeaws.Server) {
+	t.Helper()
+	issuer, thumb = privateIssuer(t)
+	arn, host := providerFor(issuer)
+	old = "0123456789abcdef0123456789abcdef01234567"
+	return issuer, thumb, arn, old, func() *fakeaws.Server {
+		a := fakeaws.New()
+		a.SetCaller(fakeaws.Caller{Account: "111122223333", ARN: "arn:aws:iam::111122223333:user/operator"})
+		a.AddProvider(fakeaws.Provider{ARN: arn, URL: host, ClientIDs: []string{"sts.amazonaws.com"}, Thumbprints: []string{old}})
+		return a
 	}
 }

@@ -3,11 +3,9 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,25 +17,6 @@ import (
 	"github.com/kubectl-irsa/kubectl-irsa/test/testutil"
 	"github.com/kubectl-irsa/kubectl-irsa/test/webhook"
 )
-
-// syncBuffer lets the test read the output of a process that is still
-// writing it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // TestWebhookCommand runs test/webhook/cmd/pod-identity-webhook as a process,
 // the way `make demo` does: it registers itself, mutates a Pod Identity pod,
@@ -59,7 +38,7 @@ func TestWebhookCommand(t *testing.T) {
 
 	cmd := exec.Command(bin, "--kubeconfig", cp.Kubeconfig, "--aws-default-region", "eu-west-1",
 		"--pod-identity-association", "default/pi")
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
