@@ -3,6 +3,7 @@ package diag
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"k8s.io/apimachinery/pkg/util/sets"
 
@@ -24,34 +25,69 @@ func init() {
 }
 
 // whyNotMutated explains why the webhook left a whole pod alone, most
-// specific cause first, with evidence; fix is the extra step before a restart.
-func whyNotMutated(s *Input, subj *facts.Subject, pf facts.PodFacts) (reason string, evs []Evidence, fix string) {
+// specific cause first, with evidence; fix is the extra step before a
+// restart, and prevent what keeps it from coming back after it.
+func whyNotMutated(s *Input, subj *facts.Subject, pf facts.PodFacts) (reason string, evs []Evidence, fix, prevent string) {
 	p := pf.Pod
 	created := p.CreationTimestamp.Time
 	evs = append(evs, ev("pod created", ts(created), "pod.metadata.creationTimestamp"))
 	if _, ok := p.Labels[facts.LabelSkipWebhook]; ok {
 		return "the pod carries the label " + facts.LabelSkipWebhook + ", which the webhook's objectSelector excludes",
 			append(evs, ev("label", facts.LabelSkipWebhook+"="+p.Labels[facts.LabelSkipWebhook], "pod.metadata.labels")),
-			"remove the label " + facts.LabelSkipWebhook + " from " + ownerText(pf)
+			"remove the label " + facts.LabelSkipWebhook + " from " + ownerText(pf), ""
 	}
 	if at, mgr, ok := facts.AnnotationWrittenAt(subj.ServiceAccount, facts.AnnotationRoleARN); ok && at.After(created) {
 		return fmt.Sprintf("the pod was created at %s, before the role-arn annotation was written at %s, and the webhook acts only when a pod is created", ts(created), ts(at)),
-			append(evs, ev("annotation written", ts(at)+" by "+mgr, "serviceaccount.metadata.managedFields")), ""
+			append(evs, ev("annotation written", ts(at)+" by "+mgr, "serviceaccount.metadata.managedFields")), "", ""
 	}
 	if sa := subj.ServiceAccount; sa != nil && sa.CreationTimestamp.After(created) {
 		return fmt.Sprintf("the service account was created at %s, after the pod", ts(sa.CreationTimestamp.Time)),
-			append(evs, ev("serviceaccount created", ts(sa.CreationTimestamp.Time), "serviceaccount.metadata.creationTimestamp")), ""
+			append(evs, ev("serviceaccount created", ts(sa.CreationTimestamp.Time), "serviceaccount.metadata.creationTimestamp")), "", ""
 	}
 	if s.Webhooks.Err == nil {
 		if _, wh := irsaWebhook(s.Webhooks.Configs); wh == nil {
 			return "no MutatingWebhookConfiguration registers the pod identity webhook (see IRSA-WEBHOOK-001)", evs,
-				"register the pod identity webhook"
+				"register the pod identity webhook", ""
+		}
+	}
+	// With the webhook registered and selecting the pod, a pod that came
+	// seconds after what it needed lost the race with the webhook's cache.
+	if s.Webhooks.Err == nil {
+		if _, wh := irsaWebhook(s.Webhooks.Configs); wh != nil && webhookIncludes(s, wh, p) {
+			if reason, raceEvs, prevent, ok := cacheRace(subj, created); ok {
+				return reason, append(evs, raceEvs...), "", prevent
+			}
 		}
 	}
 	// A service account created with nothing but a name has no managedFields,
 	// so an annotation added later has no recorded time: the most common
 	// cause then cannot be proven, only named first.
-	return "the webhook did not mutate it when it was created: most often the role-arn annotation was added after the pod was created (the API server recorded no time for it), otherwise a webhook outage (failurePolicy Ignore), a selector (see IRSA-WEBHOOK-002) or a service account missing from the webhook's cache", evs, ""
+	return "the webhook did not mutate it when it was created: most often the role-arn annotation was added after the pod was created (the API server recorded no time for it), otherwise a webhook outage (failurePolicy Ignore), a selector (see IRSA-WEBHOOK-002) or a service account missing from the webhook's cache", evs, "", ""
+}
+
+// cacheRaceWindow is how soon after its service account (or its role-arn
+// annotation) a pod can be created and still miss it: the webhook looks
+// service accounts up in an informer cache that lags the API server, and on
+// a miss admits the pod unmutated (docs/behaviour.md#webhook-decision-flow).
+const cacheRaceWindow = 10 * time.Second
+
+// cacheRace names the webhook's cache race when the pod came seconds after
+// the service account or the annotation it needed.
+func cacheRace(subj *facts.Subject, created time.Time) (reason string, evs []Evidence, prevent string, ok bool) {
+	sa := subj.ServiceAccount
+	if sa == nil {
+		return "", nil, "", false
+	}
+	what, at, src := "service account was created", sa.CreationTimestamp.Time, ev("serviceaccount created", ts(sa.CreationTimestamp.Time), "serviceaccount.metadata.creationTimestamp")
+	if written, mgr, found := facts.AnnotationWrittenAt(sa, facts.AnnotationRoleARN); found && written.After(at) {
+		what, at, src = "role-arn annotation was written", written, ev("annotation written", ts(written)+" by "+mgr, "serviceaccount.metadata.managedFields")
+	}
+	if lag := created.Sub(at); at.IsZero() || lag < 0 || lag > cacheRaceWindow {
+		return "", nil, "", false
+	}
+	return fmt.Sprintf("the pod was created %s after the %s (%s): the webhook reads service accounts from a cache that had not seen it yet, and admits such pods unmutated",
+			created.Sub(at).Round(time.Second), what, ts(at)), []Evidence{src},
+		"to keep it from coming back, create the service account with its annotation before the workload (a Helm pre-install hook or an Argo CD sync wave)", true
 }
 
 func checkContainersMutated(s *Input, subj *facts.Subject) []Finding {
@@ -106,10 +142,13 @@ func checkContainersMutated(s *Input, subj *facts.Subject) []Finding {
 				f = fail(obj, "Container sets "+set+" itself; the webhook adds the web-identity variables only when neither is present",
 					evs, "remove "+set+" from the container's env in "+ownerText(pf)+", then "+restart)
 			case !mutated:
-				reason, more, fix := whyNotMutated(s, subj, pf)
+				reason, more, fix, prevent := whyNotMutated(s, subj, pf)
 				remedy := restart
 				if fix != "" {
 					remedy = fix + ", then " + restart
+				}
+				if prevent != "" {
+					remedy += "; " + prevent
 				}
 				f = fail(obj, "Container has no IRSA credentials: "+reason, append(evs, more...), remedy)
 			case vol != nil && !roleSet && !tokenSet && !mounted:

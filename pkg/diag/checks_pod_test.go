@@ -5,6 +5,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/diag"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
@@ -29,6 +30,26 @@ func TestCheckContainersMutated(t *testing.T) {
 				message:  "created at 2026-11-01T13:00:00Z, before the role-arn annotation was written at 2026-11-01T15:00:00Z",
 				evidence: []string{"missing=AWS_ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE, aws-iam-token mount", "annotation written=2026-11-01T15:00:00Z by kubectl-annotate"},
 				fix:      "kubectl rollout restart deployment/web -n shop"}},
+		},
+		"pod created seconds after the annotation: the webhook's cache race": {
+			sc: scenario{sa: sa("app").RoleARN(testutil.RoleARN).AnnotationWrittenAt("eks.amazonaws.com/role-arn", testutil.T0.Add(time.Hour-4*time.Second)).Build(),
+				pods: []*corev1.Pod{pod("web", "app").Build()}, owners: deploy},
+			wants: []want{{status: diag.StatusFail, severity: diag.SeverityError, object: "pod/web[app]",
+				message:  "the pod was created 4s after the role-arn annotation was written (2026-11-01T12:59:56Z): the webhook reads service accounts from a cache that had not seen it yet",
+				evidence: []string{"annotation written=2026-11-01T12:59:56Z by kubectl-annotate"},
+				fix:      "kubectl rollout restart deployment/web -n shop; to keep it from coming back, create the service account with its annotation before the workload (a Helm pre-install hook or an Argo CD sync wave)"}},
+		},
+		"pod created a minute after the annotation: not the race": {
+			sc: scenario{sa: sa("app").RoleARN(testutil.RoleARN).AnnotationWrittenAt("eks.amazonaws.com/role-arn", testutil.T0.Add(time.Hour-time.Minute)).Build(),
+				pods: []*corev1.Pod{pod("web", "app").Build()}, owners: deploy},
+			wants: []want{{status: diag.StatusFail, message: "the webhook did not mutate it when it was created"}},
+		},
+		"seconds after the annotation, but the objectSelector excludes the pod: not the race": {
+			sc: scenario{sa: sa("app").RoleARN(testutil.RoleARN).AnnotationWrittenAt("eks.amazonaws.com/role-arn", testutil.T0.Add(time.Hour-4*time.Second)).Build(),
+				pods: []*corev1.Pod{pod("web", "app").Build()}, mutate: func(s *facts.Snapshot) {
+					s.Webhooks.Configs[0].Webhooks[0].ObjectSelector = &metav1.LabelSelector{MatchLabels: map[string]string{"irsa": "on"}}
+				}},
+			wants: []want{{status: diag.StatusFail, message: "the webhook did not mutate it when it was created"}},
 		},
 		"skip label": {
 			sc: scenario{sa: healthySA, pods: []*corev1.Pod{pod("web", "app").Label("eks.amazonaws.com/skip-pod-identity-webhook", "true").Build()}},

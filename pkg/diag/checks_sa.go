@@ -248,6 +248,16 @@ func checkAudienceAnnotation(_ *Input, subj *facts.Subject) []Finding {
 		return nil
 	}
 	src := ev(facts.AnnotationAudience, v, "serviceaccount.metadata.annotations")
+	if v == "" {
+		// The webhook uses the annotation whenever it is present, so the
+		// token is projected with no audience and the API server gives it
+		// its own (docs/behaviour.md#webhook-inputs): STS rejects it.
+		f := fail(subjectRef(subj), "Audience annotation is empty: the webhook then projects the token with no audience, so it carries the API server's own audience and STS answers \"Incorrect token audience\"",
+			[]Evidence{src}, fmt.Sprintf("kubectl annotate serviceaccount %s -n %s %s- (the default is %s), then restart the pods that use it",
+				subj.ServiceAccountName, subj.Namespace, facts.AnnotationAudience, facts.DefaultAudience))
+		f.Severity = SeverityError
+		return []Finding{f}
+	}
 	if p := audienceProblem(v); p != "" {
 		return []Finding{fail(subjectRef(subj), fmt.Sprintf("Audience annotation %q %s; STS answers \"Incorrect token audience\" unless the IAM OIDC provider lists exactly this value", v, p),
 			[]Evidence{src}, fmt.Sprintf("kubectl annotate serviceaccount %s -n %s %s=%s --overwrite (or remove it to use the default), then restart the pods that use it",

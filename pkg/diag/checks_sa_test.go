@@ -183,7 +183,7 @@ func TestCheckOtherAnnotations(t *testing.T) {
 		"audience china typo":      {"IRSA-SA-005", "eks.amazonaws.com/audience", "sts.amazonaws.com.cn", []want{{status: diag.StatusFail, severity: diag.SeverityWarning, message: "in every partition, China included"}}},
 		"audience amazon.com typo": {"IRSA-SA-005", "eks.amazonaws.com/audience", "sts.amazon.com", []want{{status: diag.StatusFail, message: "typo"}}},
 		"audience with space":      {"IRSA-SA-005", "eks.amazonaws.com/audience", "sts.amazonaws.com ", []want{{status: diag.StatusFail, message: "white space"}}},
-		"audience empty":           {"IRSA-SA-005", "eks.amazonaws.com/audience", "", []want{{status: diag.StatusFail, message: "is empty"}}},
+		"audience empty":           {"IRSA-SA-005", "eks.amazonaws.com/audience", "", []want{{status: diag.StatusFail, severity: diag.SeverityError, message: "carries the API server's own audience", fix: "kubectl annotate serviceaccount app -n shop eks.amazonaws.com/audience-"}}},
 		"audience non-ascii":       {"IRSA-SA-005", "eks.amazonaws.com/audience", "sts.amazonаws.com", []want{{status: diag.StatusFail, message: "non-ASCII"}}},
 		"regional true":            {"IRSA-SA-006", "eks.amazonaws.com/sts-regional-endpoints", "true", []want{{status: diag.StatusPass}}},
 		"regional T":               {"IRSA-SA-006", "eks.amazonaws.com/sts-regional-endpoints", "T", []want{{status: diag.StatusPass}}},

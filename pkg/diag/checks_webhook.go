@@ -122,6 +122,28 @@ func rulesCoverPodCreate(rules []admissionregistrationv1.RuleWithOperations) boo
 	return false
 }
 
+// webhookIncludes reports whether the webhook's rules and selectors are
+// known to include the pod: false when one excludes it or the namespace
+// could not be read.
+func webhookIncludes(s *Input, wh *admissionregistrationv1.MutatingWebhook, p *corev1.Pod) bool {
+	if !rulesCoverPodCreate(wh.Rules) {
+		return false
+	}
+	if why, err := selectorExcludes(wh.ObjectSelector, p.Labels); err != nil || why != "" {
+		return false
+	}
+	if sel := wh.NamespaceSelector; sel != nil && len(sel.MatchLabels)+len(sel.MatchExpressions) > 0 {
+		ns, ok := s.Namespaces[p.Namespace]
+		if !ok {
+			return false
+		}
+		if why, err := selectorExcludes(sel, ns.Labels); err != nil || why != "" {
+			return false
+		}
+	}
+	return true
+}
+
 func checkWebhookSelects(s *Input, subj *facts.Subject) []Finding {
 	if _, ok := facts.IntendedRoleARN(subj); !ok || s.Webhooks.Err != nil {
 		return nil
