@@ -45,7 +45,7 @@ func whyNotMutated(s *Input, subj *facts.Subject, pf facts.PodFacts) (reason str
 			append(evs, ev("serviceaccount created", ts(sa.CreationTimestamp.Time), "serviceaccount.metadata.creationTimestamp")), "", ""
 	}
 	if s.Webhooks.Err == nil {
-		if _, wh := irsaWebhook(s.Webhooks.Configs); wh == nil {
+		if _, wh := facts.IRSAWebhook(s.Webhooks.Configs); wh == nil {
 			return "no MutatingWebhookConfiguration registers the pod identity webhook (see IRSA-WEBHOOK-001)", evs,
 				"register the pod identity webhook", ""
 		}
@@ -53,7 +53,7 @@ func whyNotMutated(s *Input, subj *facts.Subject, pf facts.PodFacts) (reason str
 	// With the webhook registered and selecting the pod, a pod that came
 	// seconds after what it needed lost the race with the webhook's cache.
 	if s.Webhooks.Err == nil {
-		if _, wh := irsaWebhook(s.Webhooks.Configs); wh != nil && webhookIncludes(s, wh, p) {
+		if _, wh := facts.IRSAWebhook(s.Webhooks.Configs); wh != nil && webhookIncludes(s, wh, p) {
 			if reason, raceEvs, prevent, ok := cacheRace(subj, created); ok {
 				return reason, append(evs, raceEvs...), "", prevent
 			}

@@ -62,6 +62,12 @@ func checkSAAnnotated(s *Input, subj *facts.Subject) []Finding {
 	if ok && strings.TrimSpace(v) != "" {
 		return []Finding{pass(obj, "Service account is annotated with a role ARN", ev(facts.AnnotationRoleARN, v, "serviceaccount.metadata.annotations"))}
 	}
+	if e := subj.WebhookConfig; e != nil && !ok {
+		// A webhook run with --watch-config-map gives roles to service
+		// accounts without an annotation (docs/behaviour.md#webhook-inputs).
+		return []Finding{pass(obj, "Service account has no role-arn annotation; the webhook's ConfigMap "+configMapName(s)+" gives it role "+e.RoleARN,
+			ev("entry "+e.Key, e.RoleARN, "configmap "+configMapName(s)+" data.config"))}
+	}
 	var evs []Evidence
 	podIdentity := 0
 	for _, pf := range subj.Pods {
@@ -81,6 +87,13 @@ func checkSAAnnotated(s *Input, subj *facts.Subject) []Finding {
 	msg := "Service account has no " + facts.AnnotationRoleARN + " annotation, so the webhook injects no IRSA credentials"
 	if ok {
 		msg = "Service account's " + facts.AnnotationRoleARN + " annotation is empty, so the webhook injects no IRSA credentials"
+	}
+	if cm := s.WebhookConfigMap; len(evs) > 0 && !ok && cm != nil && cm.Err != nil {
+		// Pods carry a role the service account does not name: a webhook
+		// with --watch-config-map may have given it, and its ConfigMap
+		// could not be read.
+		return []Finding{unknown(obj, "Service account has no role-arn annotation, yet its pods carry AWS_ROLE_ARN; the webhook's ConfigMap "+facts.WebhookConfigMapName+", which may give it the role, could not be read: "+cm.Err.Message,
+			"grant "+cm.Err.Verb+" on configmaps ("+facts.WebhookConfigMapName+") to see it", evs...)}
 	}
 	if len(evs) > 0 {
 		msg += " (its pods still carry AWS_ROLE_ARN: the annotation was removed after they were created, or the env is set by hand)"
@@ -325,4 +338,12 @@ func checkExpirationAnnotation(_ *Input, subj *facts.Subject) []Finding {
 		}
 	}
 	return out
+}
+
+// configMapName is namespace/name of the webhook's ConfigMap, as read.
+func configMapName(s *Input) string {
+	if cm := s.WebhookConfigMap; cm != nil && cm.Namespace != "" {
+		return cm.Namespace + "/" + facts.WebhookConfigMapName
+	}
+	return facts.WebhookConfigMapName
 }

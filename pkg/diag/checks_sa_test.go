@@ -83,6 +83,20 @@ func TestCheckSAAnnotated(t *testing.T) {
 			}},
 			wants: []want{{status: diag.StatusFail, message: "did you mean service account app (annotated with role " + testutil.RoleARN + ")? deployment/web names it in its pod template."}},
 		},
+		"no annotation, a role from the webhook's ConfigMap: pass": {
+			sc: scenario{sa: sa("worker").Build(), pods: []*corev1.Pod{pod("worker-1", "worker").Mutate(testutil.RoleARN, "sts.amazonaws.com").Build()}, mutate: func(s *facts.Snapshot) {
+				s.WebhookConfigMap = &facts.WebhookConfigMap{Namespace: "irsa-system"}
+				s.Subjects[0].WebhookConfig = &facts.WebhookConfigEntry{Key: "shop/worker", RoleARN: testutil.RoleARN}
+			}},
+			wants: []want{{status: diag.StatusPass, message: "the webhook's ConfigMap irsa-system/pod-identity-webhook gives it role " + testutil.RoleARN,
+				evidence: []string{"entry shop/worker=" + testutil.RoleARN}}},
+		},
+		"no annotation, pods carry a role, the ConfigMap unreadable: unknown": {
+			sc: scenario{sa: sa("worker").Build(), pods: []*corev1.Pod{pod("worker-1", "worker").Mutate(testutil.RoleARN, "sts.amazonaws.com").Build()}, mutate: func(s *facts.Snapshot) {
+				s.WebhookConfigMap = &facts.WebhookConfigMap{Err: &facts.ReadError{Verb: "list", Resource: "configmaps", Forbidden: true, Message: "forbidden"}}
+			}},
+			wants: []want{{status: diag.StatusUnknown, message: "could not be read: forbidden", fix: "grant list on configmaps (pod-identity-webhook)"}},
+		},
 		"no annotated service account: no guess": {
 			sc: scenario{sa: sa("web").Build(), mutate: func(s *facts.Snapshot) {
 				s.RoleServiceAccounts = map[string]map[string]string{"other": {"web-sa": testutil.RoleARN}}

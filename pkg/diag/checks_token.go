@@ -29,6 +29,11 @@ func checkTokenAudience(_ *Input, subj *facts.Subject) []Finding {
 	}
 	sa := subj.ServiceAccount
 	annotated, hasAnnotation := sa.Annotations[facts.AnnotationAudience]
+	if _, annotatedRole := facts.RoleARNAnnotation(sa); !annotatedRole && !hasAnnotation {
+		if e := subj.WebhookConfig; e != nil && e.Audience != "" {
+			annotated, hasAnnotation = e.Audience, true
+		}
+	}
 	var out []Finding
 	for _, pf := range subj.Pods {
 		_, tok := facts.TokenVolume(pf.Pod)

@@ -2,7 +2,6 @@ package diag
 
 import (
 	"fmt"
-	"strings"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -19,26 +18,6 @@ func init() {
 		Check{ID: "IRSA-WEBHOOK-002", Severity: SeverityError, Title: "The pod identity webhook's selectors and rules include the pod",
 			LooksAt: "mutatingwebhookconfigurations objectSelector, namespaceSelector and rules; pod and namespace labels", Run: checkWebhookSelects},
 	)
-}
-
-// IRSAWebhookName is the webhook's name in EKS and in the upstream manifest.
-const IRSAWebhookName = "iam-for-pods.amazonaws.com"
-
-// irsaWebhook finds the pod identity webhook among the configurations.
-func irsaWebhook(cfgs []admissionregistrationv1.MutatingWebhookConfiguration) (string, *admissionregistrationv1.MutatingWebhook) {
-	for i := range cfgs {
-		for j := range cfgs[i].Webhooks {
-			if cfgs[i].Webhooks[j].Name == IRSAWebhookName {
-				return cfgs[i].Name, &cfgs[i].Webhooks[j]
-			}
-		}
-	}
-	for i := range cfgs {
-		if strings.Contains(cfgs[i].Name, "pod-identity-webhook") && len(cfgs[i].Webhooks) > 0 {
-			return cfgs[i].Name, &cfgs[i].Webhooks[0]
-		}
-	}
-	return "", nil
 }
 
 // podMutated reports whether the webhook touched the pod at all.
@@ -63,7 +42,7 @@ func checkWebhookPresent(s *Input, subj *facts.Subject) []Finding {
 	if s.Webhooks.Err != nil {
 		return []Finding{unknown(subjectRef(subj), "Could not list mutating webhook configurations: "+s.Webhooks.Err.Message, webhookRBAC)}
 	}
-	name, wh := irsaWebhook(s.Webhooks.Configs)
+	name, wh := facts.IRSAWebhook(s.Webhooks.Configs)
 	if wh != nil {
 		return []Finding{pass(subjectRef(subj), "The pod identity webhook is registered",
 			ev("mutatingwebhookconfiguration", name, "admissionregistration.k8s.io/v1 mutatingwebhookconfigurations"))}
@@ -74,7 +53,7 @@ func checkWebhookPresent(s *Input, subj *facts.Subject) []Finding {
 			unmutated++
 		}
 	}
-	f := fail(subjectRef(subj), "No MutatingWebhookConfiguration registers the pod identity webhook ("+IRSAWebhookName+"), so new pods get no IRSA credentials",
+	f := fail(subjectRef(subj), "No MutatingWebhookConfiguration registers the pod identity webhook ("+facts.IRSAWebhookName+"), so new pods get no IRSA credentials",
 		[]Evidence{ev("mutatingwebhookconfigurations", fmt.Sprint(len(s.Webhooks.Configs)), "admissionregistration.k8s.io/v1 mutatingwebhookconfigurations")},
 		"on EKS the webhook is part of the control plane: check the cluster is EKS; on a self-managed cluster deploy amazon-eks-pod-identity-webhook and its MutatingWebhookConfiguration")
 	if unmutated > 0 {
@@ -148,7 +127,7 @@ func checkWebhookSelects(s *Input, subj *facts.Subject) []Finding {
 	if _, ok := facts.IntendedRoleARN(subj); !ok || s.Webhooks.Err != nil {
 		return nil
 	}
-	cfgName, wh := irsaWebhook(s.Webhooks.Configs)
+	cfgName, wh := facts.IRSAWebhook(s.Webhooks.Configs)
 	if wh == nil {
 		return nil
 	}

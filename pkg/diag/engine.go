@@ -36,7 +36,7 @@ func Run(snap *facts.Snapshot) []Diagnosis {
 	checks := Catalogue()
 	out := make([]Diagnosis, 0, len(s.Subjects))
 	for _, subj := range s.Subjects {
-		d := Diagnosis{Subject: subjectRef(subj), RoleARN: facts.RoleARNOf(subj.ServiceAccount), Findings: []Finding{}}
+		d := Diagnosis{Subject: subjectRef(subj), RoleARN: intendedRole(subj), Findings: []Finding{}}
 		for _, p := range subj.Pods {
 			d.Pods = append(d.Pods, p.Pod.Name)
 		}
@@ -91,4 +91,10 @@ func Failing(ds []Diagnosis, threshold Severity) bool {
 		}
 	}
 	return false
+}
+
+// intendedRole is the role the subject asks for, or "".
+func intendedRole(subj *facts.Subject) string {
+	v, _ := facts.IntendedRoleARN(subj)
+	return v
 }

@@ -180,10 +180,19 @@ func AnnotationWrittenAt(sa *corev1.ServiceAccount, key string) (t time.Time, ma
 }
 
 // IntendedRoleARN reports whether the subject's service account asks for
-// IRSA: a role-arn annotation that is not blank.
+// IRSA: a role-arn annotation that is not blank, else an entry of the
+// webhook's ConfigMap (docs/behaviour.md#webhook-inputs).
 func IntendedRoleARN(subj *Subject) (string, bool) {
 	v, ok := RoleARNAnnotation(subj.ServiceAccount)
-	return v, ok && strings.TrimSpace(v) != ""
+	if ok && strings.TrimSpace(v) != "" {
+		return v, true
+	}
+	// As the webhook: the ConfigMap's role only for a service account
+	// without an annotation of its own.
+	if e := subj.WebhookConfig; e != nil && strings.TrimSpace(e.RoleARN) != "" && subj.ServiceAccount != nil {
+		return e.RoleARN, true
+	}
+	return "", false
 }
 
 // TokenAudience is the audience the subject's pods present: the projected
@@ -198,6 +207,11 @@ func TokenAudience(subj *Subject) (aud, source string) {
 	if subj.ServiceAccount != nil {
 		if v, ok := subj.ServiceAccount.Annotations[AnnotationAudience]; ok && v != "" {
 			return v, "serviceaccount annotation " + AnnotationAudience
+		}
+	}
+	if e := subj.WebhookConfig; e != nil && e.Audience != "" {
+		if _, annotated := RoleARNAnnotation(subj.ServiceAccount); !annotated {
+			return e.Audience, "ConfigMap " + WebhookConfigMapName + " entry " + e.Key
 		}
 	}
 	return DefaultAudience, "webhook default"

@@ -39,3 +39,23 @@ func TestTokenAudience(t *testing.T) {
 		})
 	}
 }
+
+// As the webhook: the annotation wins, the ConfigMap's role serves a
+// service account without one.
+func TestIntendedRoleARNFromTheWebhookConfigMap(t *testing.T) {
+	entry := &facts.WebhookConfigEntry{Key: "shop/app", RoleARN: "arn:aws:iam::111122223333:role/from-config"}
+	for name, tc := range map[string]struct {
+		subj *facts.Subject
+		want string
+		ok   bool
+	}{
+		"ConfigMap only":     {&facts.Subject{ServiceAccount: testutil.NewSA("shop", "app").Build(), WebhookConfig: entry}, entry.RoleARN, true},
+		"annotation wins":    {&facts.Subject{ServiceAccount: testutil.NewSA("shop", "app").RoleARN(testutil.RoleARN).Build(), WebhookConfig: entry}, testutil.RoleARN, true},
+		"no service account": {&facts.Subject{WebhookConfig: entry}, "", false},
+		"neither":            {&facts.Subject{ServiceAccount: testutil.NewSA("shop", "app").Build()}, "", false},
+	} {
+		if got, ok := facts.IntendedRoleARN(tc.subj); got != tc.want || ok != tc.ok {
+			t.Errorf("%s: IntendedRoleARN = %q, %v; want %q, %v", name, got, ok, tc.want, tc.ok)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package facts
 
 import (
+	"strings"
 	"time"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
@@ -23,6 +24,9 @@ type Snapshot struct {
 	// AWS holds the AWS facts; nil when the AWS half was skipped.
 	AWS *AWSFacts `json:"aws,omitempty"`
 
+	// WebhookConfigMap is what was read of the webhook's pod-identity-webhook
+	// ConfigMap; nil when it was not looked for.
+	WebhookConfigMap *WebhookConfigMap `json:"webhookConfigMap,omitempty"`
 	// RoleServiceAccounts are the service accounts of the listed namespaces
 	// that carry a role-arn annotation, namespace → name → role ARN, so a
 	// finding on an unannotated one can name the one that was meant.
@@ -59,6 +63,10 @@ type Subject struct {
 	// could not be read (ServiceAccountErr set).
 	ServiceAccount    *corev1.ServiceAccount `json:"serviceAccount,omitempty"`
 	ServiceAccountErr *ReadError             `json:"serviceAccountError,omitempty"`
+	// WebhookConfig is the entry of the webhook's ConfigMap that gives this
+	// service account a role (used only when it has no role-arn
+	// annotation, as the webhook does); nil when none does.
+	WebhookConfig *WebhookConfigEntry `json:"webhookConfig,omitempty"`
 	// Workloads are the workloads the user named that use this service account.
 	Workloads []Workload `json:"workloads,omitempty"`
 	// Pods are the live pods that run as this service account and were in scope.
@@ -112,4 +120,47 @@ type EnvSource struct {
 	// Missing is true when the object does not exist.
 	Missing bool       `json:"missing,omitempty"`
 	Err     *ReadError `json:"error,omitempty"`
+}
+
+// WebhookConfigMapName is the ConfigMap a webhook run with
+// --watch-config-map reads roles from (docs/behaviour.md#webhook-inputs).
+const WebhookConfigMapName = "pod-identity-webhook"
+
+// WebhookConfigMap is the outcome of looking for the webhook's ConfigMap.
+type WebhookConfigMap struct {
+	// Namespace is where it was found; "" when none exists.
+	Namespace string `json:"namespace,omitempty"`
+	// Entries is its data["config"], by "namespace/serviceaccount" ("*" for
+	// every namespace).
+	Entries map[string]WebhookConfigEntry `json:"entries,omitempty"`
+	// ParseError says why data["config"] is not the webhook's JSON.
+	ParseError string `json:"parseError,omitempty"`
+	// Err is set when it could not be looked for (typically RBAC).
+	Err *ReadError `json:"error,omitempty"`
+}
+
+// WebhookConfigEntry is one service account's entry of the ConfigMap, in
+// the webhook's own shape.
+type WebhookConfigEntry struct {
+	// Key is the entry's key, e.g. "shop/app" or "*/app".
+	Key             string `json:"key,omitempty"`
+	RoleARN         string `json:"roleARN,omitempty"`
+	Audience        string `json:"audience,omitempty"`
+	UseRegionalSTS  bool   `json:"useRegionalSTS,omitempty"`
+	TokenExpiration int64  `json:"tokenExpiration,omitempty"`
+}
+
+// Lookup finds the entry the webhook would use for namespace/name: the
+// namespace's own, else the "*" one.
+func (m *WebhookConfigMap) Lookup(namespace, name string) (WebhookConfigEntry, bool) {
+	if m == nil {
+		return WebhookConfigEntry{}, false
+	}
+	for _, key := range []string{namespace + "/" + name, "*/" + name} {
+		if e, ok := m.Entries[key]; ok && strings.TrimSpace(e.RoleARN) != "" {
+			e.Key = key
+			return e, true
+		}
+	}
+	return WebhookConfigEntry{}, false
 }

@@ -2,6 +2,7 @@ package kube
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -82,7 +83,13 @@ func (c *Collector) Collect(ctx context.Context, scope Scope, targets []Target) 
 		nsFacts.podsBySA[key] = append(nsFacts.podsBySA[key], p)
 	}
 
-	b := &subjectBuilder{ns: nsFacts, subjects: map[string]*facts.Subject{}, podsSeen: map[string]map[types.UID]bool{}}
+	snap := &facts.Snapshot{Now: now(), Namespaces: map[string]*corev1.Namespace{}, NamespaceErrs: map[string]*facts.ReadError{},
+		RoleServiceAccounts: nsFacts.roleServiceAccounts()}
+	// The webhook's registration says where its ConfigMap lives, and the
+	// ConfigMap's service accounts are IRSA subjects too.
+	c.collectWebhooks(ctx, snap)
+	snap.WebhookConfigMap = c.collectWebhookConfigMap(ctx, snap.Webhooks)
+	b := &subjectBuilder{ns: nsFacts, config: snap.WebhookConfigMap, subjects: map[string]*facts.Subject{}, podsSeen: map[string]map[types.UID]bool{}}
 	if scope.Discover() {
 		b.discover()
 	}
@@ -91,9 +98,12 @@ func (c *Collector) Collect(ctx context.Context, scope Scope, targets []Target) 
 			return nil, err
 		}
 	}
-	snap := &facts.Snapshot{Now: now(), Subjects: b.ordered(), Namespaces: map[string]*corev1.Namespace{}, NamespaceErrs: map[string]*facts.ReadError{},
-		RoleServiceAccounts: nsFacts.roleServiceAccounts()}
-	c.collectWebhooks(ctx, snap)
+	snap.Subjects = b.ordered()
+	for _, s := range snap.Subjects {
+		if e, ok := snap.WebhookConfigMap.Lookup(s.Namespace, s.ServiceAccountName); ok {
+			s.WebhookConfig = &e
+		}
+	}
 	c.collectNamespaces(ctx, scope, chunk, snap)
 	c.collectEnvSources(ctx, snap)
 	return snap, nil
@@ -212,6 +222,7 @@ func (f *namespaceFacts) ownedBy(p *corev1.Pod, uid types.UID) bool {
 
 type subjectBuilder struct {
 	ns       *namespaceFacts
+	config   *facts.WebhookConfigMap
 	subjects map[string]*facts.Subject
 	podsSeen map[string]map[types.UID]bool
 }
@@ -243,7 +254,8 @@ func (b *subjectBuilder) addPod(p *corev1.Pod) {
 // AWS_ROLE_ARN, with all the pods that use them.
 func (b *subjectBuilder) discover() {
 	for key, sa := range b.ns.sas {
-		if irsaAnnotated(sa) {
+		_, configured := b.config.Lookup(sa.Namespace, sa.Name)
+		if irsaAnnotated(sa) || configured {
 			b.subject(sa.Namespace, sa.Name)
 			for _, p := range b.ns.podsBySA[key] {
 				b.addPod(p)
@@ -495,6 +507,61 @@ func (f *namespaceFacts) roleServiceAccounts() map[string]map[string]string {
 			}
 			out[sa.Namespace][sa.Name] = v
 		}
+	}
+	return out
+}
+
+// collectWebhookConfigMap reads the pod-identity-webhook ConfigMap that a
+// webhook run with --watch-config-map takes roles from: with one GET in the
+// namespace of the webhook's service when the registration names one (RBAC
+// can then be limited to that one object), else with one LIST across
+// namespaces, filtered to that name. Its absence is no error; a refused read
+// is kept, so a finding can say `unknown`.
+func (c *Collector) collectWebhookConfigMap(ctx context.Context, webhooks facts.WebhookFacts) *facts.WebhookConfigMap {
+	var found *corev1.ConfigMap
+	_, wh := facts.IRSAWebhook(webhooks.Configs)
+	if wh != nil && wh.ClientConfig.Service != nil {
+		ns := wh.ClientConfig.Service.Namespace
+		cm, err := c.Client.CoreV1().ConfigMaps(ns).Get(ctx, facts.WebhookConfigMapName, metav1.GetOptions{})
+		switch {
+		case apierrors.IsNotFound(err):
+			return &facts.WebhookConfigMap{}
+		case err != nil:
+			return &facts.WebhookConfigMap{Err: readError("get", "configmaps", ns, facts.WebhookConfigMapName, err)}
+		}
+		found = cm
+	} else {
+		l, err := c.Client.CoreV1().ConfigMaps("").List(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + facts.WebhookConfigMapName})
+		if err != nil {
+			return &facts.WebhookConfigMap{Err: readError("list", "configmaps", "", facts.WebhookConfigMapName, err)}
+		}
+		// The name is checked again: a server may ignore the field selector.
+		var named []corev1.ConfigMap
+		for _, cm := range l.Items {
+			if cm.Name == facts.WebhookConfigMapName {
+				named = append(named, cm)
+			}
+		}
+		if len(named) == 0 {
+			return &facts.WebhookConfigMap{}
+		}
+		sort.Slice(named, func(i, j int) bool { return named[i].Namespace < named[j].Namespace })
+		found = &named[0]
+	}
+	return parseWebhookConfigMap(found)
+}
+
+// parseWebhookConfigMap reads data["config"] the way the webhook does: a JSON
+// object from "namespace/serviceaccount" to an entry whose field names match
+// case-insensitively (amazon-eks-pod-identity-webhook pkg/cache/cache.go).
+func parseWebhookConfigMap(cm *corev1.ConfigMap) *facts.WebhookConfigMap {
+	out := &facts.WebhookConfigMap{Namespace: cm.Namespace, Entries: map[string]facts.WebhookConfigEntry{}}
+	raw, ok := cm.Data["config"]
+	if !ok {
+		return out
+	}
+	if err := json.Unmarshal([]byte(raw), &out.Entries); err != nil {
+		out.Entries, out.ParseError = nil, oneLine(err)
 	}
 	return out
 }

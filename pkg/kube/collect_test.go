@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"testing"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 
@@ -134,5 +137,84 @@ func TestCollectIndexesAnnotatedServiceAccounts(t *testing.T) {
 	}
 	if n := srv.Count("list", "serviceaccounts"); n != 1 {
 		t.Errorf("serviceaccount lists: %d, want 1", n)
+	}
+}
+
+// webhookConfigMap is the ConfigMap of a webhook run with
+// --watch-config-map, in the webhook's JSON shape.
+func webhookConfigMap(ns, config string) *corev1.ConfigMap {
+	return &corev1.ConfigMap{TypeMeta: metav1.TypeMeta{Kind: "ConfigMap", APIVersion: "v1"},
+		ObjectMeta: metav1.ObjectMeta{Name: "pod-identity-webhook", Namespace: ns}, Data: map[string]string{"config": config}}
+}
+
+// The ConfigMap's service accounts are IRSA subjects with its role, found
+// with one GET where the registration's service lives, or one LIST when it
+// is registered by URL; a refused read is kept as a fact.
+func TestCollectWebhookConfigMap(t *testing.T) {
+	t.Parallel()
+	config := `{"shop/worker": {"RoleARN": "` + testutil.RoleARN + `", "Audience": "sts.amazonaws.com"}, "*/batch": {"RoleARN": "arn:aws:iam::111122223333:role/batch"}}`
+	byService := testutil.Webhook()
+	byService.Webhooks[0].ClientConfig.Service = &admissionregistrationv1.ServiceReference{Namespace: "irsa-system", Name: "pod-identity-webhook"}
+	for name, tc := range map[string]struct {
+		webhook *admissionregistrationv1.MutatingWebhookConfiguration
+		forbid  [3]string
+		verb    string
+	}{
+		"registered by service: one GET": {webhook: byService, verb: "get"},
+		"registered by URL: one LIST":    {webhook: testutil.Webhook(), verb: "list"},
+		"forbidden":                      {webhook: testutil.Webhook(), forbid: [3]string{"list", "configmaps", ""}, verb: "list"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			srv := fakekube.New(t, testutil.Namespace("shop", nil), tc.webhook, webhookConfigMap("irsa-system", config),
+				testutil.NewSA("shop", "worker").Build(), testutil.NewSA("shop", "batch").Build(), testutil.NewSA("shop", "plain").Build(),
+				testutil.NewPod("shop", "worker-1", "worker").Build())
+			if tc.forbid[0] != "" {
+				srv.Forbid(tc.forbid[0], tc.forbid[1], tc.forbid[2])
+			}
+			snap, err := (&Collector{Client: clientFor(t, srv)}).Collect(context.Background(), Scope{Namespace: "shop"}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := srv.Count(tc.verb, "configmaps"); n != 1 {
+				t.Errorf("%s configmaps: %d requests, want 1", tc.verb, n)
+			}
+			cm := snap.WebhookConfigMap
+			if tc.forbid[0] != "" {
+				if cm == nil || cm.Err == nil || !cm.Err.Forbidden || len(snap.Subjects) != 0 {
+					t.Errorf("forbidden: %+v, subjects %d", cm, len(snap.Subjects))
+				}
+				return
+			}
+			if cm == nil || cm.Namespace != "irsa-system" || len(cm.Entries) != 2 {
+				t.Fatalf("WebhookConfigMap = %+v", cm)
+			}
+			var got []string
+			for _, s := range snap.Subjects {
+				if s.WebhookConfig == nil {
+					t.Errorf("subject %s has no ConfigMap entry", s.ServiceAccountName)
+					continue
+				}
+				got = append(got, s.ServiceAccountName+"="+s.WebhookConfig.Key+" "+s.WebhookConfig.RoleARN)
+			}
+			want := []string{"batch=*/batch arn:aws:iam::111122223333:role/batch", "worker=shop/worker " + testutil.RoleARN}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("subjects %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+func TestParseWebhookConfigMap(t *testing.T) {
+	t.Parallel()
+	if cm := parseWebhookConfigMap(webhookConfigMap("x", `{not json`)); cm.ParseError == "" || cm.Entries != nil {
+		t.Errorf("bad JSON: %+v", cm)
+	}
+	cm := parseWebhookConfigMap(webhookConfigMap("x", `{"a/b": {"rolearn": "arn:aws:iam::111122223333:role/r", "useRegionalSTS": true, "tokenExpiration": 3600}}`))
+	if e, ok := cm.Lookup("a", "b"); !ok || e.RoleARN != "arn:aws:iam::111122223333:role/r" || !e.UseRegionalSTS || e.TokenExpiration != 3600 || e.Key != "a/b" {
+		t.Errorf("Lookup(a, b) = %+v, %v", e, ok)
+	}
+	if _, ok := cm.Lookup("c", "b"); ok {
+		t.Error("an entry of namespace a matched namespace c")
 	}
 }

@@ -39,7 +39,7 @@ func runProbes(ctx context.Context, snap *facts.Snapshot, prober Prober) map[str
 // and picks the region that pod's SDK would call: its AWS_REGION, else the
 // issuer's region.
 func probeInput(snap *facts.Snapshot, subj *facts.Subject) (ProbeInput, bool) {
-	roleARN, ok := facts.RoleARNAnnotation(subj.ServiceAccount)
+	roleARN, ok := facts.IntendedRoleARN(subj)
 	if !ok || subj.ServiceAccount == nil {
 		return ProbeInput{}, false
 	}

@@ -44,6 +44,7 @@ func Redact(doc *Snapshot) (*Snapshot, error) {
 var keyedMaps = map[string]bool{
 	"/facts/namespaces": true, "/facts/namespaceErrors": true, "/facts/probes": true,
 	"/facts/aws/roles": true, "/facts/aws/providers": true, "/facts/aws/providerLists": true,
+	"/facts/webhookConfigMap/entries": true,
 }
 
 var accountID = regexp.MustCompile(`\b\d{12}\b`)
@@ -68,6 +69,20 @@ func newRedactor(doc *Snapshot) *redactor {
 	for _, s := range doc.Facts.Subjects {
 		namespaces[s.Namespace] = true
 		serviceAccounts[s.ServiceAccountName] = true
+	}
+	if cm := doc.Facts.WebhookConfigMap; cm != nil {
+		for key, e := range cm.Entries {
+			if ns, name, ok := strings.Cut(key, "/"); ok {
+				if ns != "*" {
+					namespaces[ns] = true
+				}
+				serviceAccounts[name] = true
+			}
+			if role, err := awsarn.ParseRoleARN(e.RoleARN); err == nil {
+				roles[role.Name] = true
+				accounts[role.Account] = true
+			}
+		}
 	}
 	for ns, sas := range doc.Facts.RoleServiceAccounts {
 		namespaces[ns] = true
