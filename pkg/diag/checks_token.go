@@ -109,6 +109,11 @@ func checkTokenPath(_ *Input, subj *facts.Subject) []Finding {
 			case vol != facts.TokenVolumeName:
 				f := pass(containerRef(p, c), "AWS_WEB_IDENTITY_TOKEN_FILE is served by projected volume "+vol, src)
 				out = append(out, f)
+			case path.Dir(path.Clean(file)) != facts.TokenMountPath:
+				// Judged from the pod's own spec: a webhook run with
+				// --token-mount-path mounts the same volume elsewhere.
+				out = append(out, pass(containerRef(p, c), "AWS_WEB_IDENTITY_TOKEN_FILE is the webhook's token, mounted at a non-default path (the webhook runs with --token-mount-path)",
+					src, ev("mount path", path.Dir(path.Clean(file)), containerField(c, "volumeMounts")+" (default "+facts.TokenMountPath+")")))
 			}
 		}
 		if !bad {

@@ -48,6 +48,9 @@ func TestCheckTokenPath(t *testing.T) {
 		"path not mounted": {healthyPod("web").Unmount("app", "aws-iam-token").Build(),
 			[]want{{status: diag.StatusFail, message: "No projected service-account token volume"}}},
 		"windows pods are not judged on linux paths": {healthyPod("web").NodeSelector("kubernetes.io/os", "windows").Unmount("app", "aws-iam-token").Build(), nil},
+		"non-default mount path passes, and says so": {mountedAt("/aws/token"), []want{
+			{status: diag.StatusPass, object: "pod/web"},
+			{status: diag.StatusPass, object: "pod/web[app]", message: "non-default path (the webhook runs with --token-mount-path)", evidence: []string{"mount path=/aws/token"}}}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -87,4 +90,37 @@ func TestCheckTokenExpiration(t *testing.T) {
 	podWins := scenario{sa: sa("app").RoleARN(testutil.RoleARN).Annotate("eks.amazonaws.com/token-expiration", "3600").Build(),
 		pods: []*corev1.Pod{healthyPod("web").Annotate("eks.amazonaws.com/token-expiration", "86400").Build()}}
 	expect(t, findingsOf(t, podWins.snapshot(), "IRSA-TOKEN-004"), []want{{status: diag.StatusPass}})
+}
+
+// mountedAt is a healthy pod as a webhook run with --token-mount-path=dir
+// mutates it: the same volume, mounted at dir, and the env pointing there.
+func mountedAt(dir string) *corev1.Pod {
+	p := healthyPod("web").Build()
+	for i := range p.Spec.Containers {
+		c := &p.Spec.Containers[i]
+		for j := range c.VolumeMounts {
+			if c.VolumeMounts[j].Name == "aws-iam-token" {
+				c.VolumeMounts[j].MountPath = dir
+			}
+		}
+		for j := range c.Env {
+			if c.Env[j].Name == "AWS_WEB_IDENTITY_TOKEN_FILE" {
+				c.Env[j].Value = dir + "/token"
+			}
+		}
+	}
+	return p
+}
+
+// A pod mutated under a non-default mount path is healthy: no check fails.
+func TestNonDefaultMountPathIsHealthy(t *testing.T) {
+	t.Parallel()
+	sc := scenario{sa: healthySA, pods: []*corev1.Pod{mountedAt("/aws/token")}}
+	for _, d := range diag.Run(sc.snapshot()) {
+		for _, f := range d.Findings {
+			if f.Status != diag.StatusPass {
+				t.Errorf("%s %s on %s: %s", f.ID, f.Status, f.Object.String(), f.Message)
+			}
+		}
+	}
 }
