@@ -58,8 +58,12 @@ func checkSAAnnotated(s *Input, subj *facts.Subject) []Finding {
 		return nil
 	}
 	obj := subjectRef(subj)
-	v, ok := facts.RoleARNAnnotation(sa)
+	key, v, ok := facts.SubjectRoleAnnotation(subj)
 	if ok && strings.TrimSpace(v) != "" {
+		if key != facts.AnnotationRoleARN {
+			return []Finding{pass(obj, "Service account is annotated with a role ARN under the non-default prefix "+strings.TrimSuffix(key, "/role-arn")+", which its pods' AWS_ROLE_ARN shows the webhook runs with (--annotation-prefix)",
+				ev(key, v, "serviceaccount.metadata.annotations"))}
+		}
 		return []Finding{pass(obj, "Service account is annotated with a role ARN", ev(facts.AnnotationRoleARN, v, "serviceaccount.metadata.annotations"))}
 	}
 	if e := subj.WebhookConfig; e != nil && !ok {
@@ -192,9 +196,10 @@ func sortedKeys[V any](m map[string]V) []string {
 
 func checkAnnotationNearMiss(_ *Input, subj *facts.Subject) []Finding {
 	var out []Finding
+	webhookKey, _, _ := facts.SubjectRoleAnnotation(subj)
 	if sa := subj.ServiceAccount; sa != nil {
 		for _, k := range sortedKeys(sa.Annotations) {
-			if nearMissKey(k) {
+			if nearMissKey(k) && k != webhookKey {
 				out = append(out, fail(subjectRef(subj), fmt.Sprintf("Annotation key %q is not %s; the webhook ignores it", k, facts.AnnotationRoleARN),
 					[]Evidence{ev("annotation", k+"="+sa.Annotations[k], "serviceaccount.metadata.annotations")},
 					fmt.Sprintf("kubectl annotate serviceaccount %s -n %s %s=%s %s-, then restart the pods that use it",
@@ -219,11 +224,11 @@ func checkAnnotationNearMiss(_ *Input, subj *facts.Subject) []Finding {
 }
 
 func checkRoleARNValid(_ *Input, subj *facts.Subject) []Finding {
-	v, ok := facts.RoleARNAnnotation(subj.ServiceAccount)
+	key, v, ok := facts.SubjectRoleAnnotation(subj)
 	if !ok || v == "" {
 		return nil
 	}
-	src := ev(facts.AnnotationRoleARN, v, "serviceaccount.metadata.annotations")
+	src := ev(key, v, "serviceaccount.metadata.annotations")
 	if _, err := awsarn.ParseRoleARN(v); err != nil {
 		return []Finding{fail(subjectRef(subj), "Role ARN annotation is not a valid IAM role ARN: "+err.Error(), []Evidence{src},
 			fmt.Sprintf("kubectl annotate serviceaccount %s -n %s %s=arn:<PARTITION>:iam::<12-DIGIT-ACCOUNT>:role/<NAME> --overwrite, then restart the pods that use it",
@@ -256,11 +261,12 @@ func checkAudienceAnnotation(_ *Input, subj *facts.Subject) []Finding {
 	if sa == nil {
 		return nil
 	}
-	v, ok := sa.Annotations[facts.AnnotationAudience]
+	key := facts.AnnotationPrefixOf(subj) + "/audience"
+	v, ok := sa.Annotations[key]
 	if !ok {
 		return nil
 	}
-	src := ev(facts.AnnotationAudience, v, "serviceaccount.metadata.annotations")
+	src := ev(key, v, "serviceaccount.metadata.annotations")
 	if v == "" {
 		// The webhook uses the annotation whenever it is present, so the
 		// token is projected with no audience and the API server gives it

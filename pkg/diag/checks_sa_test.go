@@ -222,3 +222,25 @@ func TestPodTokenExpirationAnnotation(t *testing.T) {
 		owners: map[string]facts.Owner{"web": {Kind: "StatefulSet", Name: "web"}}}
 	expect(t, findingsOf(t, sc.snapshot(), "IRSA-SA-007"), []want{{status: diag.StatusFail, object: "pod/web", message: "Pod token-expiration annotation", fix: "the pod template of statefulset/web"}})
 }
+
+// A webhook run with --annotation-prefix=irsa.example.com reads
+// irsa.example.com/role-arn; its pods' AWS_ROLE_ARN shows it. Such a pod is
+// healthy: no check fails, and SA-002 says which prefix it found.
+func TestNonDefaultAnnotationPrefix(t *testing.T) {
+	t.Parallel()
+	custom := sa("app").Annotate("irsa.example.com/role-arn", testutil.RoleARN).Annotate("irsa.example.com/audience", "sts.amazonaws.com").Build()
+	sc := scenario{sa: custom, pods: []*corev1.Pod{healthyPod("web").Build()}}
+	snap := sc.snapshot()
+	expect(t, findingsOf(t, snap, "IRSA-SA-002"), []want{{status: diag.StatusPass, message: "under the non-default prefix irsa.example.com",
+		evidence: []string{"irsa.example.com/role-arn=" + testutil.RoleARN}}})
+	for _, d := range diag.Run(snap) {
+		for _, f := range d.Findings {
+			if f.Status != diag.StatusPass {
+				t.Errorf("%s %s on %s: %s", f.ID, f.Status, f.Object.String(), f.Message)
+			}
+		}
+	}
+	// Without pods carrying that role, the key is only a near miss.
+	lone := scenario{sa: sa("app").Annotate("irsa.example.com/role-arn", testutil.RoleARN).Build()}
+	expect(t, findingsOf(t, lone.snapshot(), "IRSA-SA-002"), []want{{status: diag.StatusFail, message: "has no eks.amazonaws.com/role-arn annotation"}})
+}

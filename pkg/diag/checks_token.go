@@ -28,7 +28,8 @@ func checkTokenAudience(_ *Input, subj *facts.Subject) []Finding {
 		return nil
 	}
 	sa := subj.ServiceAccount
-	annotated, hasAnnotation := sa.Annotations[facts.AnnotationAudience]
+	// Under the prefix the webhook runs with (--annotation-prefix).
+	annotated, hasAnnotation := sa.Annotations[facts.AnnotationPrefixOf(subj)+"/audience"]
 	if _, annotatedRole := facts.RoleARNAnnotation(sa); !annotatedRole && !hasAnnotation {
 		if e := subj.WebhookConfig; e != nil && e.Audience != "" {
 			annotated, hasAnnotation = e.Audience, true

@@ -183,7 +183,7 @@ func AnnotationWrittenAt(sa *corev1.ServiceAccount, key string) (t time.Time, ma
 // IRSA: a role-arn annotation that is not blank, else an entry of the
 // webhook's ConfigMap (docs/behaviour.md#webhook-inputs).
 func IntendedRoleARN(subj *Subject) (string, bool) {
-	v, ok := RoleARNAnnotation(subj.ServiceAccount)
+	_, v, ok := SubjectRoleAnnotation(subj)
 	if ok && strings.TrimSpace(v) != "" {
 		return v, true
 	}
@@ -205,8 +205,9 @@ func TokenAudience(subj *Subject) (aud, source string) {
 		}
 	}
 	if subj.ServiceAccount != nil {
-		if v, ok := subj.ServiceAccount.Annotations[AnnotationAudience]; ok && v != "" {
-			return v, "serviceaccount annotation " + AnnotationAudience
+		key := AnnotationPrefixOf(subj) + "/audience"
+		if v, ok := subj.ServiceAccount.Annotations[key]; ok && v != "" {
+			return v, "serviceaccount annotation " + key
 		}
 	}
 	if e := subj.WebhookConfig; e != nil && e.Audience != "" {
@@ -215,4 +216,44 @@ func TokenAudience(subj *Subject) (aud, source string) {
 		}
 	}
 	return DefaultAudience, "webhook default"
+}
+
+// AnnotationPrefixOf is the annotation prefix the webhook evidently runs
+// with for this subject: the default, unless the service account has no
+// default role-arn annotation but a PREFIX/role-arn one whose value its pods
+// carry as AWS_ROLE_ARN, which only a webhook run with
+// --annotation-prefix=PREFIX puts there (docs/behaviour.md#webhook-inputs).
+func AnnotationPrefixOf(subj *Subject) string {
+	sa := subj.ServiceAccount
+	if sa == nil {
+		return AnnotationPrefix
+	}
+	if _, ok := sa.Annotations[AnnotationRoleARN]; ok {
+		return AnnotationPrefix
+	}
+	for key, value := range sa.Annotations {
+		prefix, ok := strings.CutSuffix(key, "/role-arn")
+		if !ok || prefix == AnnotationPrefix || strings.TrimSpace(value) == "" {
+			continue
+		}
+		for _, pf := range subj.Pods {
+			for _, c := range Containers(pf.Pod) {
+				if v, set, _ := EnvValue(c.Container, EnvRoleARN); set && v == value {
+					return prefix
+				}
+			}
+		}
+	}
+	return AnnotationPrefix
+}
+
+// SubjectRoleAnnotation is the subject's role-arn annotation under the
+// prefix the webhook runs with: its key, its value, and whether it is set.
+func SubjectRoleAnnotation(subj *Subject) (key, value string, ok bool) {
+	key = AnnotationPrefixOf(subj) + "/role-arn"
+	if subj.ServiceAccount == nil {
+		return key, "", false
+	}
+	value, ok = subj.ServiceAccount.Annotations[key]
+	return key, value, ok
 }
