@@ -74,19 +74,19 @@ const cacheRaceWindow = 10 * time.Second
 // cacheRace names the webhook's cache race when the pod came seconds after
 // the service account or the annotation it needed.
 func cacheRace(subj *facts.Subject, created time.Time) (reason string, evs []Evidence, prevent string, ok bool) {
-	sa := subj.ServiceAccount
-	if sa == nil {
+	// Only a recorded annotation time proves the role was there when the pod
+	// came: a service account created seconds before the pod may have been
+	// annotated only later, which is the other, likelier cause.
+	written, mgr, found := facts.AnnotationWrittenAt(subj.ServiceAccount, facts.AnnotationRoleARN)
+	if lag := created.Sub(written); !found || lag < 0 || lag > cacheRaceWindow {
 		return "", nil, "", false
 	}
-	what, at, src := "service account was created", sa.CreationTimestamp.Time, ev("serviceaccount created", ts(sa.CreationTimestamp.Time), "serviceaccount.metadata.creationTimestamp")
-	if written, mgr, found := facts.AnnotationWrittenAt(sa, facts.AnnotationRoleARN); found && written.After(at) {
-		what, at, src = "role-arn annotation was written", written, ev("annotation written", ts(written)+" by "+mgr, "serviceaccount.metadata.managedFields")
-	}
-	if lag := created.Sub(at); at.IsZero() || lag < 0 || lag > cacheRaceWindow {
-		return "", nil, "", false
+	what := "role-arn annotation was written"
+	if sa := subj.ServiceAccount; !sa.CreationTimestamp.Time.Before(written) {
+		what = "service account was created with its role-arn annotation"
 	}
 	return fmt.Sprintf("the pod was created %s after the %s (%s): the webhook reads service accounts from a cache that had not seen it yet, and admits such pods unmutated",
-			created.Sub(at).Round(time.Second), what, ts(at)), []Evidence{src},
+			created.Sub(written).Round(time.Second), what, ts(written)), []Evidence{ev("annotation written", ts(written)+" by "+mgr, "serviceaccount.metadata.managedFields")},
 		"to keep it from coming back, create the service account with its annotation before the workload (a Helm pre-install hook or an Argo CD sync wave)", true
 }
 
