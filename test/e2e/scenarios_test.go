@@ -152,12 +152,14 @@ func testWebhookUnregistered(t *testing.T, s *suite) {
 		}
 	}
 	w.pod(w.newPod("web", "app").Container("sidecar"))
-	out, stderr, code := w.irsa("diagnose", "pod/web", "-n", w.ns, "-o", "json")
+	snapshot := filepath.Join(t.TempDir(), "snapshot.json")
+	out, stderr, code := w.irsa("diagnose", "pod/web", "-n", w.ns, "-o", "json", "--save-snapshot", snapshot)
 	fs := findings(t, out)
 	if code != 2 {
 		t.Errorf("exit code %d, want 2\n%s", code, stderr)
 	}
 	assertIDs(t, "failing", statusIDs(fs, "fail"), []string{"IRSA-POD-001", "IRSA-WEBHOOK-001"}, fs)
+	replay(w, snapshot, nil, out, code)
 }
 
 // stsDecided are the checks whose failure means STS refuses the token.

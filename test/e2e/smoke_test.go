@@ -257,11 +257,25 @@ func assertMutated(t *testing.T, pod *corev1.Pod) {
 
 // diagnose runs `kubectl irsa diagnose TARGET -n shop -o json` through the
 // real kubectl's plugin dispatch and returns stdout and the exit code.
+// Each run also saves its snapshot and judges it again with a kubeconfig
+// that does not exist: the same stdout and exit code.
 func diagnose(ctx context.Context, t *testing.T, cp *controlplane.ControlPlane, target string) (string, int) {
 	t.Helper()
-	stdout, stderr, err := cp.Kubectl(ctx, "irsa", "diagnose", target, "-n", ns, "-o", "json")
+	snapshot := filepath.Join(t.TempDir(), "snapshot.json")
+	stdout, code := kubectlIRSA(ctx, t, cp, "diagnose", target, "-n", ns, "-o", "json", "--save-snapshot", snapshot)
+	replayed, replayCode := kubectlIRSA(ctx, t, cp, "diagnose", "--from-snapshot", snapshot, "-o", "json",
+		"--kubeconfig", filepath.Join(t.TempDir(), "no-kubeconfig"))
+	if replayed != stdout || replayCode != code {
+		t.Errorf("replay of %s: exit %d (live %d), same output %v\nlive:\n%s\nreplay:\n%s", target, replayCode, code, replayed == stdout, stdout, replayed)
+	}
+	return stdout, code
+}
+
+func kubectlIRSA(ctx context.Context, t *testing.T, cp *controlplane.ControlPlane, args ...string) (string, int) {
+	t.Helper()
+	stdout, stderr, err := cp.Kubectl(ctx, append([]string{"irsa"}, args...)...)
 	if stderr != "" {
-		t.Logf("stderr of kubectl irsa diagnose %s:\n%s", target, stderr)
+		t.Logf("stderr of kubectl irsa %s:\n%s", strings.Join(args, " "), stderr)
 	}
 	var exit *exec.ExitError
 	switch {
