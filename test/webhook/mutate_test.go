@@ -95,6 +95,20 @@ func volumes(v ...corev1.Volume) podEdit {
 	return func(p *corev1.Pod) { p.Spec.Volumes = append(p.Spec.Volumes, v...) }
 }
 
+func labels(kv ...string) podEdit {
+	return func(p *corev1.Pod) {
+		if p.Labels == nil {
+			p.Labels = map[string]string{}
+		}
+		for i := 0; i+1 < len(kv); i += 2 {
+			p.Labels[kv[i]] = kv[i+1]
+		}
+	}
+}
+
+// piLabel is the label the webhook puts on Pod Identity pods.
+var piLabel = labels(LabelPodIdentity, LabelPodIdentityEnabled)
+
 func initContainers(c ...corev1.Container) podEdit {
 	return func(p *corev1.Pod) { p.Spec.InitContainers = c }
 }
@@ -358,7 +372,9 @@ func TestMutate(t *testing.T) {
 				volumes(emptyVol, irsaVolume(DefaultAudience, 86400))),
 		},
 		{
-			name: "a missing serviceAccountName is the default service account",
+			// The API server fills serviceAccountName in before webhooks run;
+			// the webhook does not assume "default" (pkg/handler/handler.go).
+			name: "an empty serviceAccountName matches no association: unmodified",
 			pod: func() *corev1.Pod {
 				p := podOf(ctr("app"))
 				p.Spec.ServiceAccountName = ""
@@ -366,33 +382,38 @@ func TestMutate(t *testing.T) {
 			}(),
 			cfg: Config{Associations: []Association{{Namespace: testNS, ServiceAccount: "default"}}, PodIdentityExpiration: fixedJitter},
 			sa:  nil,
-			want: func() *corev1.Pod {
-				p := build([]corev1.Container{withMounts(ctr("app", piFull...), piMount)}, volumes(piVolume(80000)))
-				p.Spec.ServiceAccountName = ""
-				return p
-			}(),
 		},
 		{
 			name: "#webhook-decision-flow step 1/#pod-identity-injection Pod Identity wins over the role-arn annotation",
 			cfg:  Config{Associations: assoc, PodIdentityExpiration: fixedJitter},
 			pod:  podOf(ctr("app")),
 			sa:   roleSA(),
-			want: build([]corev1.Container{withMounts(ctr("app", piFull...), piMount)}, volumes(piVolume(80000))),
+			want: build([]corev1.Container{withMounts(ctr("app", piFull...), piMount)}, piLabel, volumes(piVolume(80000))),
 		},
 		{
-			name: "#pod-identity-injection Pod Identity needs no service account object, and gets STS/region variables",
+			// pkg/cache/cache.go GetCommonConfigurations: an unknown service
+			// account means regional STS off and 86400, whatever the flags.
+			name: "#pod-identity-injection Pod Identity needs no service account object; without one regional STS is off despite the flag",
 			cfg:  Config{Associations: assoc, PodIdentityExpiration: fixedJitter, DefaultRegion: "eu-west-1", RegionalSTS: true},
 			pod:  podOf(ctr("app")),
 			sa:   nil,
+			want: build([]corev1.Container{withMounts(ctr("app", append(env(EnvDefaultRegion, "eu-west-1", EnvRegion, "eu-west-1"), piFull...)...), piMount)},
+				piLabel, volumes(piVolume(80000))),
+		},
+		{
+			name: "#pod-identity-injection Pod Identity with a known service account gets the regional STS flag",
+			cfg:  Config{Associations: assoc, PodIdentityExpiration: fixedJitter, DefaultRegion: "eu-west-1", RegionalSTS: true},
+			pod:  podOf(ctr("app")),
+			sa:   sa(),
 			want: build([]corev1.Container{withMounts(ctr("app", append(env(EnvSTSRegionalEndpoints, "regional", EnvDefaultRegion, "eu-west-1", EnvRegion, "eu-west-1"), piFull...)...), piMount)},
-				volumes(piVolume(80000))),
+				piLabel, volumes(piVolume(80000))),
 		},
 		{
 			name: "#pod-identity-injection Pod Identity honours token-expiration (no jitter then)",
 			cfg:  Config{Associations: assoc, PodIdentityExpiration: fixedJitter},
 			pod:  build([]corev1.Container{ctr("app")}, annotate(AnnotationTokenExpiration, "3600")),
 			sa:   sa(),
-			want: build([]corev1.Container{withMounts(ctr("app", piFull...), piMount)}, annotate(AnnotationTokenExpiration, "3600"), volumes(piVolume(3600))),
+			want: build([]corev1.Container{withMounts(ctr("app", piFull...), piMount)}, annotate(AnnotationTokenExpiration, "3600"), piLabel, volumes(piVolume(3600))),
 		},
 		{
 			name: "#pod-identity-injection Pod Identity on Windows uses the Windows token path",
@@ -401,14 +422,14 @@ func TestMutate(t *testing.T) {
 			sa:   sa(),
 			want: build([]corev1.Container{withMounts(ctr("app", env(EnvContainerCredentialsFullURI, PodIdentityFullURI,
 				EnvContainerAuthorizationTokenFile, `C:\var\run\secrets\pods.eks.amazonaws.com\serviceaccount\eks-pod-identity-token`)...), piMount)},
-				nodeSelector("kubernetes.io/os", "windows"), volumes(piVolume(80000))),
+				nodeSelector("kubernetes.io/os", "windows"), piLabel, volumes(piVolume(80000))),
 		},
 		{
 			name: "#injected-environment Pod Identity early exit uses the container-credential keys",
 			cfg:  Config{Associations: assoc, PodIdentityExpiration: fixedJitter},
 			pod:  podOf(ctr("app", env(EnvContainerCredentialsFullURI, "http://x", EnvRegion, "r", EnvSTSRegionalEndpoints, "regional")...)),
 			sa:   sa(),
-			want: build([]corev1.Container{ctr("app", env(EnvContainerCredentialsFullURI, "http://x", EnvRegion, "r", EnvSTSRegionalEndpoints, "regional")...)}, volumes(piVolume(80000))),
+			want: build([]corev1.Container{ctr("app", env(EnvContainerCredentialsFullURI, "http://x", EnvRegion, "r", EnvSTSRegionalEndpoints, "regional")...)}, piLabel, volumes(piVolume(80000))),
 		},
 		{
 			name: "#injected-environment on the Pod Identity path web-identity keys do not trigger the early exit",
@@ -416,7 +437,7 @@ func TestMutate(t *testing.T) {
 			pod:  podOf(ctr("app", env(EnvRoleARN, testRole, EnvRegion, "r", EnvSTSRegionalEndpoints, "regional")...)),
 			sa:   sa(),
 			want: build([]corev1.Container{withMounts(ctr("app", append(env(EnvRoleARN, testRole, EnvRegion, "r", EnvSTSRegionalEndpoints, "regional"), piFull...)...), piMount)},
-				volumes(piVolume(80000))),
+				piLabel, volumes(piVolume(80000))),
 		},
 		{
 			name: "an association in another namespace does not apply",

@@ -3,8 +3,11 @@ package webhook
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"strconv"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 )
@@ -17,10 +20,21 @@ type PatchOperation struct {
 }
 
 // CreatePatch builds the JSONPatch that turns orig into mutated, for the
-// fields Mutate touches: each changed container (init and regular) is
-// replaced whole, and new volumes are appended.
+// fields Mutate touches: labels it adds or changes come first, as in the real
+// webhook's patch (a whole labels map when the pod has none, else one "add"
+// per key), then each changed container (init and regular) is replaced whole,
+// and new volumes are appended.
 func CreatePatch(orig, mutated *corev1.Pod) ([]PatchOperation, error) {
 	var ops []PatchOperation
+	if orig.Labels == nil && len(mutated.Labels) > 0 {
+		ops = append(ops, PatchOperation{Op: "add", Path: "/metadata/labels", Value: mutated.Labels})
+	} else {
+		for _, k := range slices.Sorted(maps.Keys(mutated.Labels)) {
+			if v, ok := orig.Labels[k]; !ok || v != mutated.Labels[k] {
+				ops = append(ops, PatchOperation{Op: "add", Path: "/metadata/labels/" + escapePointer(k), Value: mutated.Labels[k]})
+			}
+		}
+	}
 	containerOps := func(field string, before, after []corev1.Container) error {
 		if len(before) != len(after) {
 			return fmt.Errorf("mutation changed the number of %s from %d to %d", field, len(before), len(after))
@@ -50,6 +64,11 @@ func CreatePatch(orig, mutated *corev1.Pod) ([]PatchOperation, error) {
 		}
 	}
 	return ops, nil
+}
+
+// escapePointer escapes one JSON Pointer token (RFC 6901).
+func escapePointer(s string) string {
+	return strings.NewReplacer("~", "~0", "/", "~1").Replace(s)
 }
 
 // MarshalPatch encodes ops; an empty patch is nil, meaning "no patch".

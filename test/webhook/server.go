@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
@@ -33,11 +34,37 @@ const (
 // Handler serves AdmissionReview v1 requests for pods.
 type Handler struct {
 	Config Config
-	// Client looks up the pod's ServiceAccount straight from the API server;
-	// the real webhook's informer cache only adds latency races (docs/behaviour.md#webhook-decision-flow).
+	// Client looks up the pod's ServiceAccount (and, with
+	// Config.WatchConfigMap, the ConfigMap): straight from the API server, or,
+	// with Config.Cache, through informers whose events arrive late
+	// (docs/behaviour.md#webhook-decision-flow).
 	Client kubernetes.Interface
 	// Logf, when set, receives one line per decision.
 	Logf func(format string, args ...any)
+
+	cache atomic.Pointer[informerCache]
+}
+
+// StartCache starts the informer cache Config.Cache asks for and returns the
+// function that stops it; without Config.Cache it does nothing. Start calls
+// it. Until it has run, a handler with Config.Cache sees an empty cache, as
+// the real webhook does before its informers have synced.
+func (h *Handler) StartCache(ctx context.Context) (stop func(), err error) {
+	if h.Config.Cache == nil {
+		return func() {}, nil
+	}
+	c, err := startCache(ctx, h.Client, h.Config, h.Logf)
+	if err != nil {
+		return nil, err
+	}
+	if !h.cache.CompareAndSwap(nil, c) {
+		c.close()
+		return nil, errors.New("webhook cache already started")
+	}
+	return func() {
+		h.cache.CompareAndSwap(c, nil)
+		c.close()
+	}, nil
 }
 
 func (h *Handler) logf(format string, args ...any) {
@@ -92,26 +119,12 @@ func (h *Handler) Admit(ctx context.Context, req *admissionv1.AdmissionRequest) 
 	if name == "" {
 		name = pod.GenerateName + "*"
 	}
+	// Filled in by the API server's ServiceAccount admission plugin before
+	// any webhook; never defaulted here (pkg/handler/handler.go uses it as is).
 	saName := pod.Spec.ServiceAccountName
-	if saName == "" {
-		saName = "default"
-	}
 
-	var sa *corev1.ServiceAccount
-	if h.Client != nil {
-		got, err := h.Client.CoreV1().ServiceAccounts(namespace).Get(ctx, saName, metav1.GetOptions{})
-		switch {
-		case err == nil:
-			sa = got
-		case apierrors.IsNotFound(err):
-			h.logf("pod %s/%s: service account %q not found", namespace, name, saName)
-		default:
-			h.logf("pod %s/%s: get service account %q: %v", namespace, name, saName, err)
-			// Only the Pod Identity path can proceed without the SA.
-		}
-	}
-
-	mutated, changed := Mutate(h.Config, namespace, &pod, sa)
+	in := h.inputs(ctx, namespace, name, saName)
+	mutated, changed := MutateWith(h.Config, namespace, &pod, in)
 	if !changed {
 		h.logf("pod %s/%s: not mutated", namespace, name)
 		return resp
@@ -130,6 +143,74 @@ func (h *Handler) Admit(ctx context.Context, req *admissionv1.AdmissionRequest) 
 	return resp
 }
 
+// inputs is what the webhook knows of the pod's service account: the API
+// server's view, or its cache's for a namespace Config.Cache covers. On a
+// cache miss with a grace period it waits as buildPodPatchConfig does; the
+// Pod Identity path never waits (pkg/handler/handler.go).
+func (h *Handler) inputs(ctx context.Context, namespace, pod, saName string) Inputs {
+	if !h.Config.Cache.covers(namespace) {
+		return h.liveInputs(ctx, namespace, pod, saName)
+	}
+	c := h.cache.Load()
+	if c == nil {
+		h.logf("pod %s/%s: the webhook cache is not started: nothing is cached", namespace, pod)
+		return Inputs{}
+	}
+	in := c.inputs(namespace, saName)
+	if in.found(namespace, saName) || h.Config.hasAssociation(namespace, saName) {
+		return in
+	}
+	grace := h.Config.Cache.LookupGracePeriod
+	if grace <= 0 || saName == "" {
+		h.logf("pod %s/%s: service account %q not in the webhook cache", namespace, pod, saName)
+		return in
+	}
+	if !c.waitForServiceAccount(ctx, namespace, saName, grace) {
+		h.logf("pod %s/%s: service account %q not in the webhook cache after %s", namespace, pod, saName, grace)
+		return in
+	}
+	return c.inputs(namespace, saName)
+}
+
+// liveInputs reads the service account and the ConfigMap from the API server.
+func (h *Handler) liveInputs(ctx context.Context, namespace, pod, saName string) Inputs {
+	var in Inputs
+	if h.Client == nil {
+		return in
+	}
+	if saName != "" {
+		got, err := h.Client.CoreV1().ServiceAccounts(namespace).Get(ctx, saName, metav1.GetOptions{})
+		switch {
+		case err == nil:
+			in.ServiceAccount = got
+		case apierrors.IsNotFound(err):
+			h.logf("pod %s/%s: service account %q not found", namespace, pod, saName)
+		default:
+			h.logf("pod %s/%s: get service account %q: %v", namespace, pod, saName, err)
+			// Only the Pod Identity and ConfigMap paths can proceed without the SA.
+		}
+	}
+	if h.Config.WatchConfigMap {
+		ns := h.Config.namespace()
+		cm, err := h.Client.CoreV1().ConfigMaps(ns).Get(ctx, ConfigMapName, metav1.GetOptions{})
+		switch {
+		case err == nil:
+			roles, skipped, perr := ParseConfigMapRoles(cm.Data[ConfigMapKey], h.Config.tokenExpiration())
+			if perr != nil {
+				h.logf("pod %s/%s: %v", namespace, pod, perr)
+			}
+			if len(skipped) > 0 {
+				h.logf("pod %s/%s: configmap %s/%s: skipped entries %q (the real webhook panics on them)", namespace, pod, ns, ConfigMapName, skipped)
+			}
+			in.ConfigMap = roles
+		case apierrors.IsNotFound(err):
+		default:
+			h.logf("pod %s/%s: get configmap %s/%s: %v", namespace, pod, ns, ConfigMapName, err)
+		}
+	}
+	return in
+}
+
 // Server is the Handler served over HTTPS on a loopback port with a
 // certificate from its own CA.
 type Server struct {
@@ -138,15 +219,17 @@ type Server struct {
 	// CABundle is the PEM CA that signed the serving certificate.
 	CABundle []byte
 
-	srv      *http.Server
-	done     chan struct{} // closed when the serve loop ends
-	serveErr error
-	stopOnce sync.Once
-	stopErr  error
+	srv       *http.Server
+	stopCache func()
+	done      chan struct{} // closed when the serve loop ends
+	serveErr  error
+	stopOnce  sync.Once
+	stopErr   error
 }
 
 // Start listens on addr (empty: 127.0.0.1 on a free port) and serves h until
-// Close. ctx bounds only the startup.
+// Close, with h's cache (Config.Cache) started and synced first. ctx bounds
+// only the startup.
 func Start(ctx context.Context, addr string, h *Handler) (*Server, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("start webhook: %w", err)
@@ -169,9 +252,14 @@ func Start(ctx context.Context, addr string, h *Handler) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load webhook serving certificate: %w", err)
 	}
+	stopCache, err := h.StartCache(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var lc net.ListenConfig
 	l, err := lc.Listen(ctx, "tcp", addr)
 	if err != nil {
+		stopCache()
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	mux := http.NewServeMux()
@@ -185,7 +273,8 @@ func Start(ctx context.Context, addr string, h *Handler) (*Server, error) {
 			TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
 			ReadHeaderTimeout: 10 * time.Second,
 		},
-		done: make(chan struct{}),
+		stopCache: stopCache,
+		done:      make(chan struct{}),
 	}
 	go func() {
 		s.serveErr = s.srv.ServeTLS(l, "", "")
@@ -218,6 +307,7 @@ func (s *Server) Close() error {
 		defer cancel()
 		err := s.srv.Shutdown(ctx)
 		<-s.done
+		s.stopCache()
 		if !errors.Is(s.serveErr, http.ErrServerClosed) {
 			err = errors.Join(err, s.serveErr)
 		}
@@ -309,10 +399,18 @@ const ProbeServiceAccount = "pod-identity-webhook-probe"
 // None makes that legal) for a role-annotated probe ServiceAccount in
 // namespace until one comes back mutated.
 func WaitActive(ctx context.Context, client kubernetes.Interface, namespace string) error {
+	return WaitActiveWith(ctx, client, namespace, Config{})
+}
+
+// WaitActiveWith is WaitActive for a webhook run with cfg: the probe's
+// role-arn annotation carries cfg's --annotation-prefix. With cfg.Cache the
+// probe comes back mutated only once the service account has reached the
+// cache, so the wait includes the cache's delay.
+func WaitActiveWith(ctx context.Context, client kubernetes.Interface, namespace string, cfg Config) error {
 	sas := client.CoreV1().ServiceAccounts(namespace)
 	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{
 		Name:        ProbeServiceAccount,
-		Annotations: map[string]string{AnnotationRoleARN: "arn:aws:iam::111122223333:role/pod-identity-webhook-probe"},
+		Annotations: map[string]string{cfg.annotation(suffixRoleARN): "arn:aws:iam::111122223333:role/pod-identity-webhook-probe"},
 	}}
 	if _, err := sas.Create(ctx, sa, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("create probe service account: %w", err)
