@@ -42,24 +42,65 @@ func (a *associations) Set(v string) error {
 	return nil
 }
 
-func main() {
-	var (
-		cfg        webhook.Config
-		assoc      associations
-		kubeconfig = flag.String("kubeconfig", os.Getenv("KUBECONFIG"), "kubeconfig of the cluster to register with")
-		listen     = flag.String("listen", "127.0.0.1:0", "loopback address to serve HTTPS on")
-		register   = flag.Bool("register", true, "create the pod-identity-webhook MutatingWebhookConfiguration (and delete it on exit)")
-		caFile     = flag.String("ca-file", "", "write the serving CA (PEM) here")
-	)
-	flag.StringVar(&cfg.DefaultRegion, "aws-default-region", "", "inject AWS_DEFAULT_REGION and AWS_REGION with this value")
-	flag.BoolVar(&cfg.RegionalSTS, "sts-regional-endpoint", false, "inject AWS_STS_REGIONAL_ENDPOINTS=regional")
-	flag.StringVar(&cfg.Audience, "token-audience", webhook.DefaultAudience, "default audience of the IRSA token")
-	flag.Var(&assoc, "pod-identity-association", "NAMESPACE/SERVICEACCOUNT that gets the Pod Identity mutation (repeatable)")
-	flag.Parse()
-	cfg.Associations = assoc
+// options are the parsed command line.
+type options struct {
+	cfg                        webhook.Config
+	kubeconfig, listen, caFile string
+	register                   bool
+}
 
+// parseFlags reads the command line; the webhook flags and their defaults are
+// the real webhook's (amazon-eks-pod-identity-webhook main.go).
+func parseFlags(args []string) (options, error) {
+	var (
+		o     options
+		assoc associations
+		fs    = flag.NewFlagSet("pod-identity-webhook", flag.ContinueOnError)
+	)
+	fs.StringVar(&o.kubeconfig, "kubeconfig", os.Getenv("KUBECONFIG"), "kubeconfig of the cluster to register with")
+	fs.StringVar(&o.listen, "listen", "127.0.0.1:0", "loopback address to serve HTTPS on")
+	fs.BoolVar(&o.register, "register", true, "create the pod-identity-webhook MutatingWebhookConfiguration (and delete it on exit)")
+	fs.StringVar(&o.caFile, "ca-file", "", "write the serving CA (PEM) here")
+	cfg := &o.cfg
+	fs.StringVar(&cfg.DefaultRegion, "aws-default-region", "", "inject AWS_DEFAULT_REGION and AWS_REGION with this value")
+	fs.BoolVar(&cfg.RegionalSTS, "sts-regional-endpoint", false, "inject AWS_STS_REGIONAL_ENDPOINTS=regional")
+	fs.StringVar(&cfg.Audience, "token-audience", webhook.DefaultAudience, "default audience of the IRSA token")
+	fs.StringVar(&cfg.AnnotationPrefix, "annotation-prefix", webhook.DefaultAnnotationPrefix, "prefix of the service account and pod annotations the webhook reads")
+	fs.StringVar(&cfg.MountPath, "token-mount-path", webhook.IRSAMountPath, "where the IRSA token volume is mounted")
+	fs.Int64Var(&cfg.TokenExpiration, "token-expiration", webhook.DefaultTokenExpiration, "IRSA token expirationSeconds when no annotation sets one (at least 600)")
+	fs.BoolVar(&cfg.WatchConfigMap, "watch-config-map", false, "also take roles from the pod-identity-webhook ConfigMap of --namespace")
+	fs.StringVar(&cfg.Namespace, "namespace", webhook.DefaultNamespace, "namespace of the pod-identity-webhook ConfigMap")
+	fs.BoolVar(&cfg.OmitPodIdentityLabel, "omit-pod-identity-label", false, "do not label Pod Identity pods eks.amazonaws.com/pod-identity=enabled (webhooks before March 2026)")
+	fs.Var(&assoc, "pod-identity-association", "NAMESPACE/SERVICEACCOUNT that gets the Pod Identity mutation (repeatable)")
+	var (
+		useCache   = fs.Bool("cache", false, "read service accounts (and the ConfigMap) through an informer cache, as the real webhook does")
+		cacheDelay = fs.Duration("cache-delay", 0, "propagation delay of the informer cache (implies --cache)")
+		grace      = fs.Duration("service-account-lookup-grace-period", 0, "how long a pod whose service account is not cached waits for it (implies --cache)")
+	)
+	if err := fs.Parse(args); err != nil {
+		return options{}, err
+	}
+	if fs.NArg() > 0 {
+		return options{}, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	cfg.Associations = assoc
+	if *useCache || *cacheDelay > 0 || *grace > 0 {
+		cfg.Cache = &webhook.CacheConfig{Delay: *cacheDelay, LookupGracePeriod: *grace}
+	}
+	return o, nil
+}
+
+func main() {
+	o, err := parseFlags(os.Args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		log.Printf("pod-identity-webhook: %v", err)
+		os.Exit(2)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, cfg, *kubeconfig, *listen, *caFile, *register)
+	err = run(ctx, o.cfg, o.kubeconfig, o.listen, o.caFile, o.register)
 	stop()
 	if err != nil {
 		log.Printf("pod-identity-webhook: %v", err)
