@@ -4,11 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"testing"
 	"time"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/util/retry"
 
 	"github.com/kubectl-irsa/kubectl-irsa/test/webhook"
 )
@@ -20,7 +25,12 @@ const defaultWebhookReady = time.Minute
 // WebhookOptions configure StartWebhook.
 type WebhookOptions struct {
 	// Config is what the emulator injects (region, regional STS, Pod
-	// Identity associations), as the real webhook's flags.
+	// Identity associations), as the real webhook's flags: also
+	// AnnotationPrefix, MountPath, TokenExpiration, WatchConfigMap with
+	// Namespace (see PutWebhookConfigMapRoles), and Cache, whose Delay
+	// makes pods created right after their service account race the
+	// webhook's informer cache (Cache.Namespaces confines that to the
+	// scenarios that want it).
 	Config webhook.Config
 	// Logf receives the emulator's log lines; nil drops them.
 	Logf func(format string, args ...any)
@@ -31,6 +41,10 @@ type WebhookOptions struct {
 	// ReadyTimeout bounds the wait until the API server calls the webhook
 	// (default one minute).
 	ReadyTimeout time.Duration
+	// ProbeNamespace is where the readiness probe's service account and
+	// dry-run pods go (default "default"): a second emulator registered
+	// (through Edit) for some namespaces only must be probed in one of them.
+	ProbeNamespace string
 }
 
 // StartWebhook runs the pod identity webhook emulator on loopback with
@@ -64,7 +78,11 @@ func register(ctx context.Context, client kubernetes.Interface, srv *webhook.Ser
 	}
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	if err := webhook.WaitActive(wctx, client, "default"); err != nil {
+	ns := o.ProbeNamespace
+	if ns == "" {
+		ns = "default"
+	}
+	if err := webhook.WaitActiveWith(wctx, client, ns, o.Config); err != nil {
 		return fmt.Errorf("wait for the API server to call the webhook: %w", err)
 	}
 	return nil
@@ -84,4 +102,56 @@ func MustStartWebhook(ctx context.Context, tb testing.TB, client kubernetes.Inte
 		}
 	})
 	return srv
+}
+
+// PutWebhookConfigMapRoles merges roles into the pod-identity-webhook
+// ConfigMap of namespace (creating it if needed), which an emulator run with
+// Config.WatchConfigMap and Config.Namespace = namespace reads; an entry
+// whose key is already there is replaced. Parallel scenarios may call it at
+// once: conflicting writes are retried.
+func PutWebhookConfigMapRoles(ctx context.Context, client kubernetes.Interface, namespace string, roles webhook.ConfigMapRoles) error {
+	api := client.CoreV1().ConfigMaps(namespace)
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		cur, err := api.Get(ctx, webhook.ConfigMapName, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			cm, err := webhook.ConfigMap(namespace, roles)
+			if err != nil {
+				return err
+			}
+			_, err = api.Create(ctx, cm, metav1.CreateOptions{})
+			if apierrors.IsAlreadyExists(err) {
+				// Another writer won: retry as a conflict.
+				return apierrors.NewConflict(schema.GroupResource{Resource: "configmaps"}, webhook.ConfigMapName, err)
+			}
+			return err
+		}
+		if err != nil {
+			return err
+		}
+		merged := webhook.ConfigMapRoles{}
+		if data, ok := cur.Data[webhook.ConfigMapKey]; ok && data != "" {
+			// Entries are kept as written: no default expiration is filled in.
+			old, _, err := webhook.ParseConfigMapRoles(data, 0)
+			if err != nil {
+				return fmt.Errorf("configmap %s/%s: %w", namespace, webhook.ConfigMapName, err)
+			}
+			merged = old
+		}
+		maps.Copy(merged, roles)
+		data, err := webhook.EncodeConfigMapRoles(merged)
+		if err != nil {
+			return err
+		}
+		cur = cur.DeepCopy()
+		if cur.Data == nil {
+			cur.Data = map[string]string{}
+		}
+		cur.Data[webhook.ConfigMapKey] = data
+		_, err = api.Update(ctx, cur, metav1.UpdateOptions{})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("put webhook configmap roles in %s: %w", namespace, err)
+	}
+	return nil
 }
