@@ -90,6 +90,20 @@ func cacheRace(subj *facts.Subject, created time.Time) (reason string, evs []Evi
 		"to keep it from coming back, create the service account with its annotation before the workload (a Helm pre-install hook or an Argo CD sync wave)", true
 }
 
+// unmutatedFinding is IRSA-POD-001 for a container of a pod the webhook
+// left alone: why, and the restart with what must come before and after it.
+func unmutatedFinding(s *Input, subj *facts.Subject, pf facts.PodFacts, obj ObjectRef, evs []Evidence, restart string) Finding {
+	reason, more, fix, prevent := whyNotMutated(s, subj, pf)
+	remedy := restart
+	if fix != "" {
+		remedy = fix + ", then " + restart
+	}
+	if prevent != "" {
+		remedy += "; " + prevent
+	}
+	return fail(obj, "Container has no IRSA credentials: "+reason, append(evs, more...), remedy)
+}
+
 func checkContainersMutated(s *Input, subj *facts.Subject) []Finding {
 	if _, ok := facts.IntendedRoleARN(subj); !ok {
 		return nil
@@ -142,15 +156,7 @@ func checkContainersMutated(s *Input, subj *facts.Subject) []Finding {
 				f = fail(obj, "Container sets "+set+" itself; the webhook adds the web-identity variables only when neither is present",
 					evs, "remove "+set+" from the container's env in "+ownerText(pf)+", then "+restart)
 			case !mutated:
-				reason, more, fix, prevent := whyNotMutated(s, subj, pf)
-				remedy := restart
-				if fix != "" {
-					remedy = fix + ", then " + restart
-				}
-				if prevent != "" {
-					remedy += "; " + prevent
-				}
-				f = fail(obj, "Container has no IRSA credentials: "+reason, append(evs, more...), remedy)
+				f = unmutatedFinding(s, subj, pf, obj, evs, restart)
 			case vol != nil && !roleSet && !tokenSet && !mounted:
 				f = fail(obj, "Container got nothing although the pod was mutated: it was most likely added by another admission webhook after the pod identity webhook ran",
 					evs, "if this container calls AWS, make the webhook that adds it run first (or set reinvocationPolicy: IfNeeded on it), then "+restart)

@@ -58,32 +58,11 @@ func checkSAAnnotated(s *Input, subj *facts.Subject) []Finding {
 		return nil
 	}
 	obj := subjectRef(subj)
-	key, v, ok := facts.SubjectRoleAnnotation(subj)
-	if ok && strings.TrimSpace(v) != "" {
-		if key != facts.AnnotationRoleARN {
-			return []Finding{pass(obj, "Service account is annotated with a role ARN under the non-default prefix "+strings.TrimSuffix(key, "/role-arn")+", which its pods' AWS_ROLE_ARN shows the webhook runs with (--annotation-prefix)",
-				ev(key, v, "serviceaccount.metadata.annotations"))}
-		}
-		return []Finding{pass(obj, "Service account is annotated with a role ARN", ev(facts.AnnotationRoleARN, v, "serviceaccount.metadata.annotations"))}
+	if f, found := roleConfigured(s, subj); found {
+		return []Finding{f}
 	}
-	if e := subj.WebhookConfig; e != nil && !ok {
-		// A webhook run with --watch-config-map gives roles to service
-		// accounts without an annotation (docs/behaviour.md#webhook-inputs).
-		return []Finding{pass(obj, "Service account has no role-arn annotation; the webhook's ConfigMap "+configMapName(s)+" gives it role "+e.RoleARN,
-			ev("entry "+e.Key, e.RoleARN, "configmap "+configMapName(s)+" data.config"))}
-	}
-	var evs []Evidence
-	podIdentity := 0
-	for _, pf := range subj.Pods {
-		for _, c := range facts.Containers(pf.Pod) {
-			if arn, set, _ := facts.EnvValue(c.Container, facts.EnvRoleARN); set {
-				evs = append(evs, ev("pod "+pf.Pod.Name+" "+facts.EnvRoleARN, arn, containerField(c, "env")))
-			}
-			if facts.HasEnv(c.Container, facts.EnvContainerCredentialsFull) {
-				podIdentity++
-			}
-		}
-	}
+	_, _, ok := facts.SubjectRoleAnnotation(subj)
+	evs, podIdentity := podRoleEnv(subj)
 	if len(subj.Pods) > 0 && podIdentity > 0 && len(evs) == 0 {
 		return []Finding{{Status: StatusPass, Severity: SeverityInfo, Object: obj,
 			Message: "Service account has no role-arn annotation; its pods use EKS Pod Identity instead"}}
@@ -110,6 +89,43 @@ func checkSAAnnotated(s *Input, subj *facts.Subject) []Finding {
 		fix = fmt.Sprintf("set serviceAccountName: %s in the pod template (or annotate %s: %s), then restart the pods", name, subj.ServiceAccountName, fix)
 	}
 	return []Finding{fail(obj, msg, evs, fix)}
+}
+
+// roleConfigured is IRSA-SA-002's pass when the webhook has a role for the
+// subject: its annotation (under the prefix the webhook runs with), else,
+// for a service account without one, an entry of the webhook's ConfigMap
+// (docs/behaviour.md#webhook-inputs).
+func roleConfigured(s *Input, subj *facts.Subject) (Finding, bool) {
+	obj := subjectRef(subj)
+	key, v, ok := facts.SubjectRoleAnnotation(subj)
+	switch {
+	case ok && strings.TrimSpace(v) != "" && key != facts.AnnotationRoleARN:
+		return pass(obj, "Service account is annotated with a role ARN under the non-default prefix "+strings.TrimSuffix(key, "/role-arn")+", which its pods' AWS_ROLE_ARN shows the webhook runs with (--annotation-prefix)",
+			ev(key, v, "serviceaccount.metadata.annotations")), true
+	case ok && strings.TrimSpace(v) != "":
+		return pass(obj, "Service account is annotated with a role ARN", ev(facts.AnnotationRoleARN, v, "serviceaccount.metadata.annotations")), true
+	case !ok && subj.WebhookConfig != nil:
+		e := subj.WebhookConfig
+		return pass(obj, "Service account has no role-arn annotation; the webhook's ConfigMap "+configMapName(s)+" gives it role "+e.RoleARN,
+			ev("entry "+e.Key, e.RoleARN, "configmap "+configMapName(s)+" data.config")), true
+	}
+	return Finding{}, false
+}
+
+// podRoleEnv is the AWS_ROLE_ARN the subject's pods carry, as evidence, and
+// how many of their containers use Pod Identity.
+func podRoleEnv(subj *facts.Subject) (evs []Evidence, podIdentity int) {
+	for _, pf := range subj.Pods {
+		for _, c := range facts.Containers(pf.Pod) {
+			if arn, set, _ := facts.EnvValue(c.Container, facts.EnvRoleARN); set {
+				evs = append(evs, ev("pod "+pf.Pod.Name+" "+facts.EnvRoleARN, arn, containerField(c, "env")))
+			}
+			if facts.HasEnv(c.Container, facts.EnvContainerCredentialsFull) {
+				podIdentity++
+			}
+		}
+	}
+	return evs, podIdentity
 }
 
 // meantServiceAccount finds the annotated service account an unannotated
