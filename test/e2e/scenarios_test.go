@@ -15,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubectl-irsa/kubectl-irsa/test/fakeaws"
+	"github.com/kubectl-irsa/kubectl-irsa/test/harness"
 	"github.com/kubectl-irsa/kubectl-irsa/test/testutil"
 	"github.com/kubectl-irsa/kubectl-irsa/test/webhook"
 )
@@ -550,6 +551,62 @@ func scenarios() []scenario {
 					w.t.Errorf("IRSA-REGION-003 on container %q, want app", f.Object.Container)
 				}
 				mentions(w.t, f, "remediation", f.Remediation, "AWS_DEFAULT_REGION=eu-west-1 -n "+w.ns)
+			}},
+		// --- what the real webhook does (its cache, its ConfigMap, the empty audience) ---
+		{name: "empty audience annotation: the token carries the API server's audience", ns: "e2e-empty-audience", fail: []string{"IRSA-SA-005"}, code: 2,
+			setup: func(w *world) string {
+				w.sa(w.newSA("app").Annotate(webhook.AnnotationRoleARN, w.healthy(acctA, "app", "app")).Annotate("eks.amazonaws.com/audience", ""))
+				p := w.pod(w.newPod("web", "app"))
+				for _, v := range p.Spec.Volumes {
+					if v.Projected != nil && v.Projected.Sources[0].ServiceAccountToken != nil && v.Projected.Sources[0].ServiceAccountToken.Audience != "" {
+						w.t.Errorf("the webhook projected audience %q; the real one projects none", v.Projected.Sources[0].ServiceAccountToken.Audience)
+					}
+				}
+				return "pod/web"
+			},
+			check: func(w *world, fs []finding) {
+				f := hit(w.t, fs, "IRSA-SA-005", "fail")
+				if f.Severity != "error" {
+					w.t.Errorf("IRSA-SA-005 severity %q, want error", f.Severity)
+				}
+				mentions(w.t, f, "message", f.Message, "carries the API server's own audience")
+			}},
+		{name: "pod created seconds after its service account: the webhook's cache race", ns: cacheRaceNamespace, fail: []string{"IRSA-POD-001"}, code: 2,
+			setup: func(w *world) string {
+				// The webhook's cache sees the service account cacheDelay
+				// after the API server; the pod comes at once.
+				w.irsaSA("app", w.healthy(acctA, "app", "app"))
+				if p := w.pod(w.newPod("web", "app")); len(p.Spec.Containers[0].Env) != 0 {
+					w.t.Fatalf("the pod was mutated: the cache was not behind")
+				}
+				return "pod/web"
+			},
+			check: func(w *world, fs []finding) {
+				f := hit(w.t, fs, "IRSA-POD-001", "fail")
+				mentions(w.t, f, "message", f.Message, "the webhook reads service accounts from a cache that had not seen it yet")
+				mentions(w.t, f, "remediation", f.Remediation, "Helm pre-install hook")
+				if strings.Contains(f.Message, "registers the pod identity webhook") {
+					w.t.Errorf("blamed the registration: %s", f.Message)
+				}
+			}},
+		{name: "a role from the webhook's ConfigMap, no annotation: healthy", ns: configMapNamespace, code: 0,
+			flags: []string{"--show-passed"},
+			setup: func(w *world) string {
+				role := w.healthy(acctA, "app", "app")
+				w.sa(w.newSA("app"))
+				if err := harness.PutWebhookConfigMapRoles(w.ctx, w.cs, configMapNamespace, webhook.ConfigMapRoles{
+					w.ns + "/app": {RoleARN: role, Audience: stsAud, UseRegionalSTS: true}}); err != nil {
+					w.t.Fatal(err)
+				}
+				if p := w.pod(w.newPod("web", "app")); len(p.Spec.Containers[0].Env) == 0 {
+					w.t.Fatalf("the webhook did not give the pod the ConfigMap's role")
+				}
+				return "pod/web"
+			},
+			check: func(w *world, fs []finding) {
+				f := hit(w.t, fs, "IRSA-SA-002", "pass")
+				mentions(w.t, f, "message", f.Message, "the webhook's ConfigMap "+configMapNamespace+"/pod-identity-webhook gives it role")
+				hit(w.t, fs, "IRSA-TRUST-001", "pass")
 			}},
 		{name: "static keys written into the pod spec", ns: "e2e-literal-keys", fail: []string{"IRSA-CRED-001"}, code: 2,
 			setup: func(w *world) string {

@@ -112,11 +112,23 @@ func startSuiteWith(t *testing.T, opts controlplane.Options) *suite {
 // startScenarioWebhook runs the webhook the way EKS configures it (a default
 // region, regional STS) with one Pod Identity association, registered with
 // extra selectors on excludeLabel.
+// The scenarios that need the suite's webhook configured for them.
+const (
+	configMapNamespace = "e2e-configmap-role"
+	cacheRaceNamespace = "e2e-cache-race"
+	cacheDelay         = 3 * time.Second
+)
+
 func startScenarioWebhook(ctx context.Context, t *testing.T, cs kubernetes.Interface) {
 	t.Helper()
 	harness.MustStartWebhook(ctx, t, cs, harness.WebhookOptions{
 		Config: webhook.Config{DefaultRegion: "us-west-2", RegionalSTS: true,
-			Associations: []webhook.Association{{Namespace: piNamespace, ServiceAccount: piServiceAccount}}},
+			Associations: []webhook.Association{{Namespace: piNamespace, ServiceAccount: piServiceAccount}},
+			// --watch-config-map, with the ConfigMap in the namespace of the
+			// scenario that writes it; and the real webhook's informer cache,
+			// behind by cacheDelay, in the race scenario's namespace only.
+			WatchConfigMap: true, Namespace: configMapNamespace,
+			Cache: &webhook.CacheConfig{Delay: cacheDelay, Namespaces: []string{cacheRaceNamespace}}},
 		Edit: func(cfg *admissionregistrationv1.MutatingWebhookConfiguration) {
 			off := metav1.LabelSelectorRequirement{Key: excludeLabel, Operator: metav1.LabelSelectorOpNotIn, Values: []string{"off"}}
 			wh := &cfg.Webhooks[0]
