@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
 	"github.com/kubectl-irsa/kubectl-irsa/test/fakeaws"
 	"github.com/kubectl-irsa/kubectl-irsa/test/harness"
 	"github.com/kubectl-irsa/kubectl-irsa/test/testutil"
@@ -607,6 +608,26 @@ func scenarios() []scenario {
 				f := hit(w.t, fs, "IRSA-SA-002", "pass")
 				mentions(w.t, f, "message", f.Message, "the webhook's ConfigMap "+configMapNamespace+"/pod-identity-webhook gives it role")
 				hit(w.t, fs, "IRSA-TRUST-001", "pass")
+			}},
+		{name: "a webhook run with --token-mount-path: healthy, the path shown", ns: "e2e-custom-mount",
+			nsLabels: map[string]string{excludeLabel: "off", customMountLabel: "on"}, flags: []string{"--show-passed"}, code: 0,
+			setup: func(w *world) string {
+				w.customMountWebhook("/custom/aws-token")
+				w.irsaSA("app", w.healthy(acctA, "app", "app"))
+				p := w.pod(w.newPod("web", "app"))
+				if m, ok := facts.MountOf(p.Spec.Containers[0], facts.TokenVolumeName); !ok || m.MountPath != "/custom/aws-token" {
+					w.t.Fatalf("the second webhook did not mount the token at /custom/aws-token: %+v", p.Spec.Containers[0].VolumeMounts)
+				}
+				return "pod/web"
+			},
+			check: func(w *world, fs []finding) {
+				for _, f := range fs {
+					if f.ID == "IRSA-TOKEN-002" && f.Object.Container == "app" {
+						mentions(w.t, f, "message", f.Message, "non-default path (the webhook runs with --token-mount-path)")
+						return
+					}
+				}
+				w.t.Error("no IRSA-TOKEN-002 finding on container app naming the non-default path")
 			}},
 		{name: "static keys written into the pod spec", ns: "e2e-literal-keys", fail: []string{"IRSA-CRED-001"}, code: 2,
 			setup: func(w *world) string {

@@ -119,6 +119,32 @@ const (
 	cacheDelay         = 3 * time.Second
 )
 
+// customMountLabel selects a namespace for the second webhook of
+// customMountWebhook; such a namespace also carries excludeLabel=off, so the
+// suite's webhook leaves it alone.
+const customMountLabel = "irsa-e2e.example.com/custom-mount"
+
+// customMountWebhook starts, for the scenario's namespace only, a second
+// webhook emulator run with --token-mount-path=dir, and removes its
+// registration when the scenario ends.
+func (w *world) customMountWebhook(dir string) {
+	w.t.Helper()
+	name := webhook.ConfigurationName + "-" + w.ns
+	harness.MustStartWebhook(w.ctx, w.t, w.cs, harness.WebhookOptions{
+		Config:         webhook.Config{DefaultRegion: "us-west-2", RegionalSTS: true, MountPath: dir},
+		ProbeNamespace: w.ns,
+		Edit: func(cfg *admissionregistrationv1.MutatingWebhookConfiguration) {
+			cfg.Name = name
+			cfg.Webhooks[0].NamespaceSelector = &metav1.LabelSelector{MatchLabels: map[string]string{customMountLabel: "on"}}
+		},
+	})
+	w.t.Cleanup(func() {
+		if err := w.cs.AdmissionregistrationV1().MutatingWebhookConfigurations().Delete(context.Background(), name, metav1.DeleteOptions{}); err != nil {
+			w.t.Errorf("remove the second webhook's registration: %v", err)
+		}
+	})
+}
+
 func startScenarioWebhook(ctx context.Context, t *testing.T, cs kubernetes.Interface) {
 	t.Helper()
 	harness.MustStartWebhook(ctx, t, cs, harness.WebhookOptions{
