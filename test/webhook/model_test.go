@@ -401,14 +401,7 @@ func TestModel(t *testing.T) {
 			if changed != (tc.patch != nil) {
 				t.Errorf("changed = %v, want %v", changed, tc.patch != nil)
 			}
-			ops, err := CreatePatch(orig, got)
-			if err != nil {
-				t.Fatal(err)
-			}
-			patch, err := MarshalPatch(ops)
-			if err != nil {
-				t.Fatal(err)
-			}
+			patch := patchFor(t, orig, got)
 			want, err := MarshalPatch(tc.patch)
 			if err != nil {
 				t.Fatal(err)

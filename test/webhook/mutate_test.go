@@ -464,14 +464,7 @@ func TestMutate(t *testing.T) {
 			assertSamePod(t, "Mutate", got, want)
 
 			// The JSONPatch the webhook sends must produce the same pod.
-			ops, err := CreatePatch(orig, got)
-			if err != nil {
-				t.Fatal(err)
-			}
-			patch, err := MarshalPatch(ops)
-			if err != nil {
-				t.Fatal(err)
-			}
+			patch := patchFor(t, orig, got)
 			if (patch == nil) != (tc.want == nil) {
 				t.Errorf("patch = %s, want a patch: %v", patch, tc.want != nil)
 			}
@@ -544,4 +537,18 @@ func TestCreatePatchAppendsToExistingVolumes(t *testing.T) {
 	if !reflect.DeepEqual(paths, want) {
 		t.Errorf("patch ops = %q, want %q", paths, want)
 	}
+}
+
+// patchFor is the JSONPatch the webhook sends to turn orig into got.
+func patchFor(t *testing.T, orig, got *corev1.Pod) []byte {
+	t.Helper()
+	ops, err := CreatePatch(orig, got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	patch, err := MarshalPatch(ops)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return patch
 }
