@@ -62,6 +62,8 @@ type Cluster struct {
 	Version string `json:"version,omitempty"`
 	// PlatformVersion is e.g. "eks.13".
 	PlatformVersion string `json:"platformVersion,omitempty"`
+	// IPFamily is kubernetesNetworkConfig.ipFamily: "ipv4" or "ipv6".
+	IPFamily string `json:"ipFamily,omitempty"`
 	// Issuer is cluster.identity.oidc.issuer, exactly as EKS returned it ("" when EKS has none).
 	Issuer string     `json:"issuer,omitempty"`
 	Err    *CallError `json:"error,omitempty"`
@@ -121,6 +123,9 @@ type AWSFacts struct {
 	// TLS is the issuer's served TLS chains, read once per run when a
 	// provider was found; nil when they were not read.
 	TLS *TLSFacts `json:"tls,omitempty"`
+	// PodIdentity holds the cluster's Pod Identity associations; nil when
+	// they were not looked for (no EKS cluster known).
+	PodIdentity *PodIdentityFacts `json:"podIdentity,omitempty"`
 }
 
 // TLSFacts is what was read of the issuer's TLS chains: certificates and

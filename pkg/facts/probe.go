@@ -41,3 +41,25 @@ type ProbeExplanation struct {
 	Cause    string   `json:"cause,omitempty"`
 	CheckIDs []string `json:"checkIds,omitempty"`
 }
+
+// PodIdentityProbe is what `diagnose --probe` learned for one Pod Identity
+// subject: a token with audience pods.eks.amazonaws.com bound to its pod,
+// presented to EKS Auth AssumeRoleForPodIdentity with the plugin's own
+// credentials. It holds claims and verdicts only; the credentials EKS Auth
+// returns are discarded unread.
+type PodIdentityProbe struct {
+	// TokenErr is set when TokenRequest failed; nothing else ran then.
+	TokenErr *ReadError  `json:"tokenError,omitempty"`
+	Claims   ProbeClaims `json:"claims,omitempty"`
+	// AssumedRoleARN is the assumed role's ARN when EKS Auth answered.
+	AssumedRoleARN string `json:"assumedRoleARN,omitempty"`
+	// SessionTags are the session tags EKS Auth reported.
+	SessionTags map[string]string `json:"sessionTags,omitempty"`
+	// Code and Message are EKS Auth's error; Err a transport failure or a
+	// client that could not be built (no region, no credentials).
+	Code    string `json:"code,omitempty"`
+	Message string `json:"message,omitempty"`
+	Err     string `json:"error,omitempty"`
+	// Explanation maps the error to the checks that explain it (pkg/explain).
+	Explanation *ProbeExplanation `json:"explanation,omitempty"`
+}

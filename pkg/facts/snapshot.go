@@ -34,6 +34,12 @@ type Snapshot struct {
 	// Probes holds --probe results by "namespace/serviceaccount"; nil
 	// when no probe was asked for.
 	Probes map[string]*ProbeFacts `json:"probes,omitempty"`
+	// PodIdentityProbes holds the Pod Identity half of --probe (EKS Auth
+	// AssumeRoleForPodIdentity) by "namespace/serviceaccount".
+	PodIdentityProbes map[string]*PodIdentityProbe `json:"podIdentityProbes,omitempty"`
+	// PodIdentityAgent is the eks-pod-identity-agent DaemonSet; nil when
+	// it was not looked for (no subject uses or is meant to use Pod Identity).
+	PodIdentityAgent *PodIdentityAgent `json:"podIdentityAgent,omitempty"`
 }
 
 // WebhookFacts is the result of listing MutatingWebhookConfigurations.
