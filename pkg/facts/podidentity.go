@@ -67,7 +67,7 @@ type PodIdentityAssociation struct {
 	OwnerARN string `json:"ownerARN,omitempty"`
 
 	// Described is true once eks:DescribePodIdentityAssociation answered.
-	Described bool `json:"described,omitempty"`
+	Described bool   `json:"described,omitempty"`
 	RoleARN   string `json:"roleARN,omitempty"`
 	// TargetRoleARN is the cross-account role EKS assumes from RoleARN.
 	TargetRoleARN string `json:"targetRoleARN,omitempty"`
