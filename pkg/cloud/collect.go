@@ -35,6 +35,8 @@ const (
 	OpListRolePolicies           = "iam:ListRolePolicies"
 	OpGetOpenIDConnectProvider   = "iam:GetOpenIDConnectProvider"
 	OpListOpenIDConnectProviders = "iam:ListOpenIDConnectProviders"
+	OpListPodIdentityAssociations    = "eks:ListPodIdentityAssociations"
+	OpDescribePodIdentityAssociation = "eks:DescribePodIdentityAssociation"
 )
 
 // Collector gathers AWS facts. The zero value plus clients is ready to use; it
@@ -199,6 +201,9 @@ func (c *Collector) Cluster(ctx context.Context, name string) facts.Cluster {
 		out.ARN = aws.ToString(cl.Arn)
 		out.Version = aws.ToString(cl.Version)
 		out.PlatformVersion = aws.ToString(cl.PlatformVersion)
+		if nc := cl.KubernetesNetworkConfig; nc != nil {
+			out.IPFamily = string(nc.IpFamily)
+		}
 		if cl.Identity != nil && cl.Identity.Oidc != nil {
 			out.Issuer = aws.ToString(cl.Identity.Oidc.Issuer)
 		}

@@ -2,6 +2,7 @@ package cloud
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"sync"
 
@@ -21,6 +22,12 @@ type GatherInput struct {
 	RoleARNs []string
 	// DiscoverIssuer asks the API server for its issuer; the last resort.
 	DiscoverIssuer func(context.Context) (string, error)
+	// PodIdentity is the cluster's association listing (ListAssociations),
+	// nil when none was made; InScope holds the "namespace/serviceaccount"
+	// keys of the subjects, whose associations are described and whose
+	// roles are fetched with the IRSA roles.
+	PodIdentity *facts.PodIdentityFacts
+	InScope     map[string]bool
 }
 
 // Gather collects the AWS facts in the order the chain needs them: the
@@ -29,7 +36,11 @@ type GatherInput struct {
 // caller's provider list to explain near misses. Every call happens at most
 // once per distinct ARN, and a failed call is a fact, never an abort.
 func (c *Collector) Gather(ctx context.Context, in GatherInput) *facts.AWSFacts {
-	out := c.collect(ctx, in.ClusterName, in.RoleARNs)
+	// The associations in scope are described first: only their details
+	// name the roles, which are then fetched with the IRSA ones, each once.
+	pods := c.DescribeAssociations(ctx, in.PodIdentity, in.InScope)
+	out := c.collect(ctx, in.ClusterName, append(slices.Clone(in.RoleARNs), facts.PodIdentityRoleARNs(pods)...))
+	out.PodIdentity = pods
 	out.Issuer = c.resolveIssuer(ctx, in, out.Cluster)
 
 	var providerARNs []string

@@ -102,6 +102,24 @@ func (p *PodIdentityFacts) For(namespace, serviceAccount string) []PodIdentityAs
 	return out
 }
 
+// Keys lists the distinct "namespace/serviceaccount" keys that have an
+// association, sorted.
+func (p *PodIdentityFacts) Keys() []string {
+	if p == nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, a := range p.Associations {
+		if k := a.Key(); !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 // Covers reports whether the listing covered the namespace, so that "no
 // association" is a fact and not a gap.
 func (p *PodIdentityFacts) Covers(namespace string) bool {
@@ -147,9 +165,9 @@ type PodIdentityAgent struct {
 	Err *ReadError `json:"error,omitempty"`
 }
 
-// PodIdentityRoleARNs lists the distinct valid role ARNs the associations
-// of the subjects name (role and target role), in order, so that each is
-// fetched once alongside the IRSA roles.
+// PodIdentityRoleARNs lists the distinct role ARNs the described
+// associations name (role and target role), sorted, so that each is fetched
+// once alongside the IRSA roles.
 func PodIdentityRoleARNs(p *PodIdentityFacts) []string {
 	if p == nil {
 		return nil

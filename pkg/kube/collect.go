@@ -48,6 +48,8 @@ type namespaceFacts struct {
 	jobOwner  map[types.UID]metav1.OwnerReference
 	podsBySA  map[string][]*corev1.Pod // ns/sa
 	ownersErr error
+	// listed holds the namespaces listed ("" for all of them).
+	listed map[string]bool
 }
 
 // Collect lists what the targets need and builds the snapshot. Pods and
@@ -71,8 +73,9 @@ func (c *Collector) Collect(ctx context.Context, scope Scope, targets []Target) 
 	}
 	listNamespaces := c.namespacesToList(scope, targets)
 	nsFacts := &namespaceFacts{sas: map[string]*corev1.ServiceAccount{}, rsOwner: map[types.UID]metav1.OwnerReference{},
-		jobOwner: map[types.UID]metav1.OwnerReference{}, podsBySA: map[string][]*corev1.Pod{}}
+		jobOwner: map[types.UID]metav1.OwnerReference{}, podsBySA: map[string][]*corev1.Pod{}, listed: map[string]bool{}}
 	for _, ns := range listNamespaces {
+		nsFacts.listed[ns] = true
 		if err := c.listNamespace(ctx, ns, chunk, nsFacts); err != nil {
 			return nil, err
 		}
@@ -89,7 +92,8 @@ func (c *Collector) Collect(ctx context.Context, scope Scope, targets []Target) 
 	// ConfigMap's service accounts are IRSA subjects too.
 	c.collectWebhooks(ctx, snap)
 	snap.WebhookConfigMap = c.collectWebhookConfigMap(ctx, snap.Webhooks)
-	b := &subjectBuilder{ns: nsFacts, config: snap.WebhookConfigMap, subjects: map[string]*facts.Subject{}, podsSeen: map[string]map[types.UID]bool{}}
+	b := &subjectBuilder{ns: nsFacts, config: snap.WebhookConfigMap, associated: scope.Associated,
+		subjects: map[string]*facts.Subject{}, podsSeen: map[string]map[types.UID]bool{}}
 	if scope.Discover() {
 		b.discover()
 	}
@@ -106,6 +110,9 @@ func (c *Collector) Collect(ctx context.Context, scope Scope, targets []Target) 
 	}
 	c.collectNamespaces(ctx, scope, chunk, snap)
 	c.collectEnvSources(ctx, snap)
+	if usesPodIdentity(snap.Subjects, scope.Associated) {
+		snap.PodIdentityAgent = c.collectPodIdentityAgent(ctx)
+	}
 	return snap, nil
 }
 
@@ -221,10 +228,11 @@ func (f *namespaceFacts) ownedBy(p *corev1.Pod, uid types.UID) bool {
 }
 
 type subjectBuilder struct {
-	ns       *namespaceFacts
-	config   *facts.WebhookConfigMap
-	subjects map[string]*facts.Subject
-	podsSeen map[string]map[types.UID]bool
+	ns         *namespaceFacts
+	config     *facts.WebhookConfigMap
+	associated []string
+	subjects   map[string]*facts.Subject
+	podsSeen   map[string]map[types.UID]bool
 }
 
 func (b *subjectBuilder) subject(ns, sa string) *facts.Subject {
@@ -250,8 +258,9 @@ func (b *subjectBuilder) addPod(p *corev1.Pod) {
 }
 
 // discover picks every service account with a role-arn annotation (even a
-// misspelt one) and every service account used by a pod that carries
-// AWS_ROLE_ARN, with all the pods that use them.
+// misspelt one), every service account used by a pod that carries
+// AWS_ROLE_ARN, and the Pod Identity ones (discoverPodIdentity), with all
+// the pods that use them.
 func (b *subjectBuilder) discover() {
 	for key, sa := range b.ns.sas {
 		_, configured := b.config.Lookup(sa.Namespace, sa.Name)
@@ -262,6 +271,7 @@ func (b *subjectBuilder) discover() {
 			}
 		}
 	}
+	b.discoverPodIdentity()
 	for i := range b.ns.pods {
 		p := &b.ns.pods[i]
 		if podClaimsIRSA(p) {

@@ -27,6 +27,10 @@ type Scope struct {
 	AllNamespaces bool
 	Selector      string
 	Args          []string
+	// Associated are the "namespace/serviceaccount" keys that have an EKS
+	// Pod Identity association; with no argument they are subjects too,
+	// annotated or not. The pipeline fills it in from EKS before collecting.
+	Associated []string `json:"-"`
 }
 
 // Discover is true when no object was named: every IRSA service account in scope.

@@ -76,6 +76,29 @@ func (a LiveAWS) Gather(ctx context.Context, in cloud.GatherInput, progress Prog
 	return c.Gather(ctx, in)
 }
 
+// ListAssociations lists the cluster's Pod Identity associations. A
+// configuration that cannot be loaded lists nothing: Gather then reports why.
+func (a LiveAWS) ListAssociations(ctx context.Context, cluster string, namespaces []string, progress Progress) *facts.PodIdentityFacts {
+	if cluster == "" {
+		// A self-managed cluster has no associations; that is no error.
+		return nil
+	}
+	progress.Phase("listing EKS Pod Identity associations of " + cluster)
+	newCollector := a.NewCollector
+	if newCollector == nil {
+		newCollector = func(ctx context.Context, arns []string) (*cloud.Collector, error) {
+			return NewAWSCollector(ctx, a.Options, a.Hint, a.UserAgent, arns)
+		}
+	}
+	c, err := newCollector(ctx, nil)
+	if err != nil {
+		klog.V(2).InfoS("not listing Pod Identity associations: no AWS configuration", "err", err)
+		return nil
+	}
+	c.OnCall = progress.AWSCalled
+	return c.ListAssociations(ctx, cluster, namespaces)
+}
+
 // LoadAWSConfig loads the AWS configuration the way the AWS CLI does. The
 // region comes from --region, the kubeconfig context, the environment or
 // profile, the issuer, and finally the partition's IAM region (IAM is global

@@ -54,6 +54,16 @@ type AWSSource interface {
 	Gather(ctx context.Context, in cloud.GatherInput, progress Progress) *facts.AWSFacts
 }
 
+// AssociationLister is the part of an AWSSource that lists the cluster's
+// EKS Pod Identity associations (cluster is "" when no EKS cluster is known;
+// a live source then lists nothing). It runs before the Kubernetes side is
+// collected, because an associated service account is a subject even
+// without an annotation. It never fails: nil means nothing was listed (no
+// AWS configuration), and a failed call is kept in the facts.
+type AssociationLister interface {
+	ListAssociations(ctx context.Context, cluster string, namespaces []string, progress Progress) *facts.PodIdentityFacts
+}
+
 // TLSInspector reads the TLS chains an issuer serves.
 type TLSInspector interface {
 	Inspect(ctx context.Context, issuer string) (thumbprint.Report, error)
@@ -107,7 +117,10 @@ func Diagnose(ctx context.Context, req Request, src Sources) (Result, error) {
 	if progress == nil {
 		progress = noProgress{}
 	}
-	snap, err := src.Kube.Collect(ctx, req.Scope, progress)
+	associations := listAssociations(ctx, req, src, progress)
+	scope := req.Scope
+	scope.Associated = associations.Keys()
+	snap, err := src.Kube.Collect(ctx, scope, progress)
 	if err != nil {
 		return Result{}, err
 	}
@@ -116,7 +129,7 @@ func Diagnose(ctx context.Context, req Request, src Sources) (Result, error) {
 		return res, nil
 	}
 	if !req.AWS.Skip && src.AWS != nil {
-		snap.AWS = collectAWS(ctx, req, src, snap, progress)
+		snap.AWS = collectAWS(ctx, req, src, snap, associations, progress)
 	}
 	if req.Probe && src.Prober != nil {
 		progress.Phase(fmt.Sprintf("probing %d service accounts with sts:AssumeRoleWithWebIdentity", len(snap.Subjects)))
@@ -127,23 +140,58 @@ func Diagnose(ctx context.Context, req Request, src Sources) (Result, error) {
 	return res, nil
 }
 
+// clusterName is the EKS cluster the run is about: --cluster, else what the
+// kubeconfig context says.
+func clusterName(req Request) (name, source string) {
+	if req.AWS.Cluster != "" {
+		return req.AWS.Cluster, "--cluster"
+	}
+	return req.Hint.Name, req.Hint.Source
+}
+
+// listAssociations lists the Pod Identity associations of the namespaces in
+// scope (of the cluster with -A), within the AWS time limit. Without an EKS
+// cluster name there are none to list: a self-managed cluster has no
+// associations, which is no error.
+func listAssociations(ctx context.Context, req Request, src Sources, progress Progress) *facts.PodIdentityFacts {
+	lister, ok := src.AWS.(AssociationLister)
+	if req.AWS.Skip || !ok {
+		return nil
+	}
+	cluster, _ := clusterName(req)
+	if req.AWS.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, req.AWS.Timeout)
+		defer cancel()
+	}
+	var namespaces []string
+	if !req.Scope.AllNamespaces {
+		namespaces = []string{req.Scope.Namespace}
+	}
+	return lister.ListAssociations(ctx, cluster, namespaces, progress)
+}
+
 // collectAWS asks for the facts of every distinct role, within the AWS time
 // limit, then reads the issuer's chains when a provider exists to judge them
 // against.
-func collectAWS(ctx context.Context, req Request, src Sources, snap *facts.Snapshot, progress Progress) *facts.AWSFacts {
+func collectAWS(ctx context.Context, req Request, src Sources, snap *facts.Snapshot, associations *facts.PodIdentityFacts, progress Progress) *facts.AWSFacts {
 	roles := facts.RoleARNs(snap.Subjects)
-	if len(roles) == 0 {
-		return &facts.AWSFacts{}
+	inScope := map[string]bool{}
+	associated := false
+	for _, s := range snap.Subjects {
+		inScope[s.Key()] = true
+		associated = associated || len(associations.For(s.Namespace, s.ServiceAccountName)) > 0
+	}
+	if len(roles) == 0 && !associated {
+		return &facts.AWSFacts{PodIdentity: associations}
 	}
 	if req.AWS.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, req.AWS.Timeout)
 		defer cancel()
 	}
-	in := cloud.GatherInput{Issuer: req.AWS.Issuer, ClusterName: req.AWS.Cluster, ClusterSource: "--cluster", RoleARNs: roles}
-	if in.ClusterName == "" {
-		in.ClusterName, in.ClusterSource = req.Hint.Name, req.Hint.Source
-	}
+	in := cloud.GatherInput{Issuer: req.AWS.Issuer, RoleARNs: roles, PodIdentity: associations, InScope: inScope}
+	in.ClusterName, in.ClusterSource = clusterName(req)
 	if src.Kube != nil {
 		in.DiscoverIssuer = src.Kube.DiscoverIssuer
 	}

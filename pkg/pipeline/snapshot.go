@@ -10,7 +10,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/cloud"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
@@ -95,7 +94,7 @@ type snapshotKube struct{ s *Snapshot }
 func (k snapshotKube) Collect(context.Context, kube.Scope, Progress) (*facts.Snapshot, error) {
 	// A copy without the later steps' facts, as the live collector returns.
 	c := *k.s.Facts
-	c.AWS, c.Probes = nil, nil
+	c.AWS, c.Probes, c.PodIdentityProbes = nil, nil, nil
 	return &c, nil
 }
 
@@ -112,6 +111,15 @@ func (a snapshotAWS) Gather(context.Context, cloud.GatherInput, Progress) *facts
 	c := *a.s.Facts.AWS
 	c.TLS = nil
 	return &c
+}
+
+// ListAssociations answers with the saved associations, as described: the
+// replay's Gather returns the same ones.
+func (a snapshotAWS) ListAssociations(context.Context, string, []string, Progress) *facts.PodIdentityFacts {
+	if a.s.Facts.AWS == nil {
+		return nil
+	}
+	return a.s.Facts.AWS.PodIdentity
 }
 
 type snapshotTLS struct{ s *Snapshot }
@@ -133,10 +141,6 @@ func (p snapshotProber) Probe(_ context.Context, in ProbeInput) *facts.ProbeFact
 	return p.s.Facts.Probes[in.Namespace+"/"+in.ServiceAccount]
 }
 
-// annotationLastApplied is kubectl's copy of the whole applied object, env
-// values and all; no check reads it.
-const annotationLastApplied = "kubectl.kubernetes.io/last-applied-configuration"
-
 // secretEnv are the AWS variables that hold credentials. Checks read the
 // values of the other AWS_ variables (role, token file, region, profile, ...)
 // and only the names of these; every non-AWS literal value is replaced too,
@@ -154,56 +158,26 @@ func keepsEnvValue(name string) bool {
 // RedactedValue stands in for an env value the snapshot does not keep.
 const RedactedValue = "<redacted>"
 
+// sanitize strips the objects with the functions the live LIST used
+// (kube.StripPod and the rest), so the file holds what the run judged, even
+// for objects that were read with a GET; then it blanks the env values.
 func sanitize(s *facts.Snapshot) {
 	for _, subj := range s.Subjects {
 		if subj.ServiceAccount != nil {
-			cleanMeta(&subj.ServiceAccount.ObjectMeta, true)
-			subj.ServiceAccount.Secrets = nil
+			kube.StripServiceAccount(subj.ServiceAccount)
 		}
 		for _, pf := range subj.Pods {
-			cleanMeta(&pf.Pod.ObjectMeta, false)
+			kube.StripPod(pf.Pod)
 			cleanEnv(pf.Pod.Spec.InitContainers)
 			cleanEnv(pf.Pod.Spec.Containers)
-			pf.Pod.Spec.EphemeralContainers = nil
 		}
 	}
 	for _, ns := range s.Namespaces {
-		cleanMeta(&ns.ObjectMeta, false)
+		kube.StripMeta(&ns.ObjectMeta)
 	}
 	for i := range s.Webhooks.Configs {
-		cleanMeta(&s.Webhooks.Configs[i].ObjectMeta, false)
+		kube.StripMeta(&s.Webhooks.Configs[i].ObjectMeta)
 	}
-}
-
-// cleanMeta drops managedFields, except, for service accounts, which manager
-// last wrote each eks.amazonaws.com annotation and when (IRSA-POD-001 and
-// IRSA-POD-003 compare it with pod creation times).
-func cleanMeta(m *metav1.ObjectMeta, keepAnnotationTimes bool) {
-	delete(m.Annotations, annotationLastApplied)
-	var kept []metav1.ManagedFieldsEntry
-	if keepAnnotationTimes {
-		for _, mf := range m.ManagedFields {
-			if mf.FieldsV1 == nil || mf.Time == nil {
-				continue
-			}
-			owned := map[string]any{}
-			for key := range m.Annotations {
-				if strings.HasPrefix(key, facts.AnnotationPrefix+"/") && strings.Contains(string(mf.FieldsV1.Raw), `"f:`+key+`"`) {
-					owned["f:"+key] = map[string]any{}
-				}
-			}
-			if len(owned) == 0 {
-				continue
-			}
-			raw, err := json.Marshal(map[string]any{"f:metadata": map[string]any{"f:annotations": owned}})
-			if err != nil {
-				continue
-			}
-			kept = append(kept, metav1.ManagedFieldsEntry{Manager: mf.Manager, Operation: mf.Operation, Time: mf.Time,
-				FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: raw}})
-		}
-	}
-	m.ManagedFields = kept
 }
 
 func cleanEnv(cs []corev1.Container) {
