@@ -134,6 +134,9 @@ func Diagnose(ctx context.Context, req Request, src Sources) (Result, error) {
 	if req.Probe && src.Prober != nil {
 		progress.Phase(fmt.Sprintf("probing %d service accounts with sts:AssumeRoleWithWebIdentity", len(snap.Subjects)))
 		snap.Probes = runProbes(ctx, snap, src.Prober)
+		if pi, ok := src.Prober.(PodIdentityProber); ok {
+			snap.PodIdentityProbes = runPodIdentityProbes(ctx, req, snap, pi)
+		}
 	}
 	progress.Phase(fmt.Sprintf("judging %d service accounts", len(snap.Subjects)))
 	res.Diagnoses = diag.Run(snap)

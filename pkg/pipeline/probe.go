@@ -92,19 +92,26 @@ func ProbeFacts(aud string, r probe.Result) *facts.ProbeFacts {
 		f.STSErr = "no STS client (no AWS region: pass --region)"
 	}
 	if f.STSCode != "" {
-		if e, ok := explain.Explain(f.STSCode + ": " + f.STSMessage); ok && len(e.Causes) > 0 {
-			// Every cause's checks, most likely first: the probe finding names
-			// whichever of them fails offline.
-			var ids []string
-			for _, c := range e.Causes {
-				for _, id := range c.CheckIDs {
-					if !slices.Contains(ids, id) {
-						ids = append(ids, id)
-					}
-				}
-			}
-			f.Explanation = &facts.ProbeExplanation{ID: e.ID, Cause: e.Causes[0].Summary, CheckIDs: ids}
-		}
+		f.Explanation = explanationOf(f.STSCode, f.STSMessage)
 	}
 	return f
+}
+
+// explanationOf maps an AWS error to its likely cause and to every cause's
+// checks, most likely first: the probe finding names whichever of them fails
+// offline. nil when pkg/explain does not know the error.
+func explanationOf(code, message string) *facts.ProbeExplanation {
+	e, ok := explain.Explain(code + ": " + message)
+	if !ok || len(e.Causes) == 0 {
+		return nil
+	}
+	var ids []string
+	for _, c := range e.Causes {
+		for _, id := range c.CheckIDs {
+			if !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+		}
+	}
+	return &facts.ProbeExplanation{ID: e.ID, Cause: e.Causes[0].Summary, CheckIDs: ids}
 }
