@@ -48,11 +48,10 @@ func listPods(ctx context.Context, c kubernetes.Interface, ns string, chunk int6
 		if err != nil {
 			return nil, "", err
 		}
-		// No check reads a pod's managedFields (only a service account's),
-		// and they were a quarter of the pods' memory in make bench's
-		// cluster: drop them page by page.
+		// A run keeps every pod until the judge has run: keep only what
+		// the checks read, page by page (strip.go).
 		for i := range l.Items {
-			l.Items[i].ManagedFields = nil
+			StripPod(&l.Items[i])
 		}
 		return l.Items, l.Continue, nil
 	})
@@ -64,6 +63,9 @@ func listServiceAccounts(ctx context.Context, c kubernetes.Interface, ns string,
 		if err != nil {
 			return nil, "", err
 		}
+		for i := range l.Items {
+			StripServiceAccount(&l.Items[i])
+		}
 		return l.Items, l.Continue, nil
 	})
 }
@@ -73,6 +75,11 @@ func listReplicaSets(ctx context.Context, c kubernetes.Interface, ns string, chu
 		l, err := c.AppsV1().ReplicaSets(ns).List(ctx, o)
 		if err != nil {
 			return nil, "", err
+		}
+		// Only the owner chain is read (ownerOf); a pod template each is
+		// not kept while the rest is listed.
+		for i := range l.Items {
+			l.Items[i] = appsv1.ReplicaSet{ObjectMeta: ownerMeta(&l.Items[i].ObjectMeta)}
 		}
 		return l.Items, l.Continue, nil
 	})
@@ -84,6 +91,9 @@ func listJobs(ctx context.Context, c kubernetes.Interface, ns string, chunk int6
 		if err != nil {
 			return nil, "", err
 		}
+		for i := range l.Items {
+			l.Items[i] = batchv1.Job{ObjectMeta: ownerMeta(&l.Items[i].ObjectMeta)}
+		}
 		return l.Items, l.Continue, nil
 	})
 }
@@ -94,8 +104,16 @@ func listNamespaces(ctx context.Context, c kubernetes.Interface, chunk int64, on
 		if err != nil {
 			return nil, "", err
 		}
+		for i := range l.Items {
+			StripMeta(&l.Items[i].ObjectMeta)
+		}
 		return l.Items, l.Continue, nil
 	})
+}
+
+// ownerMeta is what a ReplicaSet or Job is listed for: its UID and owners.
+func ownerMeta(m *metav1.ObjectMeta) metav1.ObjectMeta {
+	return metav1.ObjectMeta{Name: m.Name, Namespace: m.Namespace, UID: m.UID, OwnerReferences: m.OwnerReferences}
 }
 
 // readError turns an API error into the record a check reports as unknown.
