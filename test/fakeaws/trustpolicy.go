@@ -11,10 +11,17 @@ import (
 // shares no code with pkg/iampolicy, so that an end-to-end test can catch the
 // product and the emulator disagreeing.
 
-// trustRequest is what STS evaluates a trust policy against.
+// trustRequest is what STS evaluates a trust policy against. Exactly one
+// kind of principal is set: federated (AssumeRoleWithWebIdentity), service
+// (EKS Pod Identity assumes roles as pods.eks.amazonaws.com) or aws (a role
+// session assuming the next role of a chain).
 type trustRequest struct {
 	action    string
 	federated string
+	service   string
+	// aws is the ARN of the calling role; a policy may name that role, its
+	// account's root or the bare account ID.
+	aws string
 	// keys are condition keys, lower-cased (IAM key names are
 	// case-insensitive), with their values; a missing key is absent.
 	keys map[string][]string
@@ -75,7 +82,7 @@ func (p *principal) UnmarshalJSON(b []byte) error {
 	return json.Unmarshal(b, &p.typed)
 }
 
-func (p *principal) matches(federated string) bool {
+func (p *principal) matches(rc trustRequest) bool {
 	if p == nil {
 		return false
 	}
@@ -84,16 +91,36 @@ func (p *principal) matches(federated string) bool {
 	}
 	for typ, vals := range p.typed {
 		for _, v := range vals {
+			switch {
 			// {"AWS": "*"} is documented as the same as "*".
-			if v == "*" && strings.EqualFold(typ, "AWS") {
+			case v == "*" && strings.EqualFold(typ, "AWS"):
 				return true
-			}
-			if strings.EqualFold(typ, "Federated") && v == federated {
+			case strings.EqualFold(typ, "Federated") && rc.federated != "" && v == rc.federated:
+				return true
+			case strings.EqualFold(typ, "Service") && rc.service != "" && v == rc.service:
+				return true
+			case strings.EqualFold(typ, "AWS") && rc.aws != "" && awsPrincipalMatches(v, rc.aws):
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// awsPrincipalMatches: an AWS principal names the role itself, or its
+// account as root ARN or bare ID. Naming the account hands the decision to
+// the caller's own identity policies, which the emulator does not model: it
+// counts as a match.
+func awsPrincipalMatches(v, roleARN string) bool {
+	if v == roleARN {
+		return true
+	}
+	acct := accountOf(roleARN)
+	if acct == "" {
+		return false
+	}
+	partition := strings.SplitN(roleARN, ":", 3)[1]
+	return v == acct || v == "arn:"+partition+":iam::"+acct+":root"
 }
 
 type policyStatement struct {
@@ -149,11 +176,11 @@ func evaluateTrust(doc string, rc trustRequest) (bool, error) {
 func (st policyStatement) matches(rc trustRequest) bool {
 	switch {
 	case st.Principal != nil:
-		if !st.Principal.matches(rc.federated) {
+		if !st.Principal.matches(rc) {
 			return false
 		}
 	case st.NotPrincipal != nil:
-		if st.NotPrincipal.matches(rc.federated) {
+		if st.NotPrincipal.matches(rc) {
 			return false
 		}
 	default:
@@ -269,8 +296,29 @@ func stringOperator(op string) (negated bool, match func(policy, value string) b
 		return false, func(p, v string) bool { return glob(p, v, false) }, true
 	case "StringNotLike":
 		return true, func(p, v string) bool { return glob(p, v, false) }, true
+	// ARN operators, for aws:SourceArn in Pod Identity trust policies.
+	case "ArnEquals", "ArnLike":
+		return false, arnMatch, true
+	case "ArnNotEquals", "ArnNotLike":
+		return true, arnMatch, true
 	}
 	return false, nil, false
+}
+
+// arnMatch compares an ARN the way IAM's Arn operators do: the six
+// colon-separated parts one by one, each with wildcards, so a * never spans
+// a colon (ArnEquals and ArnLike behave the same).
+func arnMatch(pattern, value string) bool {
+	pp, vp := strings.SplitN(pattern, ":", 6), strings.SplitN(value, ":", 6)
+	if len(pp) != 6 || len(vp) != 6 {
+		return false
+	}
+	for i := range pp {
+		if !glob(pp[i], vp[i], false) {
+			return false
+		}
+	}
+	return true
 }
 
 func anyGlob(patterns []string, v string, fold bool) bool {

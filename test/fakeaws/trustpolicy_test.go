@@ -79,3 +79,58 @@ func TestEvaluateTrust(t *testing.T) {
 		t.Error("a malformed policy evaluated without error")
 	}
 }
+
+// TestEvaluateTrustServiceAndAWSPrincipals covers what EKS Pod Identity
+// needs: the pods.eks.amazonaws.com service principal with session-tag and
+// source conditions, and the association role as AWS principal of a target
+// role.
+func TestEvaluateTrustServiceAndAWSPrincipals(t *testing.T) {
+	const (
+		cluster = "arn:aws:eks:us-west-2:111122223333:cluster/prod"
+		role    = "arn:aws:iam::111122223333:role/pods/app"
+	)
+	svc := trustRequest{action: "sts:AssumeRole", service: "pods.eks.amazonaws.com", keys: map[string][]string{
+		"aws:sourceaccount":                   {"111122223333"},
+		"aws:sourcearn":                       {cluster},
+		"aws:requesttag/kubernetes-namespace": {"shop"},
+	}}
+	chained := trustRequest{action: "sts:AssumeRole", aws: role, keys: map[string][]string{"sts:externalid": {"ext-1"}}}
+	pol := func(principal, cond string) string {
+		s := `{"Statement":{"Effect":"Allow","Principal":` + principal + `,"Action":["sts:AssumeRole","sts:TagSession"]`
+		if cond != "" {
+			s += `,"Condition":` + cond
+		}
+		return s + "}}"
+	}
+	pods := `{"Service":"pods.eks.amazonaws.com"}`
+	tests := []struct {
+		name   string
+		policy string
+		rc     trustRequest
+		want   bool
+	}{
+		{"service principal", pol(pods, ""), svc, true},
+		{"service principal in a list", pol(`{"Service":["ec2.amazonaws.com","pods.eks.amazonaws.com"]}`, ""), svc, true},
+		{"another service", pol(`{"Service":"ec2.amazonaws.com"}`, ""), svc, false},
+		{"a federated principal does not match a service", pol(`{"Federated":"pods.eks.amazonaws.com"}`, ""), svc, false},
+		{"request tag matches", pol(pods, `{"StringEquals":{"aws:RequestTag/kubernetes-namespace":"shop"}}`), svc, true},
+		{"request tag excludes", pol(pods, `{"StringEquals":{"aws:RequestTag/kubernetes-namespace":"batch"}}`), svc, false},
+		{"source account", pol(pods, `{"StringEquals":{"aws:SourceAccount":"111122223333"}}`), svc, true},
+		{"ArnLike on the source", pol(pods, `{"ArnLike":{"aws:SourceArn":"arn:aws:eks:*:111122223333:cluster/*"}}`), svc, true},
+		{"ArnEquals on another cluster", pol(pods, `{"ArnEquals":{"aws:SourceArn":"arn:aws:eks:us-west-2:111122223333:cluster/dev"}}`), svc, false},
+		{"ArnLike * does not span a colon", pol(pods, `{"ArnLike":{"aws:SourceArn":"arn:aws:eks:*"}}`), svc, false},
+		{"ArnNotLike", pol(pods, `{"ArnNotLike":{"aws:SourceArn":"arn:aws:eks:*:999999999999:cluster/*"}}`), svc, true},
+		{"the role as AWS principal", pol(`{"AWS":"`+role+`"}`, `{"StringEquals":{"sts:ExternalId":"ext-1"}}`), chained, true},
+		{"its account root", pol(`{"AWS":"arn:aws:iam::111122223333:root"}`, ""), chained, true},
+		{"its bare account", pol(`{"AWS":["111122223333"]}`, ""), chained, true},
+		{"another role", pol(`{"AWS":"arn:aws:iam::111122223333:role/other"}`, ""), chained, false},
+		{"wrong external ID", pol(`{"AWS":"`+role+`"}`, `{"StringEquals":{"sts:ExternalId":"ext-2"}}`), chained, false},
+		{"a service principal does not match a role", pol(pods, ""), chained, false},
+	}
+	for _, tt := range tests {
+		got, err := evaluateTrust(tt.policy, tt.rc)
+		if err != nil || got != tt.want {
+			t.Errorf("%s: allowed = %v, %v; want %v\n%s", tt.name, got, err, tt.want, tt.policy)
+		}
+	}
+}

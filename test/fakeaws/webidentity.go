@@ -50,12 +50,28 @@ func invalidToken(msg string) *apiError {
 	return &apiError{status: http.StatusBadRequest, code: "InvalidIdentityToken", message: msg}
 }
 
-// jwtClaims are the claims STS reads. aud may be a string or an array.
+// jwtClaims are the claims STS and EKS Auth read. aud may be a string or an
+// array.
 type jwtClaims struct {
 	Iss string          `json:"iss"`
 	Sub string          `json:"sub"`
 	Aud json.RawMessage `json:"aud"`
 	Exp *json.Number    `json:"exp"`
+	// Kubernetes is the private claim kube-apiserver puts in service
+	// account tokens: namespace, service account and the pod the token is
+	// bound to, which EKS Auth turns into session tags.
+	Kubernetes *kubernetesClaim `json:"kubernetes.io"`
+}
+
+type kubernetesClaim struct {
+	Namespace      string       `json:"namespace"`
+	ServiceAccount *namedUIDRef `json:"serviceaccount"`
+	Pod            *namedUIDRef `json:"pod"`
+}
+
+type namedUIDRef struct {
+	Name string `json:"name"`
+	UID  string `json:"uid"`
 }
 
 type jwtHeader struct {
@@ -75,25 +91,39 @@ type parsedToken struct {
 // requires. The signature is only decoded here; it is verified once the key
 // is known.
 func parseJWT(tok string) (*parsedToken, *apiError) {
+	p, missing, ok := decodeJWT(tok)
+	switch {
+	case !ok:
+		return nil, invalidToken(msgNotAJWT)
+	case missing != "":
+		return nil, invalidToken("Missing a required claim: " + missing)
+	}
+	return p, nil
+}
+
+// decodeJWT splits and decodes a compact JWS, STS's and EKS Auth's first
+// step. ok is false when tok is not a JWT at all; missing names the first
+// absent claim of aud, sub, iss and exp.
+func decodeJWT(tok string) (p *parsedToken, missing string, ok bool) {
 	parts := strings.Split(tok, ".")
 	if len(parts) != 3 {
-		return nil, invalidToken(msgNotAJWT)
+		return nil, "", false
 	}
 	dec := base64.RawURLEncoding
 	hb, err1 := dec.DecodeString(parts[0])
 	cb, err2 := dec.DecodeString(parts[1])
 	_, err3 := dec.DecodeString(parts[2])
 	if err1 != nil || err2 != nil || err3 != nil {
-		return nil, invalidToken(msgNotAJWT)
+		return nil, "", false
 	}
-	p := &parsedToken{raw: tok}
+	p = &parsedToken{raw: tok}
 	if json.Unmarshal(hb, &p.header) != nil {
-		return nil, invalidToken(msgNotAJWT)
+		return nil, "", false
 	}
 	d := json.NewDecoder(strings.NewReader(string(cb)))
 	d.UseNumber()
 	if d.Decode(&p.claims) != nil {
-		return nil, invalidToken(msgNotAJWT)
+		return nil, "", false
 	}
 	var one string
 	switch {
@@ -104,9 +134,8 @@ func parseJWT(tok string) (*parsedToken, *apiError) {
 		}
 	case json.Unmarshal(p.claims.Aud, &p.aud) == nil:
 	default:
-		return nil, invalidToken(msgNotAJWT)
+		return nil, "", false
 	}
-	missing := ""
 	switch {
 	case len(p.aud) == 0:
 		missing = "aud"
@@ -118,14 +147,14 @@ func parseJWT(tok string) (*parsedToken, *apiError) {
 		missing = "exp"
 	}
 	if missing != "" {
-		return nil, invalidToken("Missing a required claim: " + missing)
+		return p, missing, true
 	}
 	f, err := p.claims.Exp.Float64()
 	if err != nil {
-		return nil, invalidToken(msgNotAJWT)
+		return nil, "", false
 	}
 	p.exp = int64(f)
-	return p, nil
+	return p, "", true
 }
 
 // serveWebIdentity implements sts:AssumeRoleWithWebIdentity in the order of
@@ -287,73 +316,104 @@ func (s *Server) roleByARN(roleARN string) (Role, bool) {
 
 var errThumbprint = errors.New("served certificate matches no thumbprint")
 
-// fetchIssuerKeys fetches ISSUER/.well-known/openid-configuration and its
-// jwks_uri. TLS is trusted only when the SHA-1 of the LAST certificate each
-// server sends is in thumbprints, which is what STS does for an issuer that
-// no public CA vouches for (docs/behaviour.md#oidc-provider-thumbprint); the emulator knows no public CAs.
-// Only loopback hosts are contacted.
+// keysFailure is why an issuer's keys could not be fetched.
+type keysFailure int
+
+const (
+	keysFetched keysFailure = iota
+	// keysUnreachable: no answer, not loopback HTTPS, or not a discovery
+	// document and JWKS.
+	keysUnreachable
+	// keysUntrusted: the TLS check refused the certificate.
+	keysUntrusted
+)
+
+// thumbprintCheck trusts a TLS connection only when the SHA-1 of the LAST
+// certificate the server sends is in thumbprints, which is what STS does for
+// an issuer that no public CA vouches for
+// (docs/behaviour.md#oidc-provider-thumbprint); the emulator knows no public
+// CAs.
+func thumbprintCheck(thumbprints []string) func(tls.ConnectionState) error {
+	return func(cs tls.ConnectionState) error {
+		if len(cs.PeerCertificates) == 0 {
+			return errThumbprint
+		}
+		sum := sha1.Sum(cs.PeerCertificates[len(cs.PeerCertificates)-1].Raw) //nolint:gosec // the IAM OIDC thumbprint is SHA-1 by AWS's definition
+		got := hex.EncodeToString(sum[:])
+		for _, t := range thumbprints {
+			if strings.EqualFold(t, got) {
+				return nil
+			}
+		}
+		return errThumbprint
+	}
+}
+
+// fetchIssuerKeys is STS's fetch: discovery and JWKS trusted through the
+// provider's thumbprints, failures worded as STS words them.
 func fetchIssuerKeys(ctx context.Context, issuer string, thumbprints []string) (map[string][]jose.JSONWebKey, *apiError) {
-	unreachable := &apiError{status: http.StatusBadRequest, code: "IDPCommunicationError", message: msgNoVerificationKey}
+	keys, failure := fetchJWKS(ctx, issuer, thumbprintCheck(thumbprints))
+	switch failure {
+	case keysUntrusted:
+		return nil, invalidToken(msgThumbprintMismatch)
+	case keysUnreachable:
+		return nil, &apiError{status: http.StatusBadRequest, code: "IDPCommunicationError", message: msgNoVerificationKey}
+	}
+	return keys, nil
+}
+
+// fetchJWKS fetches ISSUER/.well-known/openid-configuration and its jwks_uri,
+// each connection accepted only if verify (nil: any certificate) accepts it.
+// Only loopback HTTPS hosts are contacted.
+func fetchJWKS(ctx context.Context, issuer string, verify func(tls.ConnectionState) error) (map[string][]jose.JSONWebKey, keysFailure) {
 	client := &http.Client{
 		Timeout: idpFetchTimeout,
 		Transport: &http.Transport{
 			Proxy: nil, // never through a proxy: the emulator talks to loopback only
 			TLSClientConfig: &tls.Config{
-				InsecureSkipVerify: true, //nolint:gosec // trust is decided by VerifyConnection below
-				VerifyConnection: func(cs tls.ConnectionState) error {
-					if len(cs.PeerCertificates) == 0 {
-						return errThumbprint
-					}
-					sum := sha1.Sum(cs.PeerCertificates[len(cs.PeerCertificates)-1].Raw) //nolint:gosec // the IAM OIDC thumbprint is SHA-1 by AWS's definition
-					got := hex.EncodeToString(sum[:])
-					for _, t := range thumbprints {
-						if strings.EqualFold(t, got) {
-							return nil
-						}
-					}
-					return errThumbprint
-				},
+				InsecureSkipVerify: true, //nolint:gosec // trust is decided by verify
+				VerifyConnection:   verify,
 			},
 		},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	defer client.CloseIdleConnections()
 
-	get := func(raw string, into any) *apiError {
+	get := func(raw string, into any) keysFailure {
 		u, err := url.Parse(raw)
 		if err != nil || u.Scheme != "https" || !loopbackHost(u.Hostname()) {
-			return unreachable
+			return keysUnreachable
 		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, raw, http.NoBody)
 		if err != nil {
-			return unreachable
+			return keysUnreachable
 		}
 		resp, err := client.Do(req)
 		if err != nil {
 			if errors.Is(err, errThumbprint) {
-				return invalidToken(msgThumbprintMismatch)
+				return keysUntrusted
 			}
-			return unreachable
+			return keysUnreachable
 		}
 		defer resp.Body.Close()
 		body, err := io.ReadAll(io.LimitReader(resp.Body, maxIDPBodyBytes))
 		if err != nil || resp.StatusCode != http.StatusOK || json.Unmarshal(body, into) != nil {
-			return unreachable
+			return keysUnreachable
 		}
-		return nil
+		return keysFetched
 	}
 
 	var disc struct {
 		JWKSURI string `json:"jwks_uri"`
 	}
-	if aerr := get(strings.TrimRight(issuer, "/")+"/.well-known/openid-configuration", &disc); aerr != nil {
-		return nil, aerr
+	if f := get(strings.TrimRight(issuer, "/")+"/.well-known/openid-configuration", &disc); f != keysFetched {
+		return nil, f
 	}
 	var jwks struct {
 		Keys []json.RawMessage `json:"keys"`
 	}
-	if aerr := get(disc.JWKSURI, &jwks); aerr != nil {
-		return nil, aerr
+	if f := get(disc.JWKSURI, &jwks); f != keysFetched {
+		return nil, f
 	}
 	// Key by key, with go-jose: a key it cannot read, or one that is not a
 	// public RSA or EC key, is skipped and cannot verify anything.
@@ -368,7 +428,7 @@ func fetchIssuerKeys(ctx context.Context, issuer string, thumbprints []string) (
 			keys[k.KeyID] = append(keys[k.KeyID], k)
 		}
 	}
-	return keys, nil
+	return keys, keysFetched
 }
 
 // webIdentityAlgorithms are the signing algorithms STS accepts for a
@@ -381,26 +441,52 @@ var webIdentityAlgorithms = []jose.SignatureAlgorithm{jose.RS256, jose.RS384, jo
 // accepts, by that key (go-jose). Any other algorithm (HS256, PS256, none)
 // is refused whatever the key.
 func verifyWebIdentitySignature(tok *parsedToken, keys map[string][]jose.JSONWebKey) *apiError {
+	switch checkSignature(tok, keys) {
+	case sigNoKey:
+		return invalidToken(msgNoVerificationKey)
+	case sigMalformed:
+		return invalidToken(msgNotAJWT)
+	case sigBad:
+		return invalidToken(msgBadSignature)
+	}
+	return nil
+}
+
+// sigResult is the outcome of checkSignature.
+type sigResult int
+
+const (
+	sigValid sigResult = iota
+	sigNoKey
+	sigMalformed
+	// sigBad: an algorithm outside webIdentityAlgorithms, or a signature no
+	// key of the kid verifies.
+	sigBad
+)
+
+// checkSignature verifies tok against the key its kid names, for STS and
+// EKS Auth alike; only the wording of the failures differs between them.
+func checkSignature(tok *parsedToken, keys map[string][]jose.JSONWebKey) sigResult {
 	candidates, ok := keys[tok.header.Kid]
 	if !ok || tok.header.Kid == "" {
-		return invalidToken(msgNoVerificationKey)
+		return sigNoKey
 	}
 	alg := jose.SignatureAlgorithm(tok.header.Alg)
 	if !slices.Contains(webIdentityAlgorithms, alg) {
-		return invalidToken(msgBadSignature)
+		return sigBad
 	}
 	jws, err := jose.ParseSignedCompact(tok.raw, webIdentityAlgorithms)
 	if err != nil {
-		return invalidToken(msgNotAJWT)
+		return sigMalformed
 	}
 	for _, k := range candidates {
 		if keyFits(alg, k) {
 			if _, err := jws.Verify(k); err == nil {
-				return nil
+				return sigValid
 			}
 		}
 	}
-	return invalidToken(msgBadSignature)
+	return sigBad
 }
 
 // keyFits: RS* needs an RSA key, ES256/384/512 an EC key on P-256/384/521.
