@@ -126,7 +126,7 @@ func writeXML(w http.ResponseWriter, status int, v any) {
 func (s *Server) writeError(w http.ResponseWriter, service string, e *apiError) {
 	id := requestID()
 	w.Header().Set("X-Amzn-Requestid", id)
-	if service == "eks" {
+	if isRESTJSON(service) {
 		writeEKSError(w, e)
 		return
 	}

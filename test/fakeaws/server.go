@@ -78,11 +78,12 @@ type Caller struct {
 
 // Call is one request the fake received (including rejected and failed ones).
 type Call struct {
-	// Service is "iam", "sts" or "eks".
+	// Service is "iam", "sts", "eks" or "eks-auth".
 	Service string
 	// Op is the API name, e.g. "GetRole".
 	Op string
-	// Resource is the role name, provider ARN or cluster name the call named.
+	// Resource is the role name, provider ARN or cluster name the call named
+	// (for EKS Auth, the cluster).
 	Resource string
 	// UserAgent is the request's User-Agent header.
 	UserAgent string
@@ -108,17 +109,29 @@ type Server struct {
 	calls       []Call
 	inFlight    int
 	maxInFlight int
+
+	// associations are the Pod Identity associations of every cluster, in
+	// creation order.
+	associations []Association
+	// assocHooks follow the associations (OnAssociationsChanged), by
+	// registration number.
+	assocHooks map[int]func([]Association)
+	nextHook   int
+	// notifyMu orders association changes with their notifications, so a
+	// hook never sees an older set after a newer one.
+	notifyMu sync.Mutex
 }
 
 // New returns an empty fake whose caller is DefaultCallerARN.
 func New() *Server {
 	return &Server{
-		caller:    Caller{Account: DefaultAccount, ARN: DefaultCallerARN, UserID: "AIDAFAKEAWSTESTER0001"},
-		roles:     map[string]*Role{},
-		providers: map[string]*Provider{},
-		clusters:  map[string]*Cluster{},
-		throttles: map[string]int{},
-		pageSize:  DefaultPageSize,
+		caller:     Caller{Account: DefaultAccount, ARN: DefaultCallerARN, UserID: "AIDAFAKEAWSTESTER0001"},
+		roles:      map[string]*Role{},
+		providers:  map[string]*Provider{},
+		clusters:   map[string]*Cluster{},
+		throttles:  map[string]int{},
+		pageSize:   DefaultPageSize,
+		assocHooks: map[int]func([]Association){},
 	}
 }
 
@@ -228,7 +241,8 @@ func (s *Server) Fail(op, resource, code, message string, httpStatus int) {
 }
 
 // Throttle makes the next n calls of op fail with throttling (IAM/STS
-// "Throttling", EKS "ThrottlingException", message "Rate exceeded").
+// "Throttling", EKS and EKS Auth "ThrottlingException", message "Rate
+// exceeded").
 func (s *Server) Throttle(op string, n int) {
 	_, name := splitOp(op)
 	s.mu.Lock()
@@ -297,6 +311,21 @@ type apiError struct {
 	fields map[string]string
 }
 
+// statusFor is the HTTP status the service uses for a code.
+func statusFor(service, code string) int {
+	if service == "eks-auth" {
+		// EKS Auth's model puts its client errors on 400, AccessDenied and
+		// expired tokens included (the SDK's response snapshots of
+		// service/eksauth; a denial observed on the wire was a 400 too).
+		switch code {
+		case "AccessDeniedException", "ExpiredTokenException", "InvalidTokenException",
+			"InvalidParameterException", "InvalidRequestException":
+			return http.StatusBadRequest
+		}
+	}
+	return defaultStatus(code)
+}
+
 // defaultStatus is the HTTP status AWS uses for a code.
 func defaultStatus(code string) int {
 	switch code {
@@ -323,7 +352,11 @@ type request struct {
 	service  string
 	op       string
 	resource string
-	params   map[string][]string // query-protocol form values
+	params   map[string][]string // query-protocol form values; restJson1 query string
+	// id is the second path label of restJson1 operations (an association ID).
+	id string
+	// body is a restJson1 request body.
+	body []byte
 }
 
 // ServeHTTP routes a request to IAM, STS or EKS.
@@ -346,7 +379,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// AssumeRoleWithWebIdentity is the one call SDKs send unsigned: the
 	// token is the credential.
 	if !hasSigV4(r) && !isWebIdentityCall(req) {
-		if req.service == "eks" {
+		if isRESTJSON(req.service) {
 			s.writeError(w, req.service, &apiError{status: http.StatusForbidden, code: "MissingAuthenticationTokenException", message: "Missing Authentication Token"})
 		} else {
 			s.writeError(w, req.service, &apiError{status: http.StatusForbidden, code: "MissingAuthenticationToken", message: "Request is missing Authentication Token"})
@@ -370,6 +403,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	switch {
+	case req.service == "eks-auth":
+		// Outside the lock for the same reason as web identity: the token's
+		// keys are fetched from the cluster's issuer.
+		s.serveEKSAuth(r.Context(), w, req)
 	case req.service == "eks":
 		s.serveEKS(w, req)
 	case isWebIdentityCall(req):
@@ -412,7 +449,7 @@ func (s *Server) injected(req request) *apiError {
 	defer s.mu.Unlock()
 	if n := s.throttles[req.op]; n > 0 {
 		s.throttles[req.op] = n - 1
-		if req.service == "eks" {
+		if isRESTJSON(req.service) {
 			return &apiError{status: http.StatusTooManyRequests, code: "ThrottlingException", message: "Rate exceeded"}
 		}
 		return &apiError{status: http.StatusBadRequest, code: "Throttling", message: "Rate exceeded"}
@@ -426,7 +463,7 @@ func (s *Server) injected(req request) *apiError {
 		}
 		status := f.status
 		if status == 0 {
-			status = defaultStatus(f.code)
+			status = statusFor(req.service, f.code)
 		}
 		msg := f.message
 		if msg == "" {
@@ -504,12 +541,13 @@ const (
 // for unsigned requests, which still deserve an answer in the right protocol.
 func parseRequest(r *http.Request) (request, *apiError) {
 	req := request{service: scopeService(r)}
-	if req.service == "" {
-		if strings.HasPrefix(r.URL.Path, "/clusters") {
-			req.service = "eks"
+	if req.service == "" && strings.HasPrefix(r.URL.Path, "/clusters") {
+		req.service = "eks"
+		if strings.HasSuffix(r.URL.Path, "/"+eksAuthPathSuffix) {
+			req.service = "eks-auth"
 		}
 	}
-	if req.service == "eks" {
+	if isRESTJSON(req.service) {
 		return parseEKS(r, req)
 	}
 	if r.Method != http.MethodPost {
