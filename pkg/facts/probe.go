@@ -53,7 +53,9 @@ type PodIdentityProbe struct {
 	Claims   ProbeClaims `json:"claims,omitempty"`
 	// AssumedRoleARN is the assumed role's ARN when EKS Auth answered.
 	AssumedRoleARN string `json:"assumedRoleARN,omitempty"`
-	// SessionTags are the session tags EKS Auth reported.
+	// SessionTags are the session tags EKS sets on the session, derived from
+	// the cluster, the association and the pod (EKS Auth's answer does not
+	// carry them); nil when the association disables session tags.
 	SessionTags map[string]string `json:"sessionTags,omitempty"`
 	// Code and Message are EKS Auth's error; Err a transport failure or a
 	// client that could not be built (no region, no credentials).

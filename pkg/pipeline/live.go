@@ -13,6 +13,7 @@ import (
 
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/awsarn"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/cloud"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/eksauth"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/kube"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/probe"
@@ -167,10 +168,14 @@ type LiveProber struct {
 	Minter probe.TokenMinter
 	// NewSTS builds the STS client for a region; nil means the AWS chain
 	// with Options and Hint.
-	NewSTS    func(ctx context.Context, region string) (probe.STSAPI, error)
-	Options   AWSOptions
-	Hint      kube.ClusterHint
-	UserAgent string
+	NewSTS func(ctx context.Context, region string) (probe.STSAPI, error)
+	// NewEKSAuth builds the EKS Auth client for a region; nil means the
+	// AWS chain with Options and Hint (the plugin's own credentials sign
+	// AssumeRoleForPodIdentity, as the node role does for the agent).
+	NewEKSAuth func(ctx context.Context, region string) (probe.PodIdentityAPI, error)
+	Options    AWSOptions
+	Hint       kube.ClusterHint
+	UserAgent  string
 }
 
 // Probe runs one subject's probe and keeps only claims and verdicts.
@@ -180,6 +185,48 @@ func (p LiveProber) Probe(ctx context.Context, in ProbeInput) *facts.ProbeFacts 
 		client = c
 	}
 	return ProbeFacts(in.Audience, probe.Run(ctx, in.Input, p.Minter, client, probe.VerifyOptions{}))
+}
+
+// ProbePodIdentity does what the eks-pod-identity-agent does for one
+// subject's pod and keeps only claims and EKS Auth's verdict.
+func (p LiveProber) ProbePodIdentity(ctx context.Context, in PodIdentityProbeInput) *facts.PodIdentityProbe {
+	client, err := p.eksAuthClient(ctx, in.Region)
+	if err != nil {
+		r := probe.RunPodIdentity(ctx, in.PodIdentityInput, p.Minter, nil)
+		if r.TokenErr == nil {
+			r.Err = oneLine(err)
+		}
+		return PodIdentityProbeFacts(r)
+	}
+	return PodIdentityProbeFacts(probe.RunPodIdentity(ctx, in.PodIdentityInput, p.Minter, client))
+}
+
+func (p LiveProber) eksAuthClient(ctx context.Context, region string) (probe.PodIdentityAPI, error) {
+	if p.NewEKSAuth != nil {
+		return p.NewEKSAuth(ctx, region)
+	}
+	o := p.Options
+	if region != "" {
+		o.Region = region
+	}
+	cfg, err := LoadAWSConfig(ctx, o, p.Hint, p.UserAgent, nil)
+	if err != nil {
+		return nil, err
+	}
+	return EKSAuthProber{Client: eksauth.New(cfg)}, nil
+}
+
+// EKSAuthProber adapts the EKS Auth client to the probe: the answer's
+// credentials were already dropped by the client.
+type EKSAuthProber struct{ Client *eksauth.Client }
+
+// AssumeRoleForPodIdentity calls EKS Auth.
+func (e EKSAuthProber) AssumeRoleForPodIdentity(ctx context.Context, cluster, token string) (probe.PodIdentityAnswer, error) {
+	out, err := e.Client.AssumeRoleForPodIdentity(ctx, cluster, token)
+	if err != nil {
+		return probe.PodIdentityAnswer{}, err
+	}
+	return probe.PodIdentityAnswer{AssumedRoleARN: out.AssumedRoleARN, AssociationID: out.AssociationID}, nil
 }
 
 func (p LiveProber) stsClient(ctx context.Context, region, roleARN string) (probe.STSAPI, error) {

@@ -38,11 +38,13 @@ func runPodIdentityProbes(ctx context.Context, req Request, snap *facts.Snapshot
 	}
 	out := map[string]*facts.PodIdentityProbe{}
 	for _, subj := range snap.Subjects {
-		described := false
+		var assoc *facts.PodIdentityAssociation
 		for _, a := range snap.AWS.PodIdentity.For(subj.Namespace, subj.ServiceAccountName) {
-			described = described || a.Described
+			if a.Described {
+				assoc = &a
+			}
 		}
-		if !described || subj.ServiceAccount == nil {
+		if assoc == nil || subj.ServiceAccount == nil {
 			continue
 		}
 		in := PodIdentityProbeInput{Region: region, PodIdentityInput: probe.PodIdentityInput{Cluster: cluster, Namespace: subj.Namespace, ServiceAccount: subj.ServiceAccountName}}
@@ -51,6 +53,9 @@ func runPodIdentityProbes(ctx context.Context, req Request, snap *facts.Snapshot
 			in.Pod = &probe.BoundPod{Name: p.Name, UID: string(p.UID)}
 		}
 		if f := prober.ProbePodIdentity(ctx, in); f != nil {
+			if f.AssumedRoleARN != "" && f.SessionTags == nil && !assoc.DisableSessionTags {
+				f.SessionTags = sessionTags(snap.AWS.Cluster, cluster, in)
+			}
 			out[subj.Key()] = f
 		}
 	}
@@ -75,4 +80,19 @@ func PodIdentityProbeFacts(r probe.PodIdentityResult) *facts.PodIdentityProbe {
 		f.Explanation = explanationOf(f.Code, f.Message)
 	}
 	return f
+}
+
+// sessionTags are the tags EKS puts on a Pod Identity session
+// (docs/behaviour.md#pod-identity-trust-policy). EKS Auth's answer does not
+// carry them, so they are derived from the cluster, the association's
+// subject and the pod the token was bound to.
+func sessionTags(c *facts.Cluster, cluster string, in PodIdentityProbeInput) map[string]string {
+	tags := map[string]string{"eks-cluster-name": cluster, "kubernetes-namespace": in.Namespace, "kubernetes-service-account": in.ServiceAccount}
+	if c != nil && c.ARN != "" {
+		tags["eks-cluster-arn"] = c.ARN
+	}
+	if in.Pod != nil {
+		tags["kubernetes-pod-name"], tags["kubernetes-pod-uid"] = in.Pod.Name, in.Pod.UID
+	}
+	return tags
 }

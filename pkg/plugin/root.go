@@ -37,6 +37,9 @@ type Deps struct {
 	Inspect func(ctx context.Context, issuer string) (thumbprint.Report, error)
 	// NewProbeSTS builds the STS client of --probe; nil means the AWS chain.
 	NewProbeSTS func(ctx context.Context, region string) (probe.STSAPI, error)
+	// NewProbeEKSAuth builds the EKS Auth client of --probe for Pod
+	// Identity subjects; nil means the AWS chain.
+	NewProbeEKSAuth func(ctx context.Context, region string) (probe.PodIdentityAPI, error)
 	// Confirm asks the user a yes/no question; nil means the terminal.
 	Confirm func(question string) (bool, error)
 	// Terminal says whether a stream is a terminal and how wide; nil means
@@ -64,7 +67,7 @@ func (d Deps) liveSources(req pipeline.Request, client kubernetes.Interface, new
 		Kube: pipeline.LiveKube{Client: client, NewBuilder: newBuilder},
 		AWS:  pipeline.LiveAWS{Options: req.AWS, Hint: req.Hint, UserAgent: Version().Version, NewCollector: d.NewAWSCollector},
 		TLS:  d.tls(tlsinspect.Options{}),
-		Prober: pipeline.LiveProber{Minter: kube.TokenMinter{Client: client}, NewSTS: d.NewProbeSTS,
+		Prober: pipeline.LiveProber{Minter: kube.TokenMinter{Client: client}, NewSTS: d.NewProbeSTS, NewEKSAuth: d.NewProbeEKSAuth,
 			Options: req.AWS, Hint: req.Hint, UserAgent: Version().Version},
 	}
 }
