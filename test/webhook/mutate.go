@@ -132,8 +132,15 @@ type Config struct {
 	// OmitPodIdentityLabel leaves out LabelPodIdentity, as webhooks before
 	// March 2026 (webhook #295) do.
 	OmitPodIdentityLabel bool
-	// Associations is the container-credentials (Pod Identity) configuration.
+	// Associations is the container-credentials (Pod Identity) configuration
+	// the webhook starts with.
 	Associations []Association
+	// AssociationSource, when set, is consulted at every admission besides
+	// Associations: the live set, as the real webhook follows its
+	// --watch-container-credentials-config file (an AssociationSet, fed by
+	// WatchContainerCredentialsConfig or by the AWS emulator's associations).
+	// A pod gets what the source says when it is admitted and keeps it.
+	AssociationSource AssociationSource
 	// PodIdentityExpiration picks the jittered default expiration of Pod
 	// Identity tokens; nil draws uniformly from [79200, 86400]. Tests set it to
 	// get deterministic patches.
@@ -183,7 +190,7 @@ func (c Config) hasAssociation(namespace, serviceAccount string) bool {
 			return true
 		}
 	}
-	return false
+	return c.AssociationSource != nil && c.AssociationSource.Has(namespace, serviceAccount)
 }
 
 // Entry is one service account's IRSA settings as the real webhook's cache

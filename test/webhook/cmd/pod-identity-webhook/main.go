@@ -47,6 +47,8 @@ type options struct {
 	cfg                        webhook.Config
 	kubeconfig, listen, caFile string
 	register                   bool
+	// containerCredentialsConfig is --watch-container-credentials-config.
+	containerCredentialsConfig string
 }
 
 // parseFlags reads the command line; the webhook flags and their defaults are
@@ -72,6 +74,8 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&cfg.Namespace, "namespace", webhook.DefaultNamespace, "namespace of the pod-identity-webhook ConfigMap")
 	fs.BoolVar(&cfg.OmitPodIdentityLabel, "omit-pod-identity-label", false, "do not label Pod Identity pods eks.amazonaws.com/pod-identity=enabled (webhooks before March 2026)")
 	fs.Var(&assoc, "pod-identity-association", "NAMESPACE/SERVICEACCOUNT that gets the Pod Identity mutation (repeatable)")
+	fs.StringVar(&o.containerCredentialsConfig, "watch-container-credentials-config", "",
+		`file of Pod Identity associations, {"identities":[{"namespace":...,"serviceAccount":...}]}, reloaded when it changes (polled every second)`)
 	var (
 		useCache   = fs.Bool("cache", false, "read service accounts (and the ConfigMap) through an informer cache, as the real webhook does")
 		cacheDelay = fs.Duration("cache-delay", 0, "propagation delay of the informer cache (implies --cache)")
@@ -100,12 +104,30 @@ func main() {
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err = run(ctx, o.cfg, o.kubeconfig, o.listen, o.caFile, o.register)
+	err = watchAssociations(ctx, &o)
+	if err == nil {
+		err = run(ctx, o.cfg, o.kubeconfig, o.listen, o.caFile, o.register)
+	}
 	stop()
 	if err != nil {
 		log.Printf("pod-identity-webhook: %v", err)
 		os.Exit(1)
 	}
+}
+
+// watchAssociations follows --watch-container-credentials-config, when
+// given, until ctx ends; admissions consult the set it keeps in addition to
+// --pod-identity-association.
+func watchAssociations(ctx context.Context, o *options) error {
+	if o.containerCredentialsConfig == "" {
+		return nil
+	}
+	set := webhook.NewAssociationSet()
+	if err := webhook.WatchContainerCredentialsConfig(ctx, o.containerCredentialsConfig, set, 0, log.Printf); err != nil {
+		return err
+	}
+	o.cfg.AssociationSource = set
+	return nil
 }
 
 func run(ctx context.Context, cfg webhook.Config, kubeconfig, listen, caFile string, register bool) error {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -59,5 +61,35 @@ func TestParseFlags(t *testing.T) {
 		if _, err := parseFlags(bad); err == nil {
 			t.Errorf("parseFlags(%q) succeeded, want an error", bad)
 		}
+	}
+}
+
+// TestWatchContainerCredentialsConfigFlag: the flag, named like the real
+// webhook's, makes admissions follow the file.
+func TestWatchContainerCredentialsConfigFlag(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "identities.json")
+	if err := os.WriteFile(path, []byte(`{"identities":[{"namespace":"shop","serviceAccount":"web"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o, err := parseFlags([]string{"--watch-container-credentials-config", path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.containerCredentialsConfig != path || o.cfg.AssociationSource != nil {
+		t.Fatalf("options = %+v", o)
+	}
+	if err := watchAssociations(t.Context(), &o); err != nil {
+		t.Fatal(err)
+	}
+	if o.cfg.AssociationSource == nil || !o.cfg.AssociationSource.Has("shop", "web") {
+		t.Fatal("the file's association is not followed")
+	}
+	none := options{}
+	if err := watchAssociations(t.Context(), &none); err != nil || none.cfg.AssociationSource != nil {
+		t.Errorf("without the flag: %v, %+v", err, none.cfg)
+	}
+	bad := options{containerCredentialsConfig: filepath.Join(t.TempDir(), "no", "such", "dir", "f.json")}
+	if err := watchAssociations(t.Context(), &bad); err == nil {
+		t.Error("a file in a missing directory was accepted")
 	}
 }
