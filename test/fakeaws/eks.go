@@ -81,6 +81,11 @@ type eksCluster struct {
 	Status          string       `json:"status"`
 	PlatformVersion string       `json:"platformVersion,omitempty"`
 	Identity        *eksIdentity `json:"identity,omitempty"`
+	Network         *eksNetwork  `json:"kubernetesNetworkConfig,omitempty"`
+}
+
+type eksNetwork struct {
+	IPFamily string `json:"ipFamily"`
 }
 
 func (s *Server) serveEKS(w http.ResponseWriter, req request) {
@@ -99,6 +104,9 @@ func (s *Server) serveEKS(w http.ResponseWriter, req request) {
 		out = eksCluster{Name: c.Name, Arn: c.ARN, CreatedAt: fixedCreatedAt, Version: c.Version, Status: "ACTIVE", PlatformVersion: c.PlatformVersion}
 		if c.Issuer != "" {
 			out.Identity = &eksIdentity{OIDC: &eksOIDC{Issuer: c.Issuer}}
+		}
+		if c.IPFamily != "" {
+			out.Network = &eksNetwork{IPFamily: c.IPFamily}
 		}
 	}
 	s.mu.Unlock()

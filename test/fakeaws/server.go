@@ -66,6 +66,9 @@ type Cluster struct {
 	PlatformVersion string
 	// Issuer empty means the cluster has no identity block (no IRSA support).
 	Issuer string
+	// IPFamily is kubernetesNetworkConfig.ipFamily ("ipv4" or "ipv6"); empty
+	// leaves the block out.
+	IPFamily string
 }
 
 // Caller is what GetCallerIdentity answers; it is also the account IAM
@@ -106,6 +109,7 @@ type Server struct {
 	throttles   map[string]int // by "service:Op"
 	latency     time.Duration
 	pageSize    int
+	maxPage     int // SetMaxPage; 0: MaxItems decides
 	calls       []Call
 	inFlight    int
 	maxInFlight int
