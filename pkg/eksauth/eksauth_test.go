@@ -133,7 +133,7 @@ func TestAPIErrors(t *testing.T) {
 		t.Errorf("message %q", err)
 	}
 
-	fake.Fail("eks-auth:AssumeRoleForPodIdentity", "", "InternalServerException", "boom", http.StatusInternalServerError)
+	fake.Fail("eks-auth:AssumeRoleForPodIdentity", "", "InternalServerException", "boom", 0)
 	_, err = client.AssumeRoleForPodIdentity(t.Context(), cluster, tok)
 	if !errors.As(err, &ae) || ae.Code != "InternalServerException" || ae.StatusCode != 500 || ae.ErrorFault() != smithy.FaultServer {
 		t.Fatalf("injected 500: %v", err)

@@ -342,7 +342,7 @@ func defaultStatus(code string) int {
 		return http.StatusForbidden
 	case "TooManyRequestsException", "ThrottlingException":
 		return http.StatusTooManyRequests
-	case "ServiceFailure", "InternalFailure", "ServerException":
+	case "ServiceFailure", "InternalFailure", "ServerException", "InternalServerException":
 		return http.StatusInternalServerError
 	case "ServiceUnavailable", "ServiceUnavailableException":
 		return http.StatusServiceUnavailable
