@@ -1,7 +1,8 @@
 // Package fakeaws is an AWS emulator for tests: an http.Handler that speaks
 // the wire protocols the real aws-sdk-go-v2 clients use (IAM and STS: awsQuery,
-// form-encoded POST with XML answers; EKS: restJson1), so that tests exercise
-// the SDK's real serializers, deserializers, retryer and error parsing.
+// form-encoded POST with XML answers; EKS and EKS Auth: restJson1), so that
+// tests exercise the SDK's real serializers, deserializers, retryer and error
+// parsing (EKS Auth through pkg/eksauth, which speaks the same protocol).
 //
 // It serves loopback clients only, checks that requests carry a SigV4
 // Authorization header (but not the signature), and supports fault injection
