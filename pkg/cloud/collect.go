@@ -28,13 +28,13 @@ const DefaultConcurrency = 8
 // Operation names in IAM-policy form: they double as the permission a user
 // lacks when the call is denied.
 const (
-	OpGetCallerIdentity          = "sts:GetCallerIdentity"
-	OpDescribeCluster            = "eks:DescribeCluster"
-	OpGetRole                    = "iam:GetRole"
-	OpListAttachedRolePolicies   = "iam:ListAttachedRolePolicies"
-	OpListRolePolicies           = "iam:ListRolePolicies"
-	OpGetOpenIDConnectProvider   = "iam:GetOpenIDConnectProvider"
-	OpListOpenIDConnectProviders = "iam:ListOpenIDConnectProviders"
+	OpGetCallerIdentity              = "sts:GetCallerIdentity"
+	OpDescribeCluster                = "eks:DescribeCluster"
+	OpGetRole                        = "iam:GetRole"
+	OpListAttachedRolePolicies       = "iam:ListAttachedRolePolicies"
+	OpListRolePolicies               = "iam:ListRolePolicies"
+	OpGetOpenIDConnectProvider       = "iam:GetOpenIDConnectProvider"
+	OpListOpenIDConnectProviders     = "iam:ListOpenIDConnectProviders"
 	OpListPodIdentityAssociations    = "eks:ListPodIdentityAssociations"
 	OpDescribePodIdentityAssociation = "eks:DescribePodIdentityAssociation"
 )
@@ -88,7 +88,11 @@ func (c *Collector) collect(ctx context.Context, clusterName string, roleARNs []
 		mu      sync.Mutex
 		cluster facts.Cluster
 	)
-	wg.Go(func() { out.Caller = c.Caller(ctx) })
+	callerDone := make(chan struct{})
+	wg.Go(func() {
+		out.Caller = c.Caller(ctx)
+		close(callerDone)
+	})
 	if clusterName != "" {
 		wg.Go(func() { cluster = c.Cluster(ctx, clusterName) })
 	}
@@ -98,7 +102,15 @@ func (c *Collector) collect(ctx context.Context, clusterName string, roleARNs []
 	// early) instead of every GetRole queueing ahead of every listing; the
 	// number of calls and the total time are the same.
 	roleSlots := make(chan struct{}, c.bound())
-	for _, a := range dedupe(roleARNs) {
+	arns := dedupe(roleARNs)
+	// With many roles of the caller's account in scope, they are read page
+	// by page first (listing.go); the roles the listings answer for are
+	// cached, and the loop below makes no call for them.
+	out.RoleListing = c.listRoles(ctx, arns, func() string {
+		<-callerDone
+		return out.Caller.Account
+	})
+	for _, a := range arns {
 		wg.Go(func() {
 			select {
 			case roleSlots <- struct{}{}:

@@ -126,6 +126,26 @@ type AWSFacts struct {
 	// PodIdentity holds the cluster's Pod Identity associations; nil when
 	// they were not looked for (no EKS cluster known).
 	PodIdentity *PodIdentityFacts `json:"podIdentity,omitempty"`
+	// RoleListing says how the roles were read when enough of them were in
+	// the caller's account to read its roles page by page; nil when every
+	// role was read with its own calls from the start.
+	RoleListing *RoleListing `json:"roleListing,omitempty"`
+}
+
+// RoleListing is the account-wide read of roles (iam:ListRoles for the
+// trust policies, iam:GetAccountAuthorizationDetails for the permission
+// policies), which costs calls per page of the account's roles instead of
+// three per role. The roles it answered for have exactly the facts of
+// their own calls; the others (another account, not listed) were read one
+// by one.
+type RoleListing struct {
+	// Account is the account that was listed (the caller's).
+	Account string `json:"account"`
+	// Roles is how many roles in scope the listing answered for.
+	Roles int `json:"roles"`
+	// Err is set when a listing call failed (typically AccessDenied): every
+	// role was then read with its own calls, and the run summary says so.
+	Err *CallError `json:"error,omitempty"`
 }
 
 // TLSFacts is what was read of the issuer's TLS chains: certificates and

@@ -16,7 +16,9 @@ import (
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/awsarn"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/cloud"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/diag"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/kube"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/pipeline"
 )
@@ -233,6 +235,9 @@ func (o *DiagnoseOptions) Run(ctx context.Context) error {
 		return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("writing output: %w", err)}
 	}
 	fmt.Fprintln(o.ErrOut, summary(ds, clock().Sub(start)))
+	if note := roleListingNote(res.Snapshot.AWS); note != "" {
+		fmt.Fprintln(o.ErrOut, note)
+	}
 	if o.FromSnapshot == "" && o.SaveSnapshot == "" && diag.Failing(ds, diag.SeverityError) {
 		fmt.Fprintln(o.ErrOut, snapshotHint)
 	}
@@ -241,6 +246,23 @@ func (o *DiagnoseOptions) Run(ctx context.Context) error {
 		return &ExitCodeError{Code: ExitFindings}
 	}
 	return nil
+}
+
+// roleListingNote says, once per run, that the account-wide role listing
+// failed and every role was read with its own calls instead: the
+// findings are the same, only slower to get (docs/design.md#aws-calls).
+func roleListingNote(aws *facts.AWSFacts) string {
+	if aws == nil || aws.RoleListing == nil || aws.RoleListing.Err == nil {
+		return ""
+	}
+	e := aws.RoleListing.Err
+	what := e.Op + " failed (" + string(e.Code) + ")"
+	if e.Code == facts.ErrAccessDenied {
+		what = e.Op + " was denied"
+	}
+	return "Note: " + what + ", so each role was read with its own calls (" + cloud.OpGetRole + ", " + cloud.OpListAttachedRolePolicies +
+		", " + cloud.OpListRolePolicies + "): the same findings, in more calls. Allowing " + cloud.OpListRoles + " and " +
+		cloud.OpGetAccountAuthorizationDetails + " reads many roles in a few pages."
 }
 
 // snapshotHint follows a run with an error finding on stderr.

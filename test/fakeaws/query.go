@@ -242,6 +242,9 @@ func (s *Server) queryLocked(req request) (any, *apiError) {
 		// IAM replaces the whole list; it does not merge.
 		pr.Thumbprints = list
 		return updateThumbprintResponse{Xmlns: iamNS, Metadata: meta}, nil
+
+	case "ListRoles", "GetAccountAuthorizationDetails":
+		return s.accountListingLocked(req, meta)
 	}
 	return nil, unknownOp(req)
 }
