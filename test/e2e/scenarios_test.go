@@ -55,7 +55,7 @@ func TestScenarios(t *testing.T) {
 	t.Cleanup(func() { t.Logf("scenarios ran in %s", time.Since(start).Round(time.Millisecond)) })
 
 	t.Run("diagnose", func(t *testing.T) {
-		for _, sc := range scenarios() {
+		for _, sc := range append(scenarios(), podIdentityScenarios()...) {
 			t.Run(sc.name, func(t *testing.T) {
 				t.Parallel()
 				ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
@@ -100,6 +100,7 @@ func TestScenarios(t *testing.T) {
 		}
 	})
 	t.Run("thumbprint", func(t *testing.T) { testThumbprint(t, s) })
+	t.Run("pod identity agent", func(t *testing.T) { testPodIdentityAgent(t, s) })
 	// Last: it removes the webhook registration the other scenarios need.
 	t.Run("webhook not registered", func(t *testing.T) { testWebhookUnregistered(t, s) })
 }

@@ -25,9 +25,12 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/eksauth"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
 	"github.com/kubectl-irsa/kubectl-irsa/test/e2e/controlplane"
 	"github.com/kubectl-irsa/kubectl-irsa/test/e2e/pki"
 	"github.com/kubectl-irsa/kubectl-irsa/test/fakeaws"
@@ -63,6 +66,8 @@ type suite struct {
 	issuer     string // https://127.0.0.1:PORT
 	issuerHost string // 127.0.0.1:PORT, the IAM provider URL
 	thumbprint string // SHA-1 of the last certificate the issuer serves
+	// associations are the Pod Identity associations the webhook follows.
+	associations *liveAssociations
 }
 
 // world is one scenario: its own namespace and its own AWS account state,
@@ -87,7 +92,7 @@ func startSuite(t *testing.T) *suite {
 // startSuiteWith is startSuite on a control plane started with opts.
 func startSuiteWith(t *testing.T, opts controlplane.Options) *suite {
 	t.Helper()
-	s := &suite{pluginDir: buildPlugin(t.Context(), t), cacheDir: t.TempDir()}
+	s := &suite{pluginDir: buildPlugin(t.Context(), t), cacheDir: t.TempDir(), associations: newLiveAssociations()}
 	s.cp = controlplane.MustStart(t.Context(), t, opts)
 	cs, err := s.cp.Clientset()
 	if err != nil {
@@ -105,7 +110,8 @@ func startSuiteWith(t *testing.T, opts controlplane.Options) *suite {
 	if s.thumbprint, err = pki.LastCertSHA1(ctx, u.Host); err != nil {
 		t.Fatal(err)
 	}
-	startScenarioWebhook(ctx, t, cs)
+	startScenarioWebhook(ctx, t, cs, s.associations.set)
+	startAgent(ctx, t, cs)
 	return s
 }
 
@@ -145,11 +151,12 @@ func (w *world) customMountWebhook(dir string) {
 	})
 }
 
-func startScenarioWebhook(ctx context.Context, t *testing.T, cs kubernetes.Interface) {
+func startScenarioWebhook(ctx context.Context, t *testing.T, cs kubernetes.Interface, associations webhook.AssociationSource) {
 	t.Helper()
 	harness.MustStartWebhook(ctx, t, cs, harness.WebhookOptions{
 		Config: webhook.Config{DefaultRegion: "us-west-2", RegionalSTS: true,
-			Associations: []webhook.Association{{Namespace: piNamespace, ServiceAccount: piServiceAccount}},
+			Associations:      []webhook.Association{{Namespace: piNamespace, ServiceAccount: piServiceAccount}},
+			AssociationSource: associations,
 			// --watch-config-map, with the ConfigMap in the namespace of the
 			// scenario that writes it; and the real webhook's informer cache,
 			// behind by cacheDelay, in the race scenario's namespace only.
@@ -444,5 +451,33 @@ func (w *world) assumeWithAPIServerToken(sa string) string {
 		w.t.Fatalf("AssumeRoleWithWebIdentity: %v", err)
 	}
 	w.t.Logf("emulated STS: %s: %s", ae.ErrorCode(), ae.ErrorMessage())
+	return ae.ErrorCode()
+}
+
+// assumeForPodIdentity mints a token for sa with audience
+// pods.eks.amazonaws.com (`kubectl create token`) and presents it to the
+// emulator's EKS Auth AssumeRoleForPodIdentity, as the agent does for a pod.
+// It returns "" on success, else EKS Auth's error code. The token lives
+// only in memory and the client drops the credentials.
+func (w *world) assumeForPodIdentity(sa string) string {
+	w.t.Helper()
+	token, stderr, err := w.cp.Kubectl(w.ctx, "create", "token", sa, "-n", w.ns, "--audience", facts.PodIdentityAudience, "--duration", "10m")
+	if err != nil {
+		w.t.Fatalf("kubectl create token %s: %v\n%s", sa, err, stderr) // stderr only: never the token
+	}
+	mustLoopback(w.t, w.awsURL)
+	client := eksauth.New(aws.Config{Region: "us-west-2", BaseEndpoint: aws.String(w.awsURL),
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "e2e-node-role", "")})
+	out, err := client.AssumeRoleForPodIdentity(w.ctx, eksCluster, strings.TrimSpace(token))
+	token = ""
+	if err == nil {
+		w.t.Logf("emulated EKS Auth: assumed %s", out.AssumedRoleARN)
+		return ""
+	}
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		w.t.Fatalf("AssumeRoleForPodIdentity: %v", err)
+	}
+	w.t.Logf("emulated EKS Auth: %s: %s", ae.ErrorCode(), ae.ErrorMessage())
 	return ae.ErrorCode()
 }

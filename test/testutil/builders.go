@@ -225,6 +225,13 @@ func (b *Pod) NodeSelector(k, v string) *Pod {
 	return b
 }
 
+// HostNetwork runs the pod on its node's network.
+func (b *Pod) HostNetwork() *Pod { b.pod.Spec.HostNetwork = true; return b }
+
+// SchedulerName sets spec.schedulerName (EKS Fargate pods name
+// fargate-scheduler).
+func (b *Pod) SchedulerName(name string) *Pod { b.pod.Spec.SchedulerName = name; return b }
+
 // OwnedBy adds a controller owner reference.
 func (b *Pod) OwnedBy(kind, name string) *Pod {
 	b.pod.OwnerReferences = append(b.pod.OwnerReferences, ControllerRef(kind, b.pod.Namespace, name))
@@ -253,6 +260,20 @@ func (b *Pod) TokenVolume(audience string) *Pod {
 		Projected: &corev1.ProjectedVolumeSource{Sources: []corev1.VolumeProjection{{ServiceAccountToken: &corev1.ServiceAccountTokenProjection{
 			Audience: audience, ExpirationSeconds: &exp, Path: "token"}}}}}})
 	return b
+}
+
+// PodIdentityByHand gives container the Pod Identity variables and an
+// eks-pod-identity-token volume for audience mounted where the webhook
+// mounts it, as a hand-written manifest (or a webhook) would.
+func (b *Pod) PodIdentityByHand(container, audience string) *Pod {
+	exp := int64(86400)
+	b.pod.Spec.Volumes = append(b.pod.Spec.Volumes, corev1.Volume{Name: "eks-pod-identity-token", VolumeSource: corev1.VolumeSource{
+		Projected: &corev1.ProjectedVolumeSource{Sources: []corev1.VolumeProjection{{ServiceAccountToken: &corev1.ServiceAccountTokenProjection{
+			Audience: audience, ExpirationSeconds: &exp, Path: "eks-pod-identity-token"}}}}}})
+	dir := "/var/run/secrets/pods.eks.amazonaws.com/serviceaccount"
+	return b.Env(container, "AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://169.254.170.23/v1/credentials").
+		Env(container, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", dir+"/eks-pod-identity-token").
+		Mount(container, "eks-pod-identity-token", dir)
 }
 
 // TokenVolumeMode sets defaultMode on the aws-iam-token projected volume.
