@@ -36,7 +36,7 @@ func Run(snap *facts.Snapshot) []Diagnosis {
 	checks := Catalogue()
 	out := make([]Diagnosis, 0, len(s.Subjects))
 	for _, subj := range s.Subjects {
-		d := Diagnosis{Subject: subjectRef(subj), RoleARN: intendedRole(subj), Findings: []Finding{}}
+		d := Diagnosis{Subject: subjectRef(subj), RoleARN: subjectRole(s, subj), Findings: []Finding{}}
 		for _, p := range subj.Pods {
 			d.Pods = append(d.Pods, p.Pod.Name)
 		}
@@ -58,11 +58,15 @@ func Run(snap *facts.Snapshot) []Diagnosis {
 	return out
 }
 
-// SortFindings orders failures first, then by severity, id and object.
+// SortFindings orders notices first, then failures, then by severity, id
+// and object.
 func SortFindings(fs []Finding) {
 	statusRank := map[Status]int{StatusFail: 0, StatusUnknown: 1, StatusPass: 2}
 	sort.SliceStable(fs, func(i, j int) bool {
 		a, b := fs[i], fs[j]
+		if a.Notice != b.Notice {
+			return a.Notice
+		}
 		if statusRank[a.Status] != statusRank[b.Status] {
 			return statusRank[a.Status] < statusRank[b.Status]
 		}
@@ -93,8 +97,16 @@ func Failing(ds []Diagnosis, threshold Severity) bool {
 	return false
 }
 
-// intendedRole is the role the subject asks for, or "".
-func intendedRole(subj *facts.Subject) string {
+// subjectRole is the role the subject asks for, or "": its Pod Identity
+// association's (the target role when there is one, whose credentials the
+// pods get), which new pods get before an IRSA annotation's
+// (docs/behaviour.md#webhook-decision-flow), else the IRSA role.
+func subjectRole(s *Input, subj *facts.Subject) string {
+	for _, a := range associationsOf(s, subj) {
+		if r := credentialRole(a); r != "" {
+			return r
+		}
+	}
 	v, _ := facts.IntendedRoleARN(subj)
 	return v
 }

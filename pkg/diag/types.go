@@ -100,4 +100,9 @@ type Finding struct {
 	Message     string     `json:"message"`
 	Evidence    []Evidence `json:"evidence,omitempty"`
 	Remediation string     `json:"remediation,omitempty"`
+	// Notice marks a passed finding that is shown without --show-passed and
+	// first among its subject's: the answer a reader needs before any
+	// verdict (CREDS-001, which credentials a Pod Identity subject's
+	// containers really get).
+	Notice bool `json:"notice,omitempty"`
 }

@@ -80,15 +80,16 @@ func (o *printOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.NoHeaders, "no-headers", false, "Don't print headers in table output")
 }
 
-// visible drops passes unless asked for; machine output keeps what the table
-// shows so the two never disagree.
+// visible drops passes unless asked for, but for notices (which credentials
+// a Pod Identity subject's containers get); machine output keeps what the
+// table shows so the two never disagree.
 func visible(ds []diag.Diagnosis, showPassed bool) []diag.Diagnosis {
 	out := make([]diag.Diagnosis, 0, len(ds))
 	for _, d := range ds {
 		c := d
 		c.Findings = []diag.Finding{}
 		for _, f := range d.Findings {
-			if f.Status != diag.StatusPass || showPassed {
+			if f.Status != diag.StatusPass || f.Notice || showPassed {
 				c.Findings = append(c.Findings, f)
 			}
 		}
