@@ -220,26 +220,34 @@ func checkRoleExists(s *Input, subj *facts.Subject) []Finding {
 	if !ok {
 		return nil
 	}
-	r, obj := a.roleFact, roleRef(a.role.String())
-	src := ev("role name", a.role.Name, "iam:GetRole")
+	return []Finding{roleExistence(s, a.role, a.roleFact, `STS answers "Not authorized to perform sts:AssumeRoleWithWebIdentity"`,
+		"annotate the service account with an existing role's ARN")}
+}
+
+// roleExistence judges a role's iam:GetRole facts, for IRSA and for Pod
+// Identity alike: refusal says how a missing role shows at run time, and
+// instead is the other way out of the fix.
+func roleExistence(s *Input, role awsarn.RoleARN, r facts.Role, refusal, instead string) Finding {
+	obj := roleRef(role.String())
+	src := ev("role name", role.Name, "iam:GetRole")
 	switch {
 	case r.Found:
-		return []Finding{pass(obj, "The IAM role exists", src, ev("path", r.Path, "iam:GetRole"))}
+		return pass(obj, "The IAM role exists", src, ev("path", r.Path, "iam:GetRole"))
 	case r.Err == nil:
-		return []Finding{unknown(obj, "The role was not looked up", "")}
+		return unknown(obj, "The role was not looked up", "")
 	}
-	if why, foreign := foreignAccount(s, a.role.Account); foreign {
-		return []Finding{unknown(obj, "Could not tell whether the role exists: "+why, foreignFix(a.role.Account), src)}
+	if why, foreign := foreignAccount(s, role.Account); foreign {
+		return unknown(obj, "Could not tell whether the role exists: "+why, foreignFix(role.Account), src)
 	}
 	if r.Err.Code != facts.ErrNotFound {
-		return []Finding{callUnknown(obj, "whether the role exists", r.Err)}
+		return callUnknown(obj, "whether the role exists", r.Err)
 	}
-	msg := fmt.Sprintf("Role %q does not exist in account %s: STS answers \"Not authorized to perform sts:AssumeRoleWithWebIdentity\"", a.role.Name, a.role.Account)
-	if a.role.Path != "/" {
-		msg += " (looked up by name; the path " + a.role.Path + " is not part of the lookup)"
+	msg := fmt.Sprintf("Role %q does not exist in account %s: %s", role.Name, role.Account, refusal)
+	if role.Path != "/" {
+		msg += " (looked up by name; the path " + role.Path + " is not part of the lookup)"
 	}
-	return []Finding{fail(obj, msg, []Evidence{src},
-		fmt.Sprintf("create the role (aws iam create-role --role-name %s --path %s --assume-role-policy-document file://trust.json), or annotate the service account with an existing role's ARN", a.role.Name, a.role.Path))}
+	return fail(obj, msg, []Evidence{src},
+		fmt.Sprintf("create the role (aws iam create-role --role-name %s --path %s --assume-role-policy-document file://trust.json), or %s", role.Name, role.Path, instead))
 }
 
 func checkRolePolicies(s *Input, subj *facts.Subject) []Finding {
@@ -247,17 +255,23 @@ func checkRolePolicies(s *Input, subj *facts.Subject) []Finding {
 	if !ok || !a.roleFact.Found {
 		return nil
 	}
-	r, obj := a.roleFact, roleRef(a.role.String())
+	return []Finding{rolePolicies(a.role, a.roleFact, "assuming it works, but every AWS call the pod makes is denied")}
+}
+
+// rolePolicies judges whether a found role has permission policies at all;
+// without any, consequence is what breaks.
+func rolePolicies(role awsarn.RoleARN, r facts.Role, consequence string) Finding {
+	obj := roleRef(role.String())
 	if r.PoliciesErr != nil {
-		return []Finding{callUnknown(obj, "which permission policies the role has", r.PoliciesErr)}
+		return callUnknown(obj, "which permission policies the role has", r.PoliciesErr)
 	}
 	n := len(r.AttachedPolicyARNs) + len(r.InlinePolicyNames)
 	evs := []Evidence{ev("attached policies", fmt.Sprint(len(r.AttachedPolicyARNs)), "iam:ListAttachedRolePolicies"), ev("inline policies", fmt.Sprint(len(r.InlinePolicyNames)), "iam:ListRolePolicies")}
 	if n == 0 {
-		return []Finding{fail(obj, "The role has no permission policies: assuming it works, but every AWS call the pod makes is denied", evs,
-			"aws iam attach-role-policy --role-name "+a.role.Name+" --policy-arn <POLICY_ARN>")}
+		return fail(obj, "The role has no permission policies: "+consequence, evs,
+			"aws iam attach-role-policy --role-name "+role.Name+" --policy-arn <POLICY_ARN>")
 	}
-	return []Finding{pass(obj, "The role has permission policies", evs...)}
+	return pass(obj, "The role has permission policies", evs...)
 }
 
 // runMemo holds what several checks of one Run share: a trust policy is
