@@ -60,7 +60,11 @@ func checkStaticKeys(_ *Input, subj *facts.Subject) []Finding {
 				continue
 			}
 			clean = false
-			out = append(out, fail(containerRef(p, c), "Static AWS keys in the environment come first in every SDK's credential chain, so IRSA is never used",
+			msg := "Static AWS keys in the environment come first in every SDK's credential chain, so IRSA is never used"
+			if podIdentityOnly(c) {
+				msg = "Static AWS keys in the environment come first in every SDK's credential chain, so EKS Pod Identity is never used"
+			}
+			out = append(out, fail(containerRef(p, c), msg,
 				evs, "remove AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY from the container (env or the envFrom source) in "+ownerText(pf)+", then "+RestartCommand(pf)))
 		}
 		if clean {
@@ -92,7 +96,11 @@ func checkProfiles(_ *Input, subj *facts.Subject) []Finding {
 				continue
 			}
 			clean = false
-			out = append(out, fail(containerRef(p, c), "A profile or shared credentials file can take precedence over web identity (Go v2 and boto3 read static keys from it first; JS v3 prefers any profile)",
+			msg := "A profile or shared credentials file can take precedence over web identity (Go v2 and boto3 read static keys from it first; JS v3 prefers any profile)"
+			if podIdentityOnly(c) {
+				msg = "A profile or shared credentials file takes precedence over EKS Pod Identity: every SDK reads the shared files before the container credential provider"
+			}
+			out = append(out, fail(containerRef(p, c), msg,
 				evs, "remove the profile variables or the mounted .aws files from the container in "+ownerText(pf)+", unless the profile itself uses web_identity_token_file"))
 		}
 		if clean {
@@ -100,6 +108,12 @@ func checkProfiles(_ *Input, subj *facts.Subject) []Finding {
 		}
 	}
 	return out
+}
+
+// podIdentityOnly reports a container whose SDK would use Pod Identity but
+// for what comes earlier in the chain: the agent's URI, no web identity.
+func podIdentityOnly(c facts.Container) bool {
+	return facts.UsesPodIdentity(c.Container) && !facts.HasEnv(c.Container, facts.EnvTokenFile)
 }
 
 func checkPodIdentityMix(_ *Input, subj *facts.Subject) []Finding {

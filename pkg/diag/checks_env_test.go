@@ -108,3 +108,18 @@ func TestCheckRegionsAgree(t *testing.T) {
 	plain := scenario{sa: sa("app").Build(), pods: []*corev1.Pod{pod("web", "app").Env("app", "AWS_REGION", "eu-west-1").Env("app", "AWS_DEFAULT_REGION", "us-east-1").Build()}}
 	expect(t, findingsOf(t, plain.snapshot(), "IRSA-REGION-003"), nil)
 }
+
+// Credentials that shadow Pod Identity are named as shadowing Pod Identity,
+// not IRSA.
+func TestShadowingChecksOnPodIdentityContainers(t *testing.T) {
+	t.Parallel()
+	keys := podIdentityPod("web", facts.PodIdentityAudience)
+	setEnv(keys, "AWS_ACCESS_KEY_ID", "x")
+	setEnv(keys, "AWS_SECRET_ACCESS_KEY", "y")
+	expect(t, findingsOf(t, piScenario([]*corev1.Pod{keys}, nil), "IRSA-CRED-001"),
+		[]want{{status: diag.StatusFail, object: "pod/web[app]", message: "so EKS Pod Identity is never used"}})
+	profile := podIdentityPod("web", facts.PodIdentityAudience)
+	setEnv(profile, "AWS_PROFILE", "dev")
+	expect(t, findingsOf(t, piScenario([]*corev1.Pod{profile}, nil), "IRSA-CRED-002"),
+		[]want{{status: diag.StatusFail, message: "takes precedence over EKS Pod Identity", evidence: []string{"AWS_PROFILE=dev"}}})
+}

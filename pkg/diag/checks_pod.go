@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/sets"
 
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
@@ -108,6 +109,10 @@ func checkContainersMutated(s *Input, subj *facts.Subject) []Finding {
 	if _, ok := facts.IntendedRoleARN(subj); !ok {
 		return nil
 	}
+	// With an association the webhook gives new pods Pod Identity, not IRSA
+	// (docs/behaviour.md#webhook-decision-flow): a container without IRSA
+	// env is then PODID-ASSOC-001's to judge.
+	associated := len(associationsOf(s, subj)) > 0
 	var out []Finding
 	for _, pf := range subj.Pods {
 		p := pf.Pod
@@ -115,19 +120,15 @@ func checkContainersMutated(s *Input, subj *facts.Subject) []Finding {
 		skip, _, _ := facts.SkipContainers(p)
 		mutated := podMutated(p)
 		failed := false
+		leftToPodIdentity := map[string]int{}
 		for _, c := range facts.Containers(p) {
 			_, roleSet, _ := facts.EnvValue(c.Container, facts.EnvRoleARN)
 			_, tokenSet, _ := facts.EnvValue(c.Container, facts.EnvTokenFile)
 			_, mounted := facts.MountOf(c.Container, facts.TokenVolumeName)
-			var missing []string
-			if !roleSet {
-				missing = append(missing, facts.EnvRoleARN)
-			}
-			if !tokenSet {
-				missing = append(missing, facts.EnvTokenFile)
-			}
-			if !mounted {
-				missing = append(missing, facts.TokenVolumeName+" mount")
+			missing := missingIRSA(roleSet, tokenSet, mounted)
+			if why := podIdentityContainer(c, associated, len(missing) < 3); why != "" {
+				leftToPodIdentity[why]++
+				continue
 			}
 			if len(missing) == 0 {
 				continue
@@ -167,10 +168,49 @@ func checkContainersMutated(s *Input, subj *facts.Subject) []Finding {
 			out = append(out, f)
 		}
 		if !failed {
-			out = append(out, pass(podRef(p), "Every container has AWS_ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE and the aws-iam-token mount"))
+			out = append(out, mutatedPass(p, leftToPodIdentity))
 		}
 	}
 	return out
+}
+
+// missingIRSA lists what a container lacks of the IRSA mutation.
+func missingIRSA(roleSet, tokenSet, mounted bool) []string {
+	var missing []string
+	for _, m := range []struct {
+		have bool
+		name string
+	}{{roleSet, facts.EnvRoleARN}, {tokenSet, facts.EnvTokenFile}, {mounted, facts.TokenVolumeName + " mount"}} {
+		if !m.have {
+			missing = append(missing, m.name)
+		}
+	}
+	return missing
+}
+
+// podIdentityContainer says why IRSA-POD-001 leaves a container to the Pod
+// Identity checks, or "": it uses Pod Identity (with both sets IRSA-CRED-003
+// says web identity wins), or it has no IRSA env at all while the service
+// account has an association, so the webhook would give it Pod Identity.
+func podIdentityContainer(c facts.Container, associated, anyIRSA bool) string {
+	switch {
+	case facts.UsesPodIdentity(c.Container):
+		return "uses"
+	case associated && !anyIRSA:
+		return "associated"
+	}
+	return ""
+}
+
+// mutatedPass is IRSA-POD-001's pass for a pod without a missing container.
+func mutatedPass(p *corev1.Pod, leftToPodIdentity map[string]int) Finding {
+	switch {
+	case leftToPodIdentity["uses"] > 0:
+		return pass(podRef(p), "No container is missing IRSA env: the pod uses EKS Pod Identity, which the webhook gives precedence over IRSA (PODID-MIX-001)")
+	case leftToPodIdentity["associated"] > 0:
+		return pass(podRef(p), "No container is missing IRSA env: the service account has an EKS Pod Identity association, which the webhook gives precedence over IRSA (PODID-ASSOC-001 judges the pod)")
+	}
+	return pass(podRef(p), "Every container has AWS_ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE and the aws-iam-token mount")
 }
 
 func checkStaleRoleARN(_ *Input, subj *facts.Subject) []Finding {

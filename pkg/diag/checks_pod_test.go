@@ -171,3 +171,23 @@ func TestCheckSkipContainers(t *testing.T) {
 		})
 	}
 }
+
+// IRSA-POD-001 does not read a Pod Identity container, or a container of an
+// associated service account's pod, as missing IRSA env: the webhook gives
+// such pods Pod Identity (PODID-ASSOC-001 and PODID-MIX-001 judge them).
+func TestContainersMutatedOnPodIdentitySubjects(t *testing.T) {
+	t.Parallel()
+	assoc := func(s *facts.Snapshot) { s.AWS = piAWS() }
+	unmutated := scenario{sa: healthySA, pods: []*corev1.Pod{pod("web", "app").Build()}, mutate: assoc}.snapshot()
+	expect(t, findingsOf(t, unmutated, "IRSA-POD-001"), []want{{status: diag.StatusPass, object: "pod/web", message: "the service account has an EKS Pod Identity association"}})
+	// Without the association the same pod is missing IRSA, as before.
+	expect(t, findingsOf(t, scenario{sa: healthySA, pods: []*corev1.Pod{pod("web", "app").Build()}}.snapshot(), "IRSA-POD-001"),
+		[]want{{status: diag.StatusFail, object: "pod/web[app]"}})
+	// Hand-set IRSA variables next to Pod Identity, no token mount: left to
+	// IRSA-CRED-003 and IRSA-TOKEN-002.
+	both := podIdentityPod("web", facts.PodIdentityAudience)
+	setEnv(both, facts.EnvRoleARN, testutil.RoleARN)
+	setEnv(both, facts.EnvTokenFile, facts.TokenPath)
+	expect(t, findingsOf(t, scenario{sa: healthySA, pods: []*corev1.Pod{both}, mutate: assoc}.snapshot(), "IRSA-POD-001"),
+		[]want{{status: diag.StatusPass, message: "the pod uses EKS Pod Identity"}})
+}

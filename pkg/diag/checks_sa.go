@@ -30,7 +30,7 @@ func init() {
 	)
 }
 
-func checkSAExists(_ *Input, subj *facts.Subject) []Finding {
+func checkSAExists(s *Input, subj *facts.Subject) []Finding {
 	obj := subjectRef(subj)
 	if subj.ServiceAccountErr != nil {
 		return []Finding{unknown(obj, "Could not read the service account: "+subj.ServiceAccountErr.Message,
@@ -38,6 +38,10 @@ func checkSAExists(_ *Input, subj *facts.Subject) []Finding {
 	}
 	if subj.ServiceAccount != nil {
 		return []Finding{pass(obj, "Service account exists")}
+	}
+	associated := len(associationsOf(s, subj)) > 0
+	if associated && len(subj.Pods) == 0 {
+		return nil // only a Pod Identity association names it: PODID-ASSOC-003
 	}
 	var pods []string
 	for _, p := range subj.Pods {
@@ -47,9 +51,13 @@ func checkSAExists(_ *Input, subj *facts.Subject) []Finding {
 	if len(pods) > 0 {
 		evs = append(evs, ev("pods", strings.Join(pods, ","), "pods"))
 	}
-	return []Finding{fail(obj, fmt.Sprintf("Service account %q does not exist in namespace %s", subj.ServiceAccountName, subj.Namespace), evs,
-		fmt.Sprintf("kubectl create serviceaccount %s -n %s && kubectl annotate serviceaccount %s -n %s %s=<ROLE_ARN>, then recreate the pods",
-			subj.ServiceAccountName, subj.Namespace, subj.ServiceAccountName, subj.Namespace, facts.AnnotationRoleARN))}
+	fix := fmt.Sprintf("kubectl create serviceaccount %s -n %s && kubectl annotate serviceaccount %s -n %s %s=<ROLE_ARN>, then recreate the pods",
+		subj.ServiceAccountName, subj.Namespace, subj.ServiceAccountName, subj.Namespace, facts.AnnotationRoleARN)
+	if associated {
+		// Its role comes from the association: no annotation to add.
+		fix = fmt.Sprintf("kubectl create serviceaccount %s -n %s, then recreate the pods", subj.ServiceAccountName, subj.Namespace)
+	}
+	return []Finding{fail(obj, fmt.Sprintf("Service account %q does not exist in namespace %s", subj.ServiceAccountName, subj.Namespace), evs, fix)}
 }
 
 func checkSAAnnotated(s *Input, subj *facts.Subject) []Finding {
@@ -62,6 +70,13 @@ func checkSAAnnotated(s *Input, subj *facts.Subject) []Finding {
 		return []Finding{f}
 	}
 	_, _, ok := facts.SubjectRoleAnnotation(subj)
+	if assocs := associationsOf(s, subj); len(assocs) > 0 {
+		// The association gives the role (docs/behaviour.md#eks-pod-identity):
+		// no annotation is missing.
+		return []Finding{{Status: StatusPass, Severity: SeverityInfo, Object: obj,
+			Message:  "Service account has no role-arn annotation; its EKS Pod Identity association gives it " + associationRoleText(assocs[0]),
+			Evidence: associationEvidence(assocs[0])}}
+	}
 	evs, podIdentity := podRoleEnv(subj)
 	if len(subj.Pods) > 0 && podIdentity > 0 && len(evs) == 0 {
 		return []Finding{{Status: StatusPass, Severity: SeverityInfo, Object: obj,

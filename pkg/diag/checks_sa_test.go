@@ -244,3 +244,21 @@ func TestNonDefaultAnnotationPrefix(t *testing.T) {
 	lone := scenario{sa: sa("app").Annotate("irsa.example.com/role-arn", testutil.RoleARN).Build()}
 	expect(t, findingsOf(t, lone.snapshot(), "IRSA-SA-002"), []want{{status: diag.StatusFail, message: "has no eks.amazonaws.com/role-arn annotation"}})
 }
+
+// A service account EKS Pod Identity gives its role is not missing an
+// annotation, and one that exists only in an association is PODID-ASSOC-003's.
+func TestServiceAccountChecksOnPodIdentitySubjects(t *testing.T) {
+	t.Parallel()
+	// Pods created before the association have no Pod Identity env yet; the
+	// association still gives the role.
+	unmutated := piScenario([]*corev1.Pod{pod("web", "app").Build()}, nil)
+	expect(t, findingsOf(t, unmutated, "IRSA-SA-002"), []want{{status: diag.StatusPass, severity: diag.SeverityInfo,
+		message: "its EKS Pod Identity association gives it role " + piRole, evidence: []string{"association=a-1"}}})
+	// Pods that run as a missing service account get no annotate advice.
+	missing := scenario{saName: "app", pods: []*corev1.Pod{podIdentityPod("web", facts.PodIdentityAudience)}, mutate: func(s *facts.Snapshot) { s.AWS = piAWS() }}.snapshot()
+	got := findingsOf(t, missing, "IRSA-SA-001")
+	expect(t, got, []want{{status: diag.StatusFail, fix: "kubectl create serviceaccount app -n shop, then recreate the pods"}})
+	if strings.Contains(got[0].Remediation, "annotate") {
+		t.Errorf("remediation for an associated service account asks for an annotation: %q", got[0].Remediation)
+	}
+}
