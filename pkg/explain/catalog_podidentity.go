@@ -3,9 +3,9 @@ package explain
 import "strings"
 
 // EKS Pod Identity (docs/behaviour.md#eks-pod-identity, its subsections, and
-// docs/behaviour.md#f10-pod-identity-and-irsa-mixed). kubectl-irsa
-// has no Pod Identity checks beyond IRSA-CRED-003 yet, so the commands
-// below are the AWS CLI and kubectl calls that decide.
+// docs/behaviour.md#f10-pod-identity-and-irsa-mixed). Each cause names the
+// PODID checks that confirm or rule it out offline; the commands below are
+// the AWS CLI and kubectl calls that decide the rest.
 
 func podIdentityNext(f map[string]string) []string {
 	cl, ns, sa := "CLUSTER", arg(f, "namespace", "NAMESPACE"), arg(f, "service_account", "SERVICE_ACCOUNT")
@@ -18,7 +18,7 @@ func podIdentityNext(f map[string]string) []string {
 
 var podIdentityTrust = cause("The role's trust policy does not admit pods.eks.amazonaws.com with sts:AssumeRole and sts:TagSession",
 	`It needs {"Principal":{"Service":"pods.eks.amazonaws.com"},"Action":["sts:AssumeRole","sts:TagSession"]}; sts:TagSession is required while session tags are on, and aws:RequestTag/aws:SourceAccount conditions must match.`,
-	"add that statement to the role's trust policy.")
+	"add that statement to the role's trust policy.", "PODID-TRUST-001", "PODID-TRUST-002")
 
 func init() {
 	register("pod-identity-agent-access-denied", entry{
@@ -31,7 +31,10 @@ func init() {
 					"attach AmazonEKSWorkerNodePolicy, or a policy that allows eks-auth:AssumeRoleForPodIdentity, to the node role."),
 				cause("The role is in another account than the cluster",
 					"Pod Identity roles must be in the cluster's account.",
-					"use a role in the cluster's account and name the other account's role as the association's targetRoleArn."),
+					"use a role in the cluster's account and name the other account's role as the association's targetRoleArn.", "PODID-ROLE-001"),
+				cause("The pod runs on the host network",
+					"Known agent issue aws/eks-pod-identity-agent#139: the same pod without hostNetwork gets credentials.",
+					"run the pod without hostNetwork, or use IRSA for it.", "PODID-AGENT-003"),
 			}
 			if strings.Contains(strings.ToLower(f["message"]), "eks-auth:assumeroleforpodidentity") {
 				cs = promote(cs, 1)
@@ -47,10 +50,10 @@ func init() {
 		causes: static(
 			cause("No association exists for this namespace and service account",
 				"Associations are per cluster, namespace and service account name.",
-				"create the association (aws eks create-pod-identity-association), then restart the pods.", "IRSA-CRED-003"),
+				"create the association (aws eks create-pod-identity-association), then restart the pods.", "PODID-ASSOC-002"),
 			cause("The pod runs as another service account, or the association is in another cluster",
 				"Compare the pod's serviceAccountName with the association.",
-				"set serviceAccountName to the associated service account, or create an association for the one the pod uses, then restart the pods.", "IRSA-POD-003"),
+				"set serviceAccountName to the associated service account, or create an association for the one the pod uses, then restart the pods.", "IRSA-POD-003", "PODID-ASSOC-003"),
 		),
 		next: podIdentityNext,
 	})
@@ -64,7 +67,7 @@ func init() {
 				"sync the node's clock (chrony or NTP, e.g. against the Amazon Time Sync Service)."),
 			cause("IRSA and Pod Identity are mixed up for this pod",
 				"A pod with both env sets uses web identity; a stale association or annotation leaves the wrong one.",
-				"remove the role-arn annotation or the association you do not want, then restart the pods.", "IRSA-CRED-003"),
+				"remove the role-arn annotation or the association you do not want, then restart the pods.", "PODID-MIX-001", "IRSA-CRED-003"),
 		),
 		next: podIdentityNext,
 	})
@@ -73,9 +76,9 @@ func init() {
 		causes: static(
 			cause("The SDK sent a token that is not the Pod Identity token",
 				"The token must have audience pods.eks.amazonaws.com; an IRSA token or a hand-set AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE is rejected.",
-				"remove the hand-set AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE so that the webhook sets it, then restart the pods.", "IRSA-CRED-003"),
+				"remove the hand-set AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE so that the webhook sets it, then restart the pods.", "PODID-TOKEN-001", "IRSA-CRED-003"),
 			cause("The token belongs to another cluster", "The agent presents it to the cluster it is configured for.",
-				"run the pod in the cluster of its association, or create the association in this cluster and restart the pods."),
+				"run the pod in the cluster of its association, or create the association in this cluster and restart the pods.", "PODID-CLUSTER-001"),
 		),
 		next: podIdentityNext,
 	})
@@ -83,7 +86,7 @@ func init() {
 		title: "EKS Auth rejected the agent's request as invalid",
 		causes: static(cause("The agent is misconfigured (e.g. its cluster name) or the add-on is outdated",
 			"",
-			"update the eks-pod-identity-agent add-on and correct its arguments (the cluster name).")),
+			"update the eks-pod-identity-agent add-on and correct its arguments (the cluster name).", "PODID-AGENT-001", "PODID-CLUSTER-001")),
 		next: podIdentityNext,
 	})
 	register("pod-identity-agent-throttled", entry{
@@ -102,13 +105,13 @@ func init() {
 	register("pod-identity-agent-error", entry{
 		title: "The Pod Identity agent relayed an EKS Auth error",
 		causes: static(podIdentityTrust, cause("No association for the service account", "See https://docs.aws.amazon.com/eks/latest/userguide/pod-id-association.html.",
-			"create the association, then restart the pods.", "IRSA-CRED-003")),
+			"create the association, then restart the pods.", "PODID-ASSOC-002")),
 		next: podIdentityNext,
 	})
 	tokenCauses := static(
 		cause("The SDK sent no or an unreadable token",
 			"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE must name the projected eks-pod-identity-token file; a missing volume or a hand-set variable sends an empty or foreign token.",
-			"remove the hand-set AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE and any copied volume so that the webhook adds both, then restart the pods.", "IRSA-CRED-003"),
+			"remove the hand-set AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE and any copied volume so that the webhook adds both, then restart the pods.", "PODID-TOKEN-001", "PODID-ASSOC-001"),
 		cause("The SDK is older than the Pod Identity minimum", "It may not send the token file's content.",
 			"upgrade the SDK to at least the Pod Identity minimum."),
 	)
@@ -120,12 +123,12 @@ func init() {
 		causes: static(
 			cause("The eks-pod-identity-agent add-on is not installed or not running on this node",
 				"Pod Identity needs the agent DaemonSet on every node; Fargate, Windows and hybrid nodes do not run it.",
-				"install the eks-pod-identity-agent add-on, or use IRSA on nodes that cannot run it."),
+				"install the eks-pod-identity-agent add-on, or use IRSA on nodes that cannot run it.", "PODID-AGENT-001", "PODID-ASSOC-001"),
 			cause("The agent listens only on IPv6 or the network blocks the link-local address",
 				"Older agents needed IPv6 unless bound to 169.254.170.23; network policies and proxies must allow 169.254.170.23:80.",
-				"update the agent add-on, and allow 169.254.170.23:80 in network policies and NO_PROXY."),
+				"update the agent add-on, and allow 169.254.170.23:80 in network policies and NO_PROXY.", "PODID-AGENT-002", "PODID-ENV-002"),
 			cause("hostNetwork pods", "Known agent issue aws/eks-pod-identity-agent#139.",
-				"run the pod without hostNetwork, or use IRSA for it."),
+				"run the pod without hostNetwork, or use IRSA for it.", "PODID-AGENT-003"),
 		),
 		next: podIdentityNext,
 	})

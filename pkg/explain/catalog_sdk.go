@@ -88,7 +88,7 @@ func init() {
 			cause("Pod Identity was intended but is not set up for this pod",
 				"No association for the service account, or the eks-pod-identity-agent add-on is missing, so no container-credential env was injected.",
 				"create the association and install the eks-pod-identity-agent add-on, then restart the pods.",
-				"IRSA-CRED-003"),
+				"PODID-ASSOC-001", "PODID-AGENT-001", "IRSA-CRED-003"),
 		),
 		notes: func(map[string]string) []string {
 			return []string{"Messages such as \"no EC2 IMDS role found\" come from the last link of the chain (instance metadata); the interesting question is why the IRSA link before it had nothing."}
@@ -108,7 +108,7 @@ func init() {
 			cause("Pod Identity was intended, but the agent or association is missing, so the SDK fell back to instance metadata",
 				"Without container-credential env the chain ends at IMDS, which hands out the node role unless the hop limit or a network policy blocks it.",
 				"create the association and install the eks-pod-identity-agent add-on, then restart the pods.",
-				"IRSA-CRED-003"),
+				"CREDS-001", "PODID-ASSOC-001", "IRSA-CRED-003"),
 		),
 		notes: func(f map[string]string) []string {
 			n := "The session name of an EC2 instance profile is the instance id (i-…); IRSA sessions are named by the SDK (Go v2: Unix nanoseconds, botocore: botocore-session-<epoch>)."
@@ -188,7 +188,7 @@ func init() {
 			cause("AWS_CONTAINER_CREDENTIALS_FULL_URI was set by hand to an unsupported host",
 				"http hosts must be loopback, 169.254.170.2, 169.254.170.23 or fd00:ec2::23.",
 				"remove the hand-set AWS_CONTAINER_CREDENTIALS_FULL_URI so that the webhook sets it, then restart the pods.",
-				"IRSA-CRED-003"),
+				"PODID-ENV-001", "IRSA-CRED-003"),
 		),
 	})
 

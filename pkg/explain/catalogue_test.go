@@ -17,7 +17,7 @@ func TestCheckIDsExistInTheCatalogue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	idRE := regexp.MustCompile(`IRSA-[A-Z]+-\d{3}`)
+	idRE := regexp.MustCompile(`(?:IRSA|PODID)-[A-Z]+-\d{3}|CREDS-\d{3}`)
 	seen := 0
 	for _, f := range files {
 		if strings.HasSuffix(f, "_test.go") {

@@ -145,7 +145,7 @@ func TestPodIdentityAgentErrors(t *testing.T) {
 		{"access-denied-node-role", agent("AccessDeniedException", "User: arn:aws:sts::111122223333:assumed-role/node/i-0abcd1234ef567890 is not authorized to perform: eks-auth:AssumeRoleForPodIdentity"),
 			want{id: "pod-identity-agent-access-denied", first: "node role lacks"}},
 		{"no-association", agent("ResourceNotFoundException", "Pod Identity Association not found"),
-			want{id: "pod-identity-agent-no-association", code: "ResourceNotFoundException", first: "No association", checks: []string{"IRSA-CRED-003"}}},
+			want{id: "pod-identity-agent-no-association", code: "ResourceNotFoundException", first: "No association", checks: []string{"PODID-ASSOC-002"}}},
 		{"expired", agent("ExpiredTokenException", "Service account token has expired"), want{id: "pod-identity-agent-expired-token", code: "ExpiredTokenException"}},
 		{"invalid", agent("InvalidTokenException", "Token is not valid"), want{id: "pod-identity-agent-invalid-token", first: "not the Pod Identity token"}},
 		{"invalid-param", agent("InvalidParameterException", "Cluster name is invalid"), want{id: "pod-identity-agent-invalid-request"}},
