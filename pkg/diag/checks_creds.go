@@ -231,18 +231,39 @@ func lowerFirst(s string) string {
 // really gets. It never fails: the verdicts are the other checks'. For a
 // subject that uses or is meant to use Pod Identity it is a notice, shown
 // without --show-passed and first, because which link of the chain wins is
-// what such a subject's reader needs before any verdict.
+// what such a subject's reader needs before any verdict. Replicas get the
+// same answer, so only the first container with each answer is the notice,
+// naming the pods that share it; the rest are plain passes.
 func checkCredentialSource(s *Input, subj *facts.Subject) []Finding {
 	notice := podIdentitySubject(s, subj)
 	var out []Finding
+	first := map[string]int{} // container name and answer → index in out
 	for _, pf := range subj.Pods {
 		for _, c := range facts.Containers(pf.Pod) {
 			cr := containerCredential(s, subj, pf, c)
 			evs := append([]Evidence{ev("source", cr.kind, "SDK credential chain (Go v2 order)")}, cr.evs...)
 			f := pass(containerRef(pf.Pod, c), describeCredential(cr), evs...)
-			f.Notice = notice
+			key := c.Name + "\x00" + f.Message
+			if i, seen := first[key]; notice && seen {
+				out[i].Evidence = appendSharedPod(out[i].Evidence, pf.Pod.Name)
+			} else {
+				first[key] = len(out)
+				f.Notice = notice
+			}
 			out = append(out, f)
 		}
 	}
 	return out
+}
+
+// appendSharedPod adds a pod to the notice's "same for pods" evidence.
+func appendSharedPod(evs []Evidence, pod string) []Evidence {
+	const key = "same for pods"
+	for i := range evs {
+		if evs[i].Key == key {
+			evs[i].Value += ", " + pod
+			return evs
+		}
+	}
+	return append(evs, ev(key, pod, "the service account's other pods"))
 }

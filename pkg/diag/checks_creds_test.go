@@ -96,3 +96,24 @@ func TestCheckCredentialSource(t *testing.T) {
 	// No pods: nothing to say.
 	expect(t, findingsOf(t, piScenario(nil, nil), "CREDS-001"), nil)
 }
+
+// Replicas with the same answer make one notice that names them; a pod with
+// another answer makes its own.
+func TestCredentialNoticePerAnswer(t *testing.T) {
+	t.Parallel()
+	snap := piScenario([]*corev1.Pod{podIdentityPod("web-1", facts.PodIdentityAudience), podIdentityPod("web-2", facts.PodIdentityAudience),
+		pod("web-0", "app").Build(), podIdentityPod("web-3", facts.PodIdentityAudience)}, nil)
+	var notices []diag.Finding
+	all := findingsOf(t, snap, "CREDS-001")
+	for _, f := range all {
+		if f.Notice {
+			notices = append(notices, f)
+		}
+	}
+	expect(t, notices, []want{
+		{object: "pod/web-0[app]", message: "Falls back to the node's instance role"},
+		{object: "pod/web-1[app]", message: "Gets credentials from Pod Identity", evidence: []string{"same for pods=web-2, web-3"}}})
+	if len(all) != 4 {
+		t.Errorf("got %d CREDS-001 findings, want one per container (4)", len(all))
+	}
+}
