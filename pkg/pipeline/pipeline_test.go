@@ -16,8 +16,11 @@ import (
 
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/cloud"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/diag"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/eksauth"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/kube"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/pipeline"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/probe"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/thumbprint"
 	"github.com/kubectl-irsa/kubectl-irsa/test/fakeaws"
 	"github.com/kubectl-irsa/kubectl-irsa/test/fakekube"
@@ -248,5 +251,95 @@ func TestClusterAccountFromTheContext(t *testing.T) {
 	}
 	if got := res.Snapshot.AWS.ClusterAccount; got != "444455556666" {
 		t.Errorf("ClusterAccount = %q, want the context's", got)
+	}
+}
+
+// eksAuthStub answers AssumeRoleForPodIdentity with err, or with a session
+// of role.
+type eksAuthStub struct {
+	role  string
+	err   error
+	calls *int
+}
+
+func (e eksAuthStub) AssumeRoleForPodIdentity(context.Context, string, string) (probe.PodIdentityAnswer, error) {
+	*e.calls++
+	if e.err != nil {
+		return probe.PodIdentityAnswer{}, e.err
+	}
+	return probe.PodIdentityAnswer{AssumedRoleARN: "arn:aws:sts::" + account + ":assumed-role/" + e.role + "/eks-prod-web-1"}, nil
+}
+
+type mintStub struct{}
+
+func (mintStub) MintToken(context.Context, string, string, string, int64, *probe.BoundPod) (string, error) {
+	return "e30.e30.c2ln", nil // header {} . claims {} . "sig": parses, carries nothing
+}
+
+// TestPodIdentityPipeline: an associated service account without any
+// annotation is a subject; its association is described, its role fetched
+// once, the agent read, the probe run once; and a snapshot replays it all,
+// probe included.
+func TestPodIdentityPipeline(t *testing.T) {
+	kubeSrv := fakekube.New(t, testutil.Namespace("shop", nil), testutil.Webhook(),
+		testutil.NewSA("shop", "api").Build(),
+		testutil.NewPod("shop", "web-1", "api").PodIdentityByHand("app", facts.PodIdentityAudience).Build())
+	client, err := kubernetes.NewForConfig(kubeSrv.RESTConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	aws := fakeaws.New()
+	aws.SetCaller(fakeaws.Caller{Account: account, ARN: "arn:aws:iam::" + account + ":user/operator"})
+	aws.AddCluster(fakeaws.Cluster{Name: "prod", ARN: "arn:aws:eks:us-west-2:" + account + ":cluster/prod", Version: "1.31", PlatformVersion: "eks.4", Issuer: issuer})
+	roleARN := "arn:aws:iam::" + account + ":role/api"
+	aws.AddRole(fakeaws.Role{ARN: roleARN, InlinePolicyNames: []string{"read"},
+		TrustPolicy: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"pods.eks.amazonaws.com"},"Action":["sts:AssumeRole","sts:TagSession"]}]}`})
+	aws.AddAssociation(fakeaws.Association{ClusterName: "prod", Namespace: "shop", ServiceAccount: "api", RoleARN: roleARN})
+	cfg := fakeaws.Start(t, aws)
+	calls := 0
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"accepted", nil, "shop/api PODID-PROBE-001 pass"},
+		{"denied", &eksauth.APIError{Code: "AccessDeniedException", Message: "User: x is not authorized to perform: eks-auth:AssumeRoleForPodIdentity"}, "shop/api PODID-PROBE-001 unknown"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			aws.ResetCalls()
+			calls = 0
+			req := pipeline.Request{Scope: kube.Scope{Namespace: "shop"}, Probe: true, AWS: pipeline.AWSOptions{Cluster: "prod", Timeout: time.Minute}}
+			src := pipeline.Sources{
+				Kube: pipeline.LiveKube{Client: client, Now: func() time.Time { return testutil.T0.Add(time.Hour) }},
+				AWS: pipeline.LiveAWS{Options: req.AWS, NewCollector: func(context.Context, []string) (*cloud.Collector, error) {
+					return cloud.NewCollector(cfg, cloud.CollectorOptions{}), nil
+				}},
+				Prober: pipeline.LiveProber{Minter: mintStub{}, NewEKSAuth: func(context.Context, string) (probe.PodIdentityAPI, error) {
+					return eksAuthStub{role: "api", err: tc.err, calls: &calls}, nil
+				}},
+			}
+			res, err := pipeline.Diagnose(t.Context(), req, src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			vs := verdicts(res.Diagnoses)
+			has(t, vs, tc.want)
+			has(t, vs, "shop/api PODID-TRUST-001 pass")
+			if calls != 1 || aws.Count("ListPodIdentityAssociations") != 1 || aws.Count("DescribePodIdentityAssociation") != 1 || aws.Count("GetRole") != 1 {
+				t.Errorf("calls: EKS Auth %d, list %d, describe %d, GetRole %d; want one each", calls,
+					aws.Count("ListPodIdentityAssociations"), aws.Count("DescribePodIdentityAssociation"), aws.Count("GetRole"))
+			}
+			if res.Snapshot.PodIdentityAgent == nil || kubeSrv.Count("get", "daemonsets") == 0 {
+				t.Errorf("the agent was not read: %+v", res.Snapshot.PodIdentityAgent)
+			}
+			buf := saved(t, req, res, false)
+			if !strings.Contains(buf.String(), "podIdentityProbes") {
+				t.Errorf("the snapshot holds no Pod Identity probe")
+			}
+			replayed := replay(t, buf)
+			if !reflect.DeepEqual(replayed.Diagnoses, res.Diagnoses) {
+				t.Errorf("replay differs:\nlive   %v\nreplay %v", vs, verdicts(replayed.Diagnoses))
+			}
+		})
 	}
 }

@@ -96,3 +96,12 @@ func sessionTags(c *facts.Cluster, cluster string, in PodIdentityProbeInput) map
 	}
 	return tags
 }
+
+// The optional parts of the sources are found by type assertion; these make
+// a lost method a build failure instead of a silently skipped step.
+var (
+	_ PodIdentityProber = LiveProber{}
+	_ PodIdentityProber = snapshotProber{}
+	_ AssociationLister = LiveAWS{}
+	_ AssociationLister = snapshotAWS{}
+)

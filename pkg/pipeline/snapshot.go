@@ -141,6 +141,10 @@ func (p snapshotProber) Probe(_ context.Context, in ProbeInput) *facts.ProbeFact
 	return p.s.Facts.Probes[in.Namespace+"/"+in.ServiceAccount]
 }
 
+func (p snapshotProber) ProbePodIdentity(_ context.Context, in PodIdentityProbeInput) *facts.PodIdentityProbe {
+	return p.s.Facts.PodIdentityProbes[in.Namespace+"/"+in.ServiceAccount]
+}
+
 // secretEnv are the AWS variables that hold credentials. Checks read the
 // values of the other AWS_ variables (role, token file, region, profile, ...)
 // and only the names of these; every non-AWS literal value is replaced too,
@@ -152,8 +156,14 @@ var secretEnv = map[string]bool{
 
 // keepsEnvValue reports whether a snapshot keeps a literal env value.
 func keepsEnvValue(name string) bool {
-	return strings.HasPrefix(name, "AWS_") && !secretEnv[name]
+	return strings.HasPrefix(name, "AWS_") && !secretEnv[name] || proxyExemptions[name]
 }
+
+// proxyExemptions are the proxy variables whose values a check reads
+// (PODID-ENV-002: is the Pod Identity agent exempt?). They list hosts, never
+// credentials; HTTP_PROXY and HTTPS_PROXY may embed a password and are
+// replaced like any other value.
+var proxyExemptions = map[string]bool{"NO_PROXY": true, "no_proxy": true}
 
 // RedactedValue stands in for an env value the snapshot does not keep.
 const RedactedValue = "<redacted>"
