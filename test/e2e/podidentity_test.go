@@ -166,7 +166,7 @@ func podIdentityScenarios() []scenario {
 					}
 				}
 			}},
-		{name: "Pod Identity: --probe presents a pod-bound token to EKS Auth", ns: "e2e-pi-probe", code: 0, flags: append([]string{"--probe"}, eksFlags...),
+		{name: "Pod Identity: --probe presents a pod-bound token to EKS Auth", ns: "e2e-pi-probe", code: 0, flags: append([]string{"--probe", "--show-passed"}, eksFlags...),
 			setup: func(w *world) string {
 				w.healthyPodIdentity("app", "pi-app")
 				w.pod(w.newPod("web", "app"))
@@ -174,7 +174,12 @@ func podIdentityScenarios() []scenario {
 			},
 			check: func(w *world, fs []finding) {
 				f := hit(w.t, fs, "PODID-PROBE-001", "pass")
-				mentions(w.t, f, "message", f.Message, "assumed-role/pi-app/")
+				var evs []string
+				for _, e := range f.Evidence {
+					evs = append(evs, e.Key+"="+e.Value)
+				}
+				mentions(w.t, f, "evidence", strings.Join(evs, " "), "assumed role=arn:aws:sts::"+acctA+":assumed-role/pi-app/eks-"+eksCluster+"-web-")
+				mentions(w.t, f, "evidence", strings.Join(evs, " "), "kubernetes-namespace=e2e-pi-probe")
 				if w.aws.Count("eks-auth:AssumeRoleForPodIdentity") != 1 {
 					w.t.Errorf("EKS Auth calls: %d, want 1", w.aws.Count("eks-auth:AssumeRoleForPodIdentity"))
 				}
@@ -289,7 +294,9 @@ func podIdentityScenarios() []scenario {
 				w.eks("1.31", "eks.4")
 				w.sa(w.newSA("app"))
 				src := w.podIdentityRole("pi-app")
-				target := w.role(acctB, "data", w.policy(statement{"Effect": "Allow",
+				// The target would sit in another account; the plugin reads
+				// IAM in one account only, so both are in A here.
+				target := w.role(acctA, "data", w.policy(statement{"Effect": "Allow",
 					"Principal": map[string]any{"AWS": src}, "Action": []string{"sts:AssumeRole", "sts:TagSession"},
 					"Condition": map[string]map[string]any{"StringEquals": {"sts:ExternalId": "not-the-association-id"}}}))
 				w.associate("app", src, func(a *fakeaws.Association) { a.TargetRoleARN = target })
@@ -297,7 +304,8 @@ func podIdentityScenarios() []scenario {
 				return "sa/app"
 			},
 			check: func(w *world, fs []finding) { w.crossCheckEKSAuth("app", "AccessDeniedException") }},
-		{name: "Pod Identity: one service account with an IRSA role and an association", ns: "e2e-pi-mixed", fail: []string{"PODID-MIX-001"}, code: 0, flags: eksFlags,
+		{name: "Pod Identity: one service account with an IRSA role and an association", ns: "e2e-pi-mixed", fail: []string{"PODID-ASSOC-001", "PODID-MIX-001"}, code: 0,
+			flags: append([]string{"--show-passed"}, eksFlags...),
 			setup: func(w *world) string {
 				w.eks("1.31", "eks.4")
 				w.healthy(acctA, "irsa-app", "app")
@@ -315,7 +323,7 @@ func podIdentityScenarios() []scenario {
 				mentions(w.t, finding{ID: "CREDS-001"}, "message", credsMessage(w, fs, "old", "app"), "IRSA")
 				mentions(w.t, finding{ID: "CREDS-001"}, "message", credsMessage(w, fs, "new", "app"), "Pod Identity")
 			}},
-		{name: "Pod Identity: a cluster that mixes both mechanisms is healthy", ns: "e2e-pi-both", code: 0, flags: eksFlags,
+		{name: "Pod Identity: a cluster that mixes both mechanisms is healthy", ns: "e2e-pi-both", code: 0, flags: append([]string{"--show-passed"}, eksFlags...),
 			setup: func(w *world) string {
 				w.healthyPodIdentity("api", "pi-api")
 				w.irsaSA("legacy", w.healthy(acctA, "irsa-legacy", "legacy"))
@@ -329,9 +337,11 @@ func podIdentityScenarios() []scenario {
 			}},
 		{name: "Pod Identity: a hand-set FULL_URI the SDKs reject", ns: "e2e-pi-uri", fail: []string{"PODID-ENV-001"}, code: 2, flags: eksFlags,
 			setup: func(w *world) string {
-				w.healthyPodIdentity("app", "pi-app")
-				w.pod(w.newPod("web", "app").Label(webhook.LabelSkipWebhook, "true").
-					Env("app", facts.EnvContainerCredentialsFull, "http://pod-identity.internal/v1/credentials"))
+				// No association: the manifest points the SDK at its own
+				// endpoint, by plain http to an address the SDKs refuse.
+				w.eks("1.31", "eks.4")
+				w.sa(w.newSA("app"))
+				w.pod(w.newPod("web", "app").Env("app", facts.EnvContainerCredentialsFull, "http://10.1.2.3/v1/credentials"))
 				return "pod/web"
 			}},
 		{name: "Pod Identity: a proxy without the agent in NO_PROXY", ns: "e2e-pi-proxy", fail: []string{"PODID-ENV-002"}, code: 0, flags: eksFlags,
