@@ -189,12 +189,13 @@ func missingIRSA(roleSet, tokenSet, mounted bool) []string {
 }
 
 // podIdentityContainer says why IRSA-POD-001 leaves a container to the Pod
-// Identity checks, or "": it uses Pod Identity (with both sets IRSA-CRED-003
-// says web identity wins), or it has no IRSA env at all while the service
+// Identity checks, or "": it gets Pod Identity credentials (the agent's URI
+// and no web identity, which every SDK would use first and which is then
+// judged here as before), or it has no IRSA env at all while the service
 // account has an association, so the webhook would give it Pod Identity.
 func podIdentityContainer(c facts.Container, associated, anyIRSA bool) string {
 	switch {
-	case facts.UsesPodIdentity(c.Container):
+	case podIdentityOnly(c):
 		return "uses"
 	case associated && !anyIRSA:
 		return "associated"

@@ -183,11 +183,14 @@ func TestContainersMutatedOnPodIdentitySubjects(t *testing.T) {
 	// Without the association the same pod is missing IRSA, as before.
 	expect(t, findingsOf(t, scenario{sa: healthySA, pods: []*corev1.Pod{pod("web", "app").Build()}}.snapshot(), "IRSA-POD-001"),
 		[]want{{status: diag.StatusFail, object: "pod/web[app]"}})
-	// Hand-set IRSA variables next to Pod Identity, no token mount: left to
-	// IRSA-CRED-003 and IRSA-TOKEN-002.
+	// Pod Identity env alone: its credentials come from Pod Identity.
+	expect(t, findingsOf(t, scenario{sa: healthySA, pods: []*corev1.Pod{podIdentityPod("web", facts.PodIdentityAudience)}, mutate: assoc}.snapshot(), "IRSA-POD-001"),
+		[]want{{status: diag.StatusPass, message: "the pod uses EKS Pod Identity"}})
+	// Hand-set IRSA variables next to Pod Identity: every SDK uses web
+	// identity first, so the container's IRSA is judged as before.
 	both := podIdentityPod("web", facts.PodIdentityAudience)
 	setEnv(both, facts.EnvRoleARN, testutil.RoleARN)
 	setEnv(both, facts.EnvTokenFile, facts.TokenPath)
 	expect(t, findingsOf(t, scenario{sa: healthySA, pods: []*corev1.Pod{both}, mutate: assoc}.snapshot(), "IRSA-POD-001"),
-		[]want{{status: diag.StatusPass, message: "the pod uses EKS Pod Identity"}})
+		[]want{{status: diag.StatusFail, object: "pod/web[app]", message: "only partly mutated", evidence: []string{"missing=aws-iam-token mount"}}})
 }
