@@ -36,15 +36,34 @@ func checkAssociationMutated(s *Input, subj *facts.Subject) []Finding {
 		return nil
 	}
 	a := assocs[0]
+	_, irsa := facts.IntendedRoleARN(subj)
 	var out []Finding
 	for _, pf := range subj.Pods {
-		if facts.PodIdentityMutated(pf.Pod) {
+		switch {
+		case facts.PodIdentityMutated(pf.Pod):
 			out = append(out, mutatedPodContainers(pf)...)
-			continue
+		case setsContainerCredentials(pf.Pod):
+			out = append(out, pass(podRef(pf.Pod), "The pod names its own container credentials endpoint instead of the agent (PODID-ENV-001 judges it)"))
+		case irsa && podMutated(pf.Pod):
+			// An IRSA pod of a service account that has both: a migration
+			// PODID-MIX-001 describes, pod by pod.
+			out = append(out, pass(podRef(pf.Pod), "The pod still uses IRSA; it gets Pod Identity once recreated (PODID-MIX-001)"))
+		default:
+			out = append(out, unmutatedPodIdentityPod(s, subj, pf, a))
 		}
-		out = append(out, unmutatedPodIdentityPod(s, subj, pf, a))
 	}
 	return out
+}
+
+// setsContainerCredentials reports a pod whose containers set
+// AWS_CONTAINER_CREDENTIALS_FULL_URI, whatever it names.
+func setsContainerCredentials(p *corev1.Pod) bool {
+	for _, c := range facts.Containers(p) {
+		if facts.HasEnv(c.Container, facts.EnvContainerCredentialsFull) {
+			return true
+		}
+	}
+	return false
 }
 
 // mutatedPodContainers reports the containers of a Pod Identity pod that
@@ -111,13 +130,7 @@ func unmutatedPodIdentityPod(s *Input, subj *facts.Subject, pf facts.PodFacts, a
 	}
 	if !a.CreatedAt.IsZero() && a.CreatedAt.After(created) {
 		msg := fmt.Sprintf("Pod has no Pod Identity credentials: it was created at %s, before the association (%s), and the webhook acts only when a pod is created", ts(created), ts(a.CreatedAt))
-		f := fail(obj, msg, evs, restart)
-		if podMutated(p) {
-			// It still works with IRSA: a migration in progress, not an outage.
-			f.Message += "; it still gets IRSA credentials, and gets Pod Identity once recreated"
-			f.Severity = SeverityWarning
-		}
-		return f
+		return fail(obj, msg, evs, restart)
 	}
 	if s.Webhooks.Err == nil {
 		cfg, wh := facts.IRSAWebhook(s.Webhooks.Configs)

@@ -40,8 +40,13 @@ func TestCheckAssociationMutated(t *testing.T) {
 				message:  "it was created at 2026-11-01T13:00:00Z, before the association (2026-11-01T15:00:00Z), and the webhook acts only when a pod is created",
 				evidence: []string{"association=a-1", "association created=2026-11-01T15:00:00Z", "pod created=2026-11-01T13:00:00Z"},
 				fix:      "kubectl rollout restart deployment/web -n shop"}}},
-		{"an IRSA pod from before the association is a migration: warning", piScenario([]*corev1.Pod{healthyPod("web").Build()}, later),
-			[]want{{status: diag.StatusFail, severity: diag.SeverityWarning, message: "it still gets IRSA credentials, and gets Pod Identity once recreated"}}},
+		{"an IRSA pod of a service account with both is PODID-MIX-001's", scenario{sa: healthySA, pods: []*corev1.Pod{healthyPod("web").Build()}, mutate: func(s *facts.Snapshot) {
+			s.AWS = piAWS()
+			s.AWS.PodIdentity.Associations[0].CreatedAt = testutil.T0.Add(3 * time.Hour)
+		}}.snapshot(), []want{{status: diag.StatusPass, message: "The pod still uses IRSA; it gets Pod Identity once recreated (PODID-MIX-001)"}}},
+		{"a pod that names its own endpoint is PODID-ENV-001's", piScenario(plain(func(b *testutil.Pod) {
+			b.Label(facts.LabelSkipWebhook, "true").Env("app", facts.EnvContainerCredentialsFull, "http://creds.internal/v1")
+		}), nil), []want{{status: diag.StatusPass, object: "pod/web", message: "names its own container credentials endpoint"}}},
 		{"Fargate: no restart helps", piScenario(plain(func(b *testutil.Pod) { b.Label(facts.LabelFargateProfile, "fp-default") }), later),
 			[]want{{status: diag.StatusFail, severity: diag.SeverityError, message: "it runs on Fargate (it carries the label eks.amazonaws.com/fargate-profile=fp-default)",
 				fix: "run it on EC2 nodes, or give the service account an IRSA role instead (kubectl annotate serviceaccount app -n shop eks.amazonaws.com/role-arn=<ROLE_ARN>"}}},
