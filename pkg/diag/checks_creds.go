@@ -155,7 +155,7 @@ func containerEndpointCredential(s *Input, subj *facts.Subject, c facts.Containe
 	}
 	src := ev(facts.EnvContainerCredentialsFull, uri, containerField(c, "env"))
 	if !facts.IsPodIdentityAgentURI(uri) {
-		if problem, _ := facts.ContainerEndpointProblem(uri); problem != "" {
+		if problem := facts.ContainerEndpointProblem(uri); problem != "" {
 			return credential{kind: "none", whole: true, text: "No credentials from its container credentials endpoint " + uri + ": the SDKs refuse it, " + problem + " (PODID-ENV-001)", evs: []Evidence{src}}
 		}
 		return credential{kind: "container endpoint", text: "the container credentials endpoint " + uri + ", which is not the Pod Identity agent", evs: []Evidence{src}}

@@ -49,18 +49,14 @@ func checkContainerEndpoint(_ *Input, subj *facts.Subject) []Finding {
 			}
 			obj := containerRef(pf.Pod, c)
 			src := ev(facts.EnvContainerCredentialsFull, uri, containerField(c, "env"))
-			problem, resolves := facts.ContainerEndpointProblem(uri)
+			problem := facts.ContainerEndpointProblem(uri)
 			if problem == "" {
 				out = append(out, pass(obj, "AWS_CONTAINER_CREDENTIALS_FULL_URI is an endpoint the SDKs accept", src))
 				continue
 			}
-			f := fail(obj, "The SDKs refuse AWS_CONTAINER_CREDENTIALS_FULL_URI "+uri+": "+problem+" (Go v2: \"invalid endpoint host, only loopback/ecs/eks hosts are allowed\")",
+			out = append(out, fail(obj, "The SDKs refuse AWS_CONTAINER_CREDENTIALS_FULL_URI "+uri+": "+problem+" (Go v2: \"invalid endpoint host, only loopback/ecs/eks hosts are allowed\")",
 				[]Evidence{src},
-				setEnvCommand(pf, c, facts.EnvContainerCredentialsFull+"-")+"  # for EKS Pod Identity the webhook sets "+facts.PodIdentityFullURI+" itself; otherwise use https or a loopback host")
-			if resolves {
-				f.Severity = SeverityWarning
-			}
-			out = append(out, f)
+				setEnvCommand(pf, c, facts.EnvContainerCredentialsFull+"-")+"  # for EKS Pod Identity the webhook sets "+facts.PodIdentityFullURI+" itself; otherwise use https or a loopback host"))
 		}
 	}
 	return out

@@ -38,8 +38,8 @@ func TestCheckContainerEndpoint(t *testing.T) {
 			[]want{{status: diag.StatusFail, severity: diag.SeverityError, object: "pod/web[app]",
 				message: "The SDKs refuse AWS_CONTAINER_CREDENTIALS_FULL_URI http://10.0.0.5/v1/credentials: over http the SDKs accept only loopback hosts and 169.254.170.2, 169.254.170.23 or fd00:ec2::23, not 10.0.0.5",
 				fix:     "kubectl set env deployment/web -c app AWS_CONTAINER_CREDENTIALS_FULL_URI- -n shop"}}},
-		{"http to a host name depends on DNS: warning", uri("http://creds.internal/v1"),
-			[]want{{status: diag.StatusFail, severity: diag.SeverityWarning, message: "only if every address it resolves to is a loopback address"}}},
+		{"http to a host name: botocore refuses every name but localhost", uri("http://creds.internal/v1"),
+			[]want{{status: diag.StatusFail, severity: diag.SeverityError, message: "botocore accepts no name but localhost"}}},
 		{"no container endpoint: nothing", awsScenario(nil).snapshot(), nil},
 	}
 	for _, tt := range tests {

@@ -63,41 +63,41 @@ func PodUsesPodIdentity(pod *corev1.Pod) bool {
 // AWS_CONTAINER_CREDENTIALS_FULL_URI, or "" when they accept it. Over http
 // the host must be a loopback address or exactly 169.254.170.2,
 // 169.254.170.23 or fd00:ec2::23; over https any host will do
-// (docs/behaviour.md#sdk-credential-chain). A host name is resolved by the
-// SDK at run time and allowed only when every address is one of those, so
-// resolves tells the caller the verdict depends on DNS.
-func ContainerEndpointProblem(uri string) (problem string, resolves bool) {
+// (docs/behaviour.md#sdk-credential-chain). Of host names only localhost
+// is accepted everywhere: botocore compares the name itself, and Go v2
+// accepts another only when every address it resolves to is allowed.
+func ContainerEndpointProblem(uri string) string {
 	u, err := url.Parse(strings.TrimSpace(uri))
 	if err != nil {
-		return "it is not a URL: " + err.Error(), false
+		return "it is not a URL: " + err.Error()
 	}
 	switch u.Scheme {
 	case "https":
-		return "", false
+		return ""
 	case "http":
 	default:
-		return "its scheme is " + strconv.Quote(u.Scheme) + "; only http and https are used", false
+		return "its scheme is " + strconv.Quote(u.Scheme) + "; only http and https are used"
 	}
 	host := u.Hostname()
-	if host == "" {
-		return "it names no host", false
-	}
-	if strings.EqualFold(host, "localhost") {
-		return "", false
+	switch {
+	case host == "":
+		return "it names no host"
+	case strings.EqualFold(host, "localhost"):
+		return ""
 	}
 	ip := net.ParseIP(host)
 	if ip == nil {
-		return "its host " + host + " is a name: over http the SDKs accept it only if every address it resolves to is a loopback address or 169.254.170.2, 169.254.170.23 or fd00:ec2::23", true
+		return "its host " + host + " is a name: over http botocore accepts no name but localhost, and Go v2 one only if every address it resolves to is a loopback address or 169.254.170.2, 169.254.170.23 or fd00:ec2::23"
 	}
 	for _, ok := range []string{"169.254.170.2", PodIdentityAgentAddress, PodIdentityAgentIPv6} {
 		if ip.Equal(net.ParseIP(ok)) {
-			return "", false
+			return ""
 		}
 	}
 	if ip.IsLoopback() {
-		return "", false
+		return ""
 	}
-	return "over http the SDKs accept only loopback hosts and 169.254.170.2, 169.254.170.23 or fd00:ec2::23, not " + host, false
+	return "over http the SDKs accept only loopback hosts and 169.254.170.2, 169.254.170.23 or fd00:ec2::23, not " + host
 }
 
 // PodIdentityTokenVolume returns the pod's eks-pod-identity-token projected
