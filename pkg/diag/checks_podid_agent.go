@@ -69,11 +69,9 @@ func checkAgentReady(s *Input, subj *facts.Subject) []Finding {
 
 // checkAgentIPv6 applies the rule of docs/behaviour.md#pod-identity-agent-ipv6:
 // the agent binds [fd00:ec2::23] too unless --bind-hosts names only IPv4
-// hosts, and exits where IPv6 is off. Of the nodes, the facts tell the
-// cluster's IP family and whether every agent pod is ready: an ipv4 cluster
-// with such an agent and agent pods that are not ready is warned about (it
-// would explain them); while every agent pod is ready the nodes evidently
-// have IPv6, so it passes, naming the risk of a node image without it.
+// hosts, and exits where IPv6 is off. Of the nodes the facts tell only the
+// cluster's IP family, so an ipv4 cluster with such an agent is warned
+// about; the ready count says whether it already bites.
 func checkAgentIPv6(s *Input, subj *facts.Subject) []Finding {
 	ag := s.PodIdentityAgent
 	if ag == nil || !ag.Found || s.AWS == nil || s.AWS.Cluster == nil || !podIdentitySubject(s, subj) {
@@ -98,11 +96,11 @@ func checkAgentIPv6(s *Input, subj *facts.Subject) []Finding {
 	msg := "The cluster is IPv4, but the agent also binds [" + facts.PodIdentityAgentIPv6 + "]:80: on a node without IPv6 it exits with \"bind: cannot assign requested address\" and that node's pods get no Pod Identity credentials"
 	f := fail(obj, msg, append(evs, agentCounts(ag)...),
 		"aws eks update-addon --cluster-name "+shellQuote(podIdentityCluster(s))+" --addon-name "+facts.PodIdentityAgentName+` --configuration-values '{"agent":{"additionalArgs":{"-b":"`+facts.PodIdentityAgentAddress+`"}}}'  # https://docs.aws.amazon.com/eks/latest/userguide/pod-id-agent-config-ipv6.html`)
-	if ag.Ready >= ag.Desired {
-		return []Finding{pass(obj, "The agent also binds ["+facts.PodIdentityAgentIPv6+"]:80 on this IPv4 cluster, and every agent pod is ready, so the nodes have IPv6; a node image without it would stop the agent there",
-			append(evs, agentCounts(ag)...)...)}
+	if ag.Ready < ag.Desired {
+		f.Message += fmt.Sprintf("; %d of %d agent pods are not ready, which this would explain", ag.Desired-ag.Ready, ag.Desired)
+	} else {
+		f.Message += "; every agent pod is ready now, so today's nodes have IPv6, but a node image without it would stop the agent there"
 	}
-	f.Message += fmt.Sprintf("; %d of %d agent pods are not ready, which this would explain", ag.Desired-ag.Ready, ag.Desired)
 	return []Finding{f}
 }
 

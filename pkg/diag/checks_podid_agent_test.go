@@ -60,8 +60,8 @@ func TestCheckAgentIPv6(t *testing.T) {
 				message:  "The cluster is IPv4, but the agent also binds [fd00:ec2::23]:80: on a node without IPv6 it exits with \"bind: cannot assign requested address\"",
 				evidence: []string{"ipFamily=ipv4", "bind hosts=default (169.254.170.23 and [fd00:ec2::23])"},
 				fix:      `aws eks update-addon --cluster-name prod --addon-name eks-pod-identity-agent --configuration-values '{"agent":{"additionalArgs":{"-b":"169.254.170.23"}}}'`}}},
-		{"the default while every pod is ready: the nodes have IPv6", withAgent(defaultArgs),
-			[]want{{status: diag.StatusPass, message: "every agent pod is ready, so the nodes have IPv6", evidence: []string{"ready=3"}}}},
+		{"the default while every pod is ready: still a warning", withAgent(defaultArgs),
+			[]want{{status: diag.StatusFail, severity: diag.SeverityWarning, message: "every agent pod is ready now, so today's nodes have IPv6", evidence: []string{"ready=3"}}}},
 		{"an IPv6 cluster needs it", piScenario([]*corev1.Pod{podIdentityPod("web", facts.PodIdentityAudience)}, func(s *facts.Snapshot) {
 			defaultArgs(s.PodIdentityAgent)
 			s.AWS.Cluster.IPFamily = "ipv6"
