@@ -50,7 +50,7 @@ func checkPodIdentityProbe(s *Input, subj *facts.Subject) []Finding {
 		return []Finding{unknown(obj, "Could not ask EKS Auth: "+p.Err, "pass --region, configure AWS credentials, and check network access to the EKS Auth endpoint")}
 	}
 	if p.AssumedRoleARN != "" {
-		f := pass(obj, "EKS Auth assumed the association's role for the service account (credentials discarded at once)",
+		f := pass(obj, "EKS Auth issued credentials for "+p.AssumedRoleARN+" (discarded at once)",
 			ev("assumed role", p.AssumedRoleARN, "eks-auth:AssumeRoleForPodIdentity"), ev("session tags", tagList(p.SessionTags), "eks-auth:AssumeRoleForPodIdentity"))
 		if failed := failingChecks(s, subj, []string{"PODID-TRUST-001", "PODID-TRUST-002"}); len(failed) > 0 {
 			f.Message += "; the offline evaluation (" + strings.Join(failed, ", ") + ") disagrees: please report this, with the trust policy, as a bug"

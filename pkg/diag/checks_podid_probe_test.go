@@ -33,7 +33,7 @@ func TestCheckPodIdentityProbe(t *testing.T) {
 		want []want
 	}{
 		{"credentials issued: the role and session tags", piProbe(assumed, nil),
-			[]want{{status: diag.StatusPass, object: "serviceaccount/app", message: "EKS Auth assumed the association's role",
+			[]want{{status: diag.StatusPass, object: "serviceaccount/app", message: "EKS Auth issued credentials for arn:aws:sts::111122223333:assumed-role/pi-app/eks-prod-web-1234",
 				evidence: []string{"assumed role=arn:aws:sts::111122223333:assumed-role/pi-app/eks-prod-web-1234", "session tags=kubernetes-namespace=shop, kubernetes-service-account=app"}}}},
 		{"issued although the offline trust evaluation denies: a bug to report", piProbe(assumed, func(a *facts.AWSFacts) {
 			setTrust(a, piRole, piTrust(`{"StringEquals":{"aws:RequestTag/kubernetes-namespace":"prod"}}`))
