@@ -305,7 +305,7 @@ func podIdentityScenarios() []scenario {
 				return "sa/app"
 			},
 			check: func(w *world, fs []finding) { w.crossCheckEKSAuth("app", "AccessDeniedException") }},
-		{name: "Pod Identity: one service account with an IRSA role and an association", ns: "e2e-pi-mixed", fail: []string{"PODID-ASSOC-001", "PODID-MIX-001"}, code: 0,
+		{name: "Pod Identity: one service account with an IRSA role and an association", ns: "e2e-pi-mixed", fail: []string{"PODID-MIX-001"}, code: 0,
 			flags: append([]string{"--show-passed"}, eksFlags...),
 			setup: func(w *world) string {
 				w.eks("1.31", "eks.4")

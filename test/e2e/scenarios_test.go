@@ -659,7 +659,7 @@ func scenarios() []scenario {
 				w.pod(w.newPod("web", "app").Env("app", "AWS_PROFILE", "dev"))
 				return "pod/web"
 			}},
-		{name: "Pod Identity association next to an IRSA annotation", ns: piNamespace, fail: []string{"IRSA-CRED-003", "IRSA-TOKEN-002"}, code: 2,
+		{name: "Pod Identity association next to an IRSA annotation", ns: piNamespace, fail: []string{"IRSA-CRED-003", "IRSA-POD-001", "IRSA-TOKEN-002"}, code: 2,
 			setup: func(w *world) string {
 				arn := w.healthy(acctA, "app", piServiceAccount)
 				w.irsaSA(piServiceAccount, arn)
