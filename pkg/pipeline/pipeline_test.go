@@ -170,16 +170,7 @@ func TestRedactKeepsVerdicts(t *testing.T) {
 		}
 	}
 	replayed := replay(t, buf)
-	strip := func(ds []diag.Diagnosis) []string {
-		var out []string
-		for _, d := range ds {
-			for _, f := range d.Findings {
-				out = append(out, string(f.ID)+" "+string(f.Status)+" "+string(f.Severity))
-			}
-		}
-		return out
-	}
-	if got, want := strip(replayed.Diagnoses), strip(res.Diagnoses); !reflect.DeepEqual(got, want) {
+	if got, want := verdictIDs(replayed.Diagnoses), verdictIDs(res.Diagnoses); !reflect.DeepEqual(got, want) {
 		t.Errorf("redacted verdicts differ:\nlive     %v\nredacted %v", want, got)
 	}
 	has(t, verdicts(replayed.Diagnoses), "ns-1/sa-1 IRSA-TRUST-001 pass")
@@ -340,6 +331,27 @@ func TestPodIdentityPipeline(t *testing.T) {
 			if !reflect.DeepEqual(replayed.Diagnoses, res.Diagnoses) {
 				t.Errorf("replay differs:\nlive   %v\nreplay %v", vs, verdicts(replayed.Diagnoses))
 			}
+			redacted := saved(t, req, res, true)
+			for _, name := range []string{account, `"shop"`, "role/api", "cluster/prod", `"prod"`} {
+				if strings.Contains(redacted.String(), name) {
+					t.Errorf("the redacted snapshot still holds %q", name)
+				}
+			}
+			if got, want := verdictIDs(replay(t, redacted).Diagnoses), verdictIDs(res.Diagnoses); !reflect.DeepEqual(got, want) {
+				t.Errorf("redacted verdicts differ:\nlive     %v\nredacted %v", want, got)
+			}
 		})
 	}
+}
+
+// verdictIDs is "ID status severity" for every finding: what redaction
+// must not change.
+func verdictIDs(ds []diag.Diagnosis) []string {
+	var out []string
+	for _, d := range ds {
+		for _, f := range d.Findings {
+			out = append(out, string(f.ID)+" "+string(f.Status)+" "+string(f.Severity))
+		}
+	}
+	return out
 }

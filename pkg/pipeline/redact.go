@@ -11,8 +11,9 @@ import (
 )
 
 // Redact replaces, everywhere in the document, account ids, role names,
-// namespaces and service account names with stand-ins (100000000001,
-// role-1, ns-1, sa-1), the same stand-in for the same name, so the checks
+// namespaces, service account names and EKS cluster names with stand-ins
+// (100000000001, role-1, ns-1, sa-1, cluster-1), the same stand-in for the
+// same name, so the checks
 // reach the same verdicts on the redacted file: a trust condition still
 // names the service account the pod runs as. A wildcard that matched part
 // of a name (system:serviceaccount:team-*:*) may stop matching; the README
@@ -44,7 +45,7 @@ func Redact(doc *Snapshot) (*Snapshot, error) {
 var keyedMaps = map[string]bool{
 	"/facts/namespaces": true, "/facts/namespaceErrors": true, "/facts/probes": true,
 	"/facts/aws/roles": true, "/facts/aws/providers": true, "/facts/aws/providerLists": true,
-	"/facts/webhookConfigMap/entries": true,
+	"/facts/webhookConfigMap/entries": true, "/facts/podIdentityProbes": true,
 }
 
 var accountID = regexp.MustCompile(`\b\d{12}\b`)
@@ -59,7 +60,7 @@ type nameSwap struct{ from, to string }
 
 func newRedactor(doc *Snapshot) *redactor {
 	r := &redactor{accounts: map[string]string{}}
-	namespaces, accounts, serviceAccounts, roles := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
+	namespaces, accounts, serviceAccounts, roles, clusters := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
 	if doc.Request.Scope.Namespace != "" {
 		namespaces[doc.Request.Scope.Namespace] = true
 	}
@@ -94,11 +95,30 @@ func newRedactor(doc *Snapshot) *redactor {
 			}
 		}
 	}
+	addRole := func(arn string) {
+		if role, err := awsarn.ParseRoleARN(arn); err == nil {
+			roles[role.Name] = true
+			accounts[role.Account] = true
+		}
+	}
 	if a := doc.Facts.AWS; a != nil {
 		for arn := range a.Roles {
-			if role, err := awsarn.ParseRoleARN(arn); err == nil {
-				roles[role.Name] = true
-				accounts[role.Account] = true
+			addRole(arn)
+		}
+		if c := a.Cluster; c != nil && c.Name != "" {
+			clusters[c.Name] = true
+		}
+		// Every listed association names a namespace, a service account and
+		// roles, in scope or not, and the cluster they belong to.
+		if p := a.PodIdentity; p != nil {
+			if p.Cluster != "" {
+				clusters[p.Cluster] = true
+			}
+			for _, as := range p.Associations {
+				namespaces[as.Namespace] = true
+				serviceAccounts[as.ServiceAccount] = true
+				addRole(as.RoleARN)
+				addRole(as.TargetRoleARN)
 			}
 		}
 	}
@@ -115,6 +135,7 @@ func newRedactor(doc *Snapshot) *redactor {
 	add(namespaces, "ns")
 	add(serviceAccounts, "sa")
 	add(roles, "role")
+	add(clusters, "cluster")
 	sort.SliceStable(r.names, func(i, j int) bool { return len(r.names[i].from) > len(r.names[j].from) })
 	return r
 }
