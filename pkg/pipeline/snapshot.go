@@ -165,8 +165,10 @@ func keepsEnvValue(name string) bool {
 // replaced like any other value.
 var proxyExemptions = map[string]bool{"NO_PROXY": true, "no_proxy": true}
 
-// RedactedValue stands in for an env value the snapshot does not keep.
-const RedactedValue = "<redacted>"
+// RedactedValue stands in for an env value the snapshot does not keep; the
+// checks know it (facts.RedactedEnvValue) and say `unknown` rather than
+// judge it.
+const RedactedValue = facts.RedactedEnvValue
 
 // sanitize strips the objects with the functions the live LIST used
 // (kube.StripPod and the rest), so the file holds what the run judged, even
