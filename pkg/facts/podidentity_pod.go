@@ -103,19 +103,7 @@ func ContainerEndpointProblem(uri string) string {
 // PodIdentityTokenVolume returns the pod's eks-pod-identity-token projected
 // service-account token source, if any.
 func PodIdentityTokenVolume(pod *corev1.Pod) (*corev1.Volume, *corev1.ServiceAccountTokenProjection) {
-	for i := range pod.Spec.Volumes {
-		v := &pod.Spec.Volumes[i]
-		if v.Name != PodIdentityVolumeName || v.Projected == nil {
-			continue
-		}
-		for _, src := range v.Projected.Sources {
-			if src.ServiceAccountToken != nil {
-				return v, src.ServiceAccountToken
-			}
-		}
-		return v, nil
-	}
-	return nil, nil
+	return projectedTokenVolume(pod, PodIdentityVolumeName)
 }
 
 // PodIdentityMutated reports whether the webhook gave the pod Pod Identity:

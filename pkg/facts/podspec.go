@@ -107,9 +107,15 @@ func IsWindows(pod *corev1.Pod) bool {
 // TokenVolume returns the pod's aws-iam-token projected service-account token
 // source, if any.
 func TokenVolume(pod *corev1.Pod) (*corev1.Volume, *corev1.ServiceAccountTokenProjection) {
+	return projectedTokenVolume(pod, TokenVolumeName)
+}
+
+// projectedTokenVolume returns the pod's projected volume called name and
+// its service-account token source, if any.
+func projectedTokenVolume(pod *corev1.Pod, name string) (*corev1.Volume, *corev1.ServiceAccountTokenProjection) {
 	for i := range pod.Spec.Volumes {
 		v := &pod.Spec.Volumes[i]
-		if v.Name != TokenVolumeName || v.Projected == nil {
+		if v.Name != name || v.Projected == nil {
 			continue
 		}
 		for _, src := range v.Projected.Sources {
