@@ -87,9 +87,10 @@ func checkAgentIPv6(s *Input, subj *facts.Subject) []Finding {
 	if len(hosts) > 0 {
 		bind = strings.Join(hosts, ", ")
 	}
-	evs := []Evidence{ev("ipFamily", c.IPFamily, "eks:DescribeCluster kubernetesNetworkConfig.ipFamily"),
+	evs := make([]Evidence, 0, 4)
+	evs = append(evs, ev("ipFamily", c.IPFamily, "eks:DescribeCluster kubernetesNetworkConfig.ipFamily"),
 		ev("bind hosts", bind, "daemonset.spec.template.spec.containers["+facts.PodIdentityAgentName+"] args"),
-		ev("version", ag.Version, "daemonset.spec.template.spec.containers image tag")}
+		ev("version", ag.Version, "daemonset.spec.template.spec.containers image tag"))
 	if !binds {
 		return []Finding{pass(obj, "The agent binds only IPv4 addresses, as an IPv4 cluster needs", evs...)}
 	}
@@ -132,7 +133,8 @@ func checkClusterSupportsPodIdentity(s *Input, subj *facts.Subject) []Finding {
 		return []Finding{callUnknown(obj, "whether the cluster's version supports EKS Pod Identity", c.Err)}
 	}
 	supported, minimum, known := facts.PodIdentityClusterSupport(c.Version, c.PlatformVersion)
-	evs := []Evidence{ev("version", c.Version, "eks:DescribeCluster"), ev("platformVersion", c.PlatformVersion, "eks:DescribeCluster")}
+	evs := make([]Evidence, 0, 3)
+	evs = append(evs, ev("version", c.Version, "eks:DescribeCluster"), ev("platformVersion", c.PlatformVersion, "eks:DescribeCluster"))
 	switch {
 	case !known:
 		return []Finding{unknown(obj, "Could not tell whether the cluster supports EKS Pod Identity: its version "+strconv.Quote(c.Version)+" platform "+strconv.Quote(c.PlatformVersion)+" could not be read",

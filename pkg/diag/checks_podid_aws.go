@@ -495,10 +495,10 @@ func checkPodIdentityTargetTrust(s *Input, subj *facts.Subject) []Finding {
 			ctx["sts:ExternalId"] = []string{a.ExternalID}
 		}
 		absent := func(key string) (string, bool) {
-			switch k := strings.ToLower(key); {
-			case k == "sts:externalid":
+			switch strings.ToLower(key) {
+			case "sts:externalid":
 				return "the association's externalId was not read", false
-			case k == "aws:sourceaccount" || k == "aws:sourcearn":
+			case "aws:sourceaccount", "aws:sourcearn":
 				return "kubectl-irsa does not know what EKS sends for it", false
 			}
 			return firstAbsent(key)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -88,7 +89,7 @@ func checkAgentProxy(_ *Input, subj *facts.Subject) []Finding {
 			}
 			obj := containerRef(pf.Pod, c)
 			exempt, unreadable, noProxy := noProxyExempts(pf, c)
-			evs := append(proxies, noProxy...)
+			evs := append(slices.Clip(proxies), noProxy...)
 			switch {
 			case exempt:
 				out = append(out, pass(obj, "NO_PROXY exempts the Pod Identity agent "+facts.PodIdentityAgentAddress, evs...))

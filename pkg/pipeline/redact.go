@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/awsarn"
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
 )
 
 // Redact replaces, everywhere in the document, account ids, role names,
@@ -58,84 +59,95 @@ type redactor struct {
 
 type nameSwap struct{ from, to string }
 
-func newRedactor(doc *Snapshot) *redactor {
-	r := &redactor{accounts: map[string]string{}}
-	namespaces, accounts, serviceAccounts, roles, clusters := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
+// redactedNames are the names a snapshot holds, by kind.
+type redactedNames struct {
+	namespaces, accounts, serviceAccounts, roles, clusters map[string]bool
+}
+
+func (n *redactedNames) role(arn string) {
+	if role, err := awsarn.ParseRoleARN(arn); err == nil {
+		n.roles[role.Name] = true
+		n.accounts[role.Account] = true
+	}
+}
+
+// kube collects the names of the Kubernetes side: the scope, namespaces,
+// subjects, the webhook's ConfigMap and the annotated service accounts.
+func (n *redactedNames) kube(doc *Snapshot) {
 	if doc.Request.Scope.Namespace != "" {
-		namespaces[doc.Request.Scope.Namespace] = true
+		n.namespaces[doc.Request.Scope.Namespace] = true
 	}
 	for ns := range doc.Facts.Namespaces {
-		namespaces[ns] = true
+		n.namespaces[ns] = true
 	}
 	for _, s := range doc.Facts.Subjects {
-		namespaces[s.Namespace] = true
-		serviceAccounts[s.ServiceAccountName] = true
+		n.namespaces[s.Namespace] = true
+		n.serviceAccounts[s.ServiceAccountName] = true
 	}
 	if cm := doc.Facts.WebhookConfigMap; cm != nil {
 		for key, e := range cm.Entries {
 			if ns, name, ok := strings.Cut(key, "/"); ok {
 				if ns != "*" {
-					namespaces[ns] = true
+					n.namespaces[ns] = true
 				}
-				serviceAccounts[name] = true
+				n.serviceAccounts[name] = true
 			}
-			if role, err := awsarn.ParseRoleARN(e.RoleARN); err == nil {
-				roles[role.Name] = true
-				accounts[role.Account] = true
-			}
+			n.role(e.RoleARN)
 		}
 	}
 	for ns, sas := range doc.Facts.RoleServiceAccounts {
-		namespaces[ns] = true
+		n.namespaces[ns] = true
 		for name, arn := range sas {
-			serviceAccounts[name] = true
-			if role, err := awsarn.ParseRoleARN(arn); err == nil {
-				roles[role.Name] = true
-				accounts[role.Account] = true
-			}
+			n.serviceAccounts[name] = true
+			n.role(arn)
 		}
 	}
-	addRole := func(arn string) {
-		if role, err := awsarn.ParseRoleARN(arn); err == nil {
-			roles[role.Name] = true
-			accounts[role.Account] = true
+}
+
+// aws collects the names of the AWS side: roles, the cluster, and every
+// listed Pod Identity association (in scope or not).
+func (n *redactedNames) aws(a *facts.AWSFacts) {
+	if a == nil {
+		return
+	}
+	for arn := range a.Roles {
+		n.role(arn)
+	}
+	if c := a.Cluster; c != nil && c.Name != "" {
+		n.clusters[c.Name] = true
+	}
+	if p := a.PodIdentity; p != nil {
+		if p.Cluster != "" {
+			n.clusters[p.Cluster] = true
+		}
+		for _, as := range p.Associations {
+			n.namespaces[as.Namespace] = true
+			n.serviceAccounts[as.ServiceAccount] = true
+			n.role(as.RoleARN)
+			n.role(as.TargetRoleARN)
 		}
 	}
-	if a := doc.Facts.AWS; a != nil {
-		for arn := range a.Roles {
-			addRole(arn)
-		}
-		if c := a.Cluster; c != nil && c.Name != "" {
-			clusters[c.Name] = true
-		}
-		// Every listed association names a namespace, a service account and
-		// roles, in scope or not, and the cluster they belong to.
-		if p := a.PodIdentity; p != nil {
-			if p.Cluster != "" {
-				clusters[p.Cluster] = true
-			}
-			for _, as := range p.Associations {
-				namespaces[as.Namespace] = true
-				serviceAccounts[as.ServiceAccount] = true
-				addRole(as.RoleARN)
-				addRole(as.TargetRoleARN)
-			}
-		}
-	}
+}
+
+func newRedactor(doc *Snapshot) *redactor {
+	r := &redactor{accounts: map[string]string{}}
+	n := &redactedNames{namespaces: map[string]bool{}, accounts: map[string]bool{}, serviceAccounts: map[string]bool{}, roles: map[string]bool{}, clusters: map[string]bool{}}
+	n.kube(doc)
+	n.aws(doc.Facts.AWS)
 	// Stand-ins are numbered in sorted order, so the same facts always
 	// redact to the same file.
-	for i, a := range sortedKeys(accounts) {
+	for i, a := range sortedKeys(n.accounts) {
 		r.accounts[a] = fmt.Sprintf("1%011d", i+1)
 	}
 	add := func(set map[string]bool, prefix string) {
-		for i, n := range sortedKeys(set) {
-			r.names = append(r.names, nameSwap{n, fmt.Sprintf("%s-%d", prefix, i+1)})
+		for i, name := range sortedKeys(set) {
+			r.names = append(r.names, nameSwap{name, fmt.Sprintf("%s-%d", prefix, i+1)})
 		}
 	}
-	add(namespaces, "ns")
-	add(serviceAccounts, "sa")
-	add(roles, "role")
-	add(clusters, "cluster")
+	add(n.namespaces, "ns")
+	add(n.serviceAccounts, "sa")
+	add(n.roles, "role")
+	add(n.clusters, "cluster")
 	sort.SliceStable(r.names, func(i, j int) bool { return len(r.names[i].from) > len(r.names[j].from) })
 	return r
 }

@@ -30,7 +30,7 @@ func (e codedError) ErrorMessage() string { return e.msg }
 func TestRunPodIdentity(t *testing.T) {
 	t.Parallel()
 	var minted string
-	minter := minterFunc(func(ns, sa, aud string, pod *BoundPod) (string, error) {
+	minter := minterFunc(func(_, _, aud string, pod *BoundPod) (string, error) {
 		if aud != PodIdentityAudience || pod == nil || pod.Name != "web" {
 			return "", errors.New("unexpected request: audience " + aud)
 		}

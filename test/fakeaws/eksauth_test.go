@@ -103,7 +103,7 @@ func TestAssumeRoleForPodIdentity(t *testing.T) {
 		{name: "tampered signature", code: "InvalidTokenException", status: 400,
 			token: func(w *piWorld) string { return jwstest.Tamper(w.token(t, nil)) }},
 		{name: "signed by another key", code: "InvalidTokenException", status: 400,
-			token: func(w *piWorld) string {
+			token: func(*piWorld) string {
 				tok, err := jwstest.Sign("RS256", other.Kid, other, jwstest.ServiceAccountClaims(is.URL, "pods.eks.amazonaws.com", "shop", "web", "p", piPodUID, time.Now().Add(time.Hour)))
 				if err != nil {
 					t.Fatal(err)
@@ -111,12 +111,12 @@ func TestAssumeRoleForPodIdentity(t *testing.T) {
 				return tok
 			}},
 		{name: "another issuer", code: "InvalidTokenException", status: 400,
-			token: func(w *piWorld) string {
+			token: func(*piWorld) string {
 				return ecIssuer.Sign(t, jwstest.ServiceAccountClaims(ecIssuer.URL, "pods.eks.amazonaws.com", "shop", "web", "p", piPodUID, time.Now().Add(time.Hour)))
 			}},
 		{name: "not a JWT", code: "InvalidTokenException", status: 400, token: func(*piWorld) string { return "a.b.c" }},
 		{name: "no association for the service account", code: "ResourceNotFoundException", status: 404,
-			token: func(w *piWorld) string {
+			token: func(*piWorld) string {
 				return is.Sign(t, jwstest.ServiceAccountClaims(is.URL, "pods.eks.amazonaws.com", "shop", "other", "p", piPodUID, time.Now().Add(time.Hour)))
 			}},
 		{name: "unknown cluster", cluster: "staging", code: "ResourceNotFoundException", status: 404},
@@ -155,10 +155,7 @@ func TestAssumeRoleForPodIdentity(t *testing.T) {
 			}
 			w := newPIWorld(t, issuer, tt.assoc, trust)
 			if tt.target != "" {
-				doc := tt.target
-				if strings.Contains(doc, "%s") {
-					doc = strings.Replace(doc, "%s", w.assoc.ExternalID, 1)
-				}
+				doc := strings.Replace(tt.target, "%s", w.assoc.ExternalID, 1)
 				w.fake.AddRole(fakeaws.Role{ARN: piTargetRole, TrustPolicy: doc})
 			}
 			tok := w.token(t, nil)
@@ -269,7 +266,7 @@ func TestAssumeRoleForPodIdentityWireShape(t *testing.T) {
 		return resp.StatusCode, resp.Header, string(b)
 	}
 	status, _, body := post(`{"token":"`+w.token(t, nil)+`"}`, true)
-	shape := regexp.MustCompile(`^\{"subject":\{"namespace":"shop","serviceAccount":"web"\},"audience":"pods.eks.amazonaws.com",` +
+	shape := regexp.MustCompile(`^\{"subject":\{"namespace":"shop","serviceAccount":"web"\},"audience":"pods\.eks\.amazonaws\.com",` +
 		`"podIdentityAssociation":\{"associationArn":"[^"]+","associationId":"a-[a-z0-9]{17}"\},` +
 		`"assumedRoleUser":\{"arn":"arn:aws:sts::123456789012:assumed-role/web/eks-prod-web-7f9c-[^"]+","assumeRoleId":"AROA[0-9A-F]{17}:eks-prod-[^"]+"\},` +
 		`"credentials":\{"sessionToken":"fakeaws-session-[^"]+","secretAccessKey":"fakeaws-secret-[^"]+","accessKeyId":"ASIA[0-9A-F]{16}","expiration":\d{10}\}\}$`)
