@@ -29,12 +29,22 @@ import (
 	"github.com/kubectl-irsa/kubectl-irsa/test/webhook"
 )
 
+// containerCredentialsFile is the webhook's container-credentials file in
+// DIR: on EKS the control plane writes it as Pod Identity associations come
+// and go; here whoever runs the cluster does (hack/demo.sh).
+const containerCredentialsFile = "container-credentials.json"
+
+// containerCredentialsPoll is how often the webhook looks at that file:
+// quicker than the real webhook's second, so that the demo waits less.
+const containerCredentialsPoll = 200 * time.Millisecond
+
 // cluster runs etcd + kube-apiserver (test/e2e/controlplane), the pod
-// identity webhook emulator and a minimal stand-in for the workload
-// controllers, writes DIR/env for a shell to source, and runs until signalled.
+// identity webhook emulator following DIR/container-credentials.json, and a
+// minimal stand-in for the workload controllers, writes DIR/env for a shell
+// to source, and runs until signalled.
 func cluster(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("cluster", flag.ContinueOnError)
-	dir := fs.String("dir", "", "directory for the env file")
+	dir := fs.String("dir", "", "directory for the env file and the webhook's "+containerCredentialsFile)
 	region := fs.String("aws-default-region", "us-west-2", "the webhook's --aws-default-region")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -56,9 +66,16 @@ func cluster(ctx context.Context, args []string) error {
 		return err
 	}
 
-	// What EKS runs: a default region and regional STS endpoints.
+	// What EKS runs: a default region, regional STS endpoints and the Pod
+	// Identity associations of --watch-container-credentials-config.
+	credsConfig := filepath.Join(*dir, containerCredentialsFile)
+	associations := webhook.NewAssociationSet()
+	if err := webhook.WatchContainerCredentialsConfig(ctx, credsConfig, associations, containerCredentialsPoll, log.Printf); err != nil {
+		return err
+	}
 	srv, err := harness.StartWebhook(ctx, cs, harness.WebhookOptions{
-		Config: webhook.Config{DefaultRegion: *region, RegionalSTS: true}, ReadyTimeout: 30 * time.Second})
+		Config:       webhook.Config{DefaultRegion: *region, RegionalSTS: true, AssociationSource: associations},
+		ReadyTimeout: 30 * time.Second})
 	if err != nil {
 		return err
 	}
@@ -72,8 +89,8 @@ func cluster(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	env := fmt.Sprintf("export KUBECONFIG=%q\nexport ISSUER=%q\nexport ISSUER_HOST=%q\nexport ISSUER_THUMBPRINT=%q\n",
-		cp.Kubeconfig, cp.Issuer, u.Host, thumb)
+	env := fmt.Sprintf("export KUBECONFIG=%q\nexport ISSUER=%q\nexport ISSUER_HOST=%q\nexport ISSUER_THUMBPRINT=%q\nexport CONTAINER_CREDENTIALS_CONFIG=%q\n",
+		cp.Kubeconfig, cp.Issuer, u.Host, thumb, credsConfig)
 	envFile := filepath.Join(*dir, "env")
 	if err := os.WriteFile(envFile+".tmp", []byte(env), 0o600); err != nil {
 		return fmt.Errorf("write env: %w", err)

@@ -6,6 +6,11 @@
 //	awsemu serve   --state STATE.json --url-file FILE   the AWS emulator (test/fakeaws) holding STATE
 //	awsemu cluster --dir DIR                            etcd + kube-apiserver + the pod identity webhook
 //
+// STATE holds the caller, OIDC providers, roles, EKS clusters and Pod
+// Identity associations (serve.go); the webhook follows
+// DIR/container-credentials.json for the service accounts that have an
+// association, as the EKS control plane keeps the real webhook's file.
+//
 // Nothing here is part of the plugin; it exists so a newcomer can watch real
 // kubectl and the real plugin diagnose a cluster without an AWS account.
 package main
