@@ -144,7 +144,13 @@ func (c *Collector) listNamespace(ctx context.Context, ns string, chunk int64, f
 	if err != nil {
 		return requiredListError("pods", ns, err)
 	}
-	f.pods = append(f.pods, pods...)
+	if f.pods == nil {
+		// The first (with -A the only) namespace: its pods as listed, not a
+		// copy of every pod while the list is still held.
+		f.pods = pods
+	} else {
+		f.pods = append(f.pods, pods...)
+	}
 	sas, err := listServiceAccounts(ctx, c.Client, ns, chunk, c.onPage("serviceaccounts", ns))
 	if err != nil {
 		return requiredListError("serviceaccounts", ns, err)

@@ -2,6 +2,7 @@ package kube
 
 import (
 	"encoding/json"
+	"path"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -27,69 +28,104 @@ const AnnotationLastApplied = "kubectl.kubernetes.io/last-applied-configuration"
 
 // StripPod keeps the pod's identity, labels, annotations, owners and
 // times; of its spec the service account, the node and scheduler, the host
-// network, the security context's user and group, the volumes' names and
-// projected sources, and the containers and init containers (StripContainer);
-// of its status the phase. Ephemeral containers are dropped: the webhook
-// never mutates them (docs/behaviour.md#init-and-ephemeral-containers).
-func StripPod(p *corev1.Pod) {
+// network, the security context's user and group, the projected volumes a
+// check can reach (stripVolumes), and the containers and init containers
+// (stripContainer); of its status the phase. Ephemeral containers are
+// dropped: the webhook never mutates them
+// (docs/behaviour.md#init-and-ephemeral-containers).
+func StripPod(p *corev1.Pod) { stripPod(p, nil) }
+
+// stripPod is StripPod sharing, through in (when not nil), the parts that
+// are equal to those of a pod stripped before.
+func stripPod(p *corev1.Pod, in *interner) {
 	old := &p.Spec
+	volumes := stripVolumes(old)
 	spec := corev1.PodSpec{
-		Volumes:                      stripVolumes(old.Volumes),
-		InitContainers:               stripContainers(old.InitContainers),
-		Containers:                   stripContainers(old.Containers),
+		Volumes:                      in.volumes(volumes),
+		InitContainers:               in.containers(stripContainers(old.InitContainers, volumes, in)),
+		Containers:                   in.containers(stripContainers(old.Containers, volumes, in)),
 		ServiceAccountName:           old.ServiceAccountName,
 		DeprecatedServiceAccount:     old.DeprecatedServiceAccount,
 		AutomountServiceAccountToken: old.AutomountServiceAccountToken,
-		NodeName:                     old.NodeName,
-		NodeSelector:                 old.NodeSelector,
+		NodeName:                     in.str(old.NodeName),
+		NodeSelector:                 in.labels(old.NodeSelector),
 		HostNetwork:                  old.HostNetwork,
-		SchedulerName:                old.SchedulerName,
+		SchedulerName:                in.str(old.SchedulerName),
 		OS:                           old.OS,
 	}
 	if sc := old.SecurityContext; sc != nil {
 		spec.SecurityContext = &corev1.PodSecurityContext{RunAsUser: sc.RunAsUser, RunAsGroup: sc.RunAsGroup,
 			RunAsNonRoot: sc.RunAsNonRoot, FSGroup: sc.FSGroup, SupplementalGroups: sc.SupplementalGroups}
 	}
-	*p = corev1.Pod{TypeMeta: p.TypeMeta, ObjectMeta: stripObjectMeta(&p.ObjectMeta), Spec: spec,
-		Status: corev1.PodStatus{Phase: p.Status.Phase}}
+	meta := stripObjectMeta(&p.ObjectMeta)
+	meta.Namespace, meta.Labels, meta.Annotations = in.str(meta.Namespace), in.labels(meta.Labels), in.labels(meta.Annotations)
+	meta.OwnerReferences = in.owners(meta.OwnerReferences)
+	*p = corev1.Pod{TypeMeta: p.TypeMeta, ObjectMeta: meta, Spec: spec, Status: corev1.PodStatus{Phase: p.Status.Phase}}
 }
 
-// StripContainer keeps a container's name, image, env (every variable:
-// the IRSA, Pod Identity, region and proxy checks read them), envFrom,
-// volume mounts, restart policy (a native sidecar) and the security
-// context's user and group; commands, ports, probes and resources go.
-func StripContainer(c *corev1.Container) {
-	out := corev1.Container{Name: c.Name, Image: c.Image, Env: c.Env, EnvFrom: c.EnvFrom, VolumeMounts: c.VolumeMounts,
-		RestartPolicy: c.RestartPolicy}
+// stripContainer keeps a container's name, image, env (every variable:
+// the IRSA, Pod Identity, region and proxy checks read them), envFrom, the
+// volume mounts a check reads (keepMount), restart policy (a native
+// sidecar) and the security context's user and group; commands, ports,
+// probes and resources go.
+func stripContainer(c *corev1.Container, volumes []corev1.Volume) corev1.Container {
+	out := corev1.Container{Name: c.Name, Image: c.Image, Env: c.Env, EnvFrom: c.EnvFrom, RestartPolicy: c.RestartPolicy}
+	for _, m := range c.VolumeMounts {
+		if keepMount(m, volumes) {
+			out.VolumeMounts = append(out.VolumeMounts, m)
+		}
+	}
 	if sc := c.SecurityContext; sc != nil {
 		out.SecurityContext = &corev1.SecurityContext{RunAsUser: sc.RunAsUser, RunAsGroup: sc.RunAsGroup, RunAsNonRoot: sc.RunAsNonRoot}
 	}
-	*c = out
+	return out
 }
 
-func stripContainers(cs []corev1.Container) []corev1.Container {
+// keepMount keeps the mounts checks read: of the webhook's volumes (looked
+// up by name, whatever the volume is), of the volumes kept, and of AWS
+// shared files (~/.aws, where a mounted credentials file sits). The mount
+// of a dropped kube-api-access-xxxxx volume goes with it: its random name
+// was what made every pod's containers differ from their siblings'.
+func keepMount(m corev1.VolumeMount, volumes []corev1.Volume) bool {
+	if m.Name == facts.TokenVolumeName || m.Name == facts.PodIdentityVolumeName || strings.Contains(m.MountPath, ".aws") {
+		return true
+	}
+	for _, v := range volumes {
+		if v.Name == m.Name {
+			return true
+		}
+	}
+	return false
+}
+
+func stripContainers(cs []corev1.Container, volumes []corev1.Volume, in *interner) []corev1.Container {
 	if cs == nil {
 		return nil
 	}
 	out := make([]corev1.Container, len(cs))
 	for i := range cs {
-		out[i] = cs[i]
-		StripContainer(&out[i])
+		c := stripContainer(&cs[i], volumes)
+		c.Name, c.Image = in.str(c.Name), in.str(c.Image)
+		c.Env, c.EnvFrom, c.VolumeMounts = in.env(c.Env), in.envFrom(c.EnvFrom), in.mounts(c.VolumeMounts)
+		out[i] = c
 	}
 	return out
 }
 
-// stripVolumes keeps every volume's name (a mount names it) and, of
-// projected volumes, the service-account-token sources and the mode: the
-// token checks follow mounts to them. Other sources (Secrets, ConfigMaps,
-// host paths) are dropped with their names.
-func stripVolumes(vs []corev1.Volume) []corev1.Volume {
-	if vs == nil {
-		return nil
-	}
-	out := make([]corev1.Volume, len(vs))
-	for i, v := range vs {
-		out[i] = corev1.Volume{Name: v.Name}
+// stripVolumes keeps the projected volumes a check can reach, with their
+// service-account-token sources and mode: the webhook's two, which checks
+// look up by name (facts.TokenVolume), and any other whose mount in some
+// container holds a file that container's env names (the token checks
+// follow AWS_WEB_IDENTITY_TOKEN_FILE through mounts to the volume that
+// provides it). The API server's kube-api-access-xxxxx volume is then
+// dropped from nearly every pod, and with it the one part of a pod's
+// volumes that differs from its siblings'. Volumes that are not projected
+// provide no token and are dropped; their mounts stay (a check reads
+// mounts of ~/.aws).
+func stripVolumes(spec *corev1.PodSpec) []corev1.Volume {
+	var out []corev1.Volume
+	for i := range spec.Volumes {
+		v := &spec.Volumes[i]
 		if v.Projected == nil {
 			continue
 		}
@@ -99,9 +135,37 @@ func stripVolumes(vs []corev1.Volume) []corev1.Volume {
 				p.Sources = append(p.Sources, corev1.VolumeProjection{ServiceAccountToken: src.ServiceAccountToken})
 			}
 		}
-		out[i].Projected = p
+		webhooks := v.Name == facts.TokenVolumeName || v.Name == facts.PodIdentityVolumeName
+		if !webhooks && (len(p.Sources) == 0 || !namesFileIn(spec, v.Name)) {
+			continue
+		}
+		if out == nil {
+			out = make([]corev1.Volume, 0, len(spec.Volumes)-i)
+		}
+		out = append(out, corev1.Volume{Name: v.Name, VolumeSource: corev1.VolumeSource{Projected: p}})
 	}
 	return out
+}
+
+// namesFileIn reports whether a container that mounts the volume has a
+// literal env value naming its mount path or a path below it.
+func namesFileIn(spec *corev1.PodSpec, volume string) bool {
+	for _, cs := range [][]corev1.Container{spec.InitContainers, spec.Containers} {
+		for _, c := range cs {
+			for _, m := range c.VolumeMounts {
+				if m.Name != volume || m.MountPath == "" {
+					continue
+				}
+				dir := path.Clean(m.MountPath)
+				for _, e := range c.Env {
+					if f := path.Clean(e.Value); e.Value != "" && (f == dir || strings.HasPrefix(f, dir+"/") || dir == "/") {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
 }
 
 // StripServiceAccount keeps the service account's metadata (StripMeta with

@@ -36,8 +36,19 @@ func heavy(p *corev1.Pod) *corev1.Pod {
 	p.Spec.Tolerations = []corev1.Toleration{{Key: "node.kubernetes.io/not-ready", Operator: corev1.TolerationOpExists}}
 	p.Spec.Volumes = append(p.Spec.Volumes, corev1.Volume{Name: "config", VolumeSource: corev1.VolumeSource{
 		ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: "config"}}}})
+	// What the ServiceAccount admission plugin adds to every pod.
+	exp := int64(3607)
+	api := "kube-api-access-" + p.Name[:min(5, len(p.Name))]
+	p.Spec.Volumes = append(p.Spec.Volumes, corev1.Volume{Name: api, VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{
+		Sources: []corev1.VolumeProjection{{ServiceAccountToken: &corev1.ServiceAccountTokenProjection{ExpirationSeconds: &exp, Path: "token"}},
+			{ConfigMap: &corev1.ConfigMapProjection{LocalObjectReference: corev1.LocalObjectReference{Name: "kube-root-ca.crt"}}}}}}})
+	for i := range p.Spec.InitContainers {
+		c := &p.Spec.InitContainers[i]
+		c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: api, MountPath: facts.KubernetesDefaultTokenDir, ReadOnly: true})
+	}
 	for i := range p.Spec.Containers {
 		c := &p.Spec.Containers[i]
+		c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: api, MountPath: facts.KubernetesDefaultTokenDir, ReadOnly: true})
 		c.Command, c.Args = []string{"/app"}, []string{"--serve"}
 		c.Ports = []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}}
 		c.Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m")}
@@ -70,14 +81,30 @@ func strippedWorld() []*facts.Subject {
 			Env("app", facts.EnvContainerAuthTokenFile, "/var/run/secrets/pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token").
 			Env("app", "NO_PROXY", "169.254.170.23").Build(),
 	}
+	// The API server's token mounted again elsewhere, and named: the check
+	// follows the env to that volume, which must stay.
+	other := testutil.NewPod("shop", "apitoken", "app").Env("app", "AWS_ROLE_ARN", role).
+		Env("app", "AWS_WEB_IDENTITY_TOKEN_FILE", "/var/run/api/token").Build()
+	// A Secret volume named like the webhook's, and AWS keys mounted at ~/.aws.
+	secrets := testutil.NewPod("shop", "secrets", "app").Mount("app", facts.TokenVolumeName, facts.TokenMountPath).
+		Mount("app", "aws-creds", "/root/.aws").Build()
+	secrets.Spec.Volumes = append(secrets.Spec.Volumes,
+		corev1.Volume{Name: facts.TokenVolumeName, VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "token"}}},
+		corev1.Volume{Name: "aws-creds", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "aws-creds"}}})
+	pods = append(pods, other, secrets)
 	pods[1].Spec.Containers[0].Env[3].Value = strings.Replace(role, "app", "old", 1)
 	pods[8].Spec.HostNetwork, pods[8].Spec.NodeName, pods[8].Spec.SchedulerName = true, "ip-10-0-1-1", "fargate-scheduler"
 	var out []*facts.Subject
 	for _, p := range pods {
+		heavy(p)
+		if p.Name == "apitoken" {
+			api := p.Spec.Volumes[len(p.Spec.Volumes)-1].Name
+			p.Spec.Containers[0].VolumeMounts = append(p.Spec.Containers[0].VolumeMounts, corev1.VolumeMount{Name: api, MountPath: "/var/run/api"})
+		}
 		sa := testutil.NewSA("shop", "app").RoleARN(role).Annotate(facts.AnnotationTokenExpiration, "7200").
 			AnnotationWrittenAt(facts.AnnotationRoleARN, written).CreatedAt(testutil.T0).Build()
 		out = append(out, &facts.Subject{Namespace: "shop", ServiceAccountName: "app", ServiceAccount: sa,
-			Pods: []facts.PodFacts{{Pod: heavy(p), Owner: facts.Owner{Kind: "Deployment", Name: "web"},
+			Pods: []facts.PodFacts{{Pod: p, Owner: facts.Owner{Kind: "Deployment", Name: "web"},
 				EnvSources: map[string]facts.EnvSource{"Secret/creds": {Kind: "Secret", Name: "creds", Keys: []string{"AWS_ACCESS_KEY_ID"}}}}}})
 	}
 	return out
@@ -112,6 +139,17 @@ func TestStripKeepsVerdicts(t *testing.T) {
 	if mf := stripped[0].ServiceAccount.ManagedFields; len(mf) != 1 || !strings.Contains(string(mf[0].FieldsV1.Raw), facts.AnnotationRoleARN) {
 		t.Errorf("the role-arn annotation's time is gone: %+v", mf)
 	}
+	for _, s := range stripped {
+		p := s.Pods[0].Pod
+		var names []string
+		for _, v := range p.Spec.Volumes {
+			names = append(names, v.Name)
+		}
+		keepsAPI := p.Name == "apitoken" || p.Name == "handmade" // their env names a file in it
+		if got := strings.Contains(strings.Join(names, " "), "kube-api-access"); got != keepsAPI {
+			t.Errorf("pod %s keeps volumes %v: the API server's token only where an env names a file in it", p.Name, names)
+		}
+	}
 	// Stripping twice (the LIST, then the snapshot) changes nothing more.
 	again := p.DeepCopy()
 	kube.StripPod(again)
@@ -131,7 +169,8 @@ func TestCollectStripsListedObjects(t *testing.T) {
 	t.Parallel()
 	objs := []runtime.Object{testutil.Namespace("shop", nil),
 		testutil.NewSA("shop", "app").RoleARN(testutil.RoleARN).AnnotationWrittenAt(facts.AnnotationRoleARN, testutil.T0).Build(),
-		heavy(testutil.NewPod("shop", "web", "app").Mutate(testutil.RoleARN, "sts.amazonaws.com").Build())}
+		heavy(testutil.NewPod("shop", "web", "app").Mutate(testutil.RoleARN, "sts.amazonaws.com").Build()),
+		heavy(testutil.NewPod("shop", "web2", "app").Mutate(testutil.RoleARN, "sts.amazonaws.com").Build())}
 	srv := fakekube.New(t, objs...)
 	cs, err := kubernetes.NewForConfig(srv.RESTConfig())
 	if err != nil {
@@ -141,7 +180,7 @@ func TestCollectStripsListedObjects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(snap.Subjects) != 1 || len(snap.Subjects[0].Pods) != 1 {
+	if len(snap.Subjects) != 1 || len(snap.Subjects[0].Pods) != 2 {
 		t.Fatalf("subjects %+v", snap.Subjects)
 	}
 	p := snap.Subjects[0].Pods[0].Pod
@@ -150,5 +189,11 @@ func TestCollectStripsListedObjects(t *testing.T) {
 	}
 	if _, tok := facts.TokenVolume(p); tok == nil {
 		t.Error("the stripped pod lost its token volume")
+	}
+	// Two pods of one template share what they have in common: the env
+	// and the webhook's volume are held once.
+	q := snap.Subjects[0].Pods[1].Pod
+	if &p.Spec.Containers[0].Env[0] != &q.Spec.Containers[0].Env[0] || &p.Spec.Volumes[0] != &q.Spec.Volumes[0] || p.Name == q.Name {
+		t.Error("pods of one template do not share their env and volumes")
 	}
 }
