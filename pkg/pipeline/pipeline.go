@@ -27,6 +27,11 @@ type Request struct {
 	Probe bool `json:"probe,omitempty"`
 	// Hint is what the kubeconfig context says about its EKS cluster.
 	Hint kube.ClusterHint `json:"-"`
+	// DropPassed keeps, of the passed findings, only the notices and the
+	// number of the others (Result.Passed), for a caller that shows no
+	// other pass (diagnose without --show-passed): the verdicts then take
+	// memory in proportion to what is shown, not to the pods (judge.go).
+	DropPassed bool `json:"-"`
 }
 
 // AWSOptions are the AWS half's settings (diagnose's AWS flags).
@@ -105,6 +110,8 @@ func (noProgress) Phase(string)               {}
 type Result struct {
 	Snapshot  *facts.Snapshot
 	Diagnoses []diag.Diagnosis
+	// Passed is how many passed findings Request.DropPassed left out.
+	Passed int
 }
 
 // Diagnose runs the pipeline. The order never goes back: Kubernetes facts,
@@ -139,7 +146,7 @@ func Diagnose(ctx context.Context, req Request, src Sources) (Result, error) {
 		}
 	}
 	progress.Phase(fmt.Sprintf("judging %d service accounts", len(snap.Subjects)))
-	res.Diagnoses = diag.Run(snap)
+	res.Diagnoses, res.Passed = judge(snap, req.DropPassed)
 	return res, nil
 }
 

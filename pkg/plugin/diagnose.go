@@ -205,7 +205,11 @@ func (o *DiagnoseOptions) Run(ctx context.Context) error {
 	defer p.done()
 	src := o.sources
 	src.Progress = p
-	res, err := pipeline.Diagnose(ctx, o.request, src)
+	req := o.request
+	// Passes are counted, not kept, unless they are shown: the summary
+	// still counts them (docs/design.md#what-a-run-keeps).
+	req.DropPassed = !o.Print.ShowPassed
+	res, err := pipeline.Diagnose(ctx, req, src)
 	p.done()
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
@@ -234,7 +238,7 @@ func (o *DiagnoseOptions) Run(ctx context.Context) error {
 	if err := printDiagnoses(o.Out, ds, o.Print); err != nil {
 		return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("writing output: %w", err)}
 	}
-	fmt.Fprintln(o.ErrOut, summary(ds, clock().Sub(start)))
+	fmt.Fprintln(o.ErrOut, summary(ds, res.Passed, clock().Sub(start)))
 	if note := roleListingNote(res.Snapshot.AWS); note != "" {
 		fmt.Fprintln(o.ErrOut, note)
 	}

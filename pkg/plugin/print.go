@@ -243,9 +243,10 @@ func findingKey(f diag.Finding) string {
 	return strings.Join([]string{string(f.ID), f.Object.String(), string(f.Status), string(f.Severity), f.Message, evidenceText(f.Evidence), f.Remediation}, "\x00")
 }
 
-// summary is the one line written to stderr after a diagnosis.
-func summary(ds []diag.Diagnosis, elapsed time.Duration) string {
-	counts := map[string]int{}
+// summary is the one line written to stderr after a diagnosis; dropped
+// are the passed findings the pipeline counted without keeping them.
+func summary(ds []diag.Diagnosis, dropped int, elapsed time.Duration) string {
+	counts := map[string]int{"passed": dropped}
 	pods := 0
 	namespaces, roles := map[string]bool{}, map[string]bool{}
 	for _, d := range ds {
