@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
@@ -25,7 +26,7 @@ const (
 // three calls each. Below it the per-role calls are fewer than 60, the
 // budget the listings are held to at 1,000 roles, and need no permission
 // beyond the minimal policy; at and above it the listings cost their pages
-// (1,000 roles a page, at most 10,000 roles an account) whatever the number
+// (1,000 roles a page; an account holds 1,000 by default) whatever the number
 // of roles in scope (docs/design.md#aws-calls).
 const ListingThreshold = 20
 
@@ -78,33 +79,34 @@ func (c *Collector) listRoles(ctx context.Context, roleARNs []string, account fu
 		return nil
 	}
 
-	lctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var (
 		wg       sync.WaitGroup
 		mu       sync.Mutex
 		firstErr *facts.CallError
 		trust    map[string]listedTrust
 		perms    map[string]listedPolicies
+		// A failed listing stops the other one after its current page: its
+		// next pages would be wasted. (Cancelling the page in flight would
+		// have the SDK warn on stderr about the body it could not drain.)
+		stop atomic.Bool
 	)
-	// A failed listing stops the other one: its pages would be wasted.
 	fail := func(ce *facts.CallError) {
 		mu.Lock()
 		defer mu.Unlock()
 		if firstErr == nil {
 			firstErr = ce
-			cancel()
+			stop.Store(true)
 		}
 	}
 	wg.Go(func() {
 		var ce *facts.CallError
-		if trust, ce = c.listTrust(lctx, acct, want); ce != nil {
+		if trust, ce = c.listTrust(ctx, acct, want, &stop); ce != nil {
 			fail(ce)
 		}
 	})
 	wg.Go(func() {
 		var ce *facts.CallError
-		if perms, ce = c.listPolicies(lctx, acct, want); ce != nil {
+		if perms, ce = c.listPolicies(ctx, acct, want, &stop); ce != nil {
 			fail(ce)
 		}
 	})
@@ -151,14 +153,14 @@ func inAccount(roleARN, account string) bool {
 	return err == nil && a.AccountID == account
 }
 
-// listTrust pages iam:ListRoles until every wanted role has been seen or
-// the list ends, keeping the wanted roles' names, paths and decoded trust
-// policies. A trust policy that cannot be decoded is left to GetRole, which
-// reports it.
-func (c *Collector) listTrust(ctx context.Context, account string, want map[string][]string) (map[string]listedTrust, *facts.CallError) {
+// listTrust pages iam:ListRoles until every wanted role has been seen, the
+// list ends or stop is set, keeping the wanted roles' names, paths and
+// decoded trust policies. A trust policy that cannot be decoded is left to
+// GetRole, which reports it.
+func (c *Collector) listTrust(ctx context.Context, account string, want map[string][]string, stop *atomic.Bool) (map[string]listedTrust, *facts.CallError) {
 	out := map[string]listedTrust{}
 	pg := iam.NewListRolesPaginator(c.IAM, &iam.ListRolesInput{MaxItems: aws.Int32(listingPageSize)})
-	for pg.HasMorePages() && len(out) < len(want) {
+	for pg.HasMorePages() && len(out) < len(want) && !stop.Load() {
 		ce := c.call(ctx, OpListRoles, account, func(ctx context.Context) error {
 			page, err := pg.NextPage(ctx)
 			if err != nil {
@@ -185,13 +187,13 @@ func (c *Collector) listTrust(ctx context.Context, account string, want map[stri
 }
 
 // listPolicies pages iam:GetAccountAuthorizationDetails with Filter=Role
-// until every wanted role has been seen or the list ends. Each role comes
-// whole in one page, with its attached and inline policies.
-func (c *Collector) listPolicies(ctx context.Context, account string, want map[string][]string) (map[string]listedPolicies, *facts.CallError) {
+// until every wanted role has been seen, the list ends or stop is set. Each
+// role comes whole in one page, with its attached and inline policies.
+func (c *Collector) listPolicies(ctx context.Context, account string, want map[string][]string, stop *atomic.Bool) (map[string]listedPolicies, *facts.CallError) {
 	out := map[string]listedPolicies{}
 	pg := iam.NewGetAccountAuthorizationDetailsPaginator(c.IAM, &iam.GetAccountAuthorizationDetailsInput{
 		Filter: []iamtypes.EntityType{iamtypes.EntityTypeRole}, MaxItems: aws.Int32(listingPageSize)})
-	for pg.HasMorePages() && len(out) < len(want) {
+	for pg.HasMorePages() && len(out) < len(want) && !stop.Load() {
 		ce := c.call(ctx, OpGetAccountAuthorizationDetails, account, func(ctx context.Context) error {
 			page, err := pg.NextPage(ctx)
 			if err != nil {
