@@ -44,8 +44,8 @@ func stripPod(p *corev1.Pod, in *interner) {
 		Volumes:                      in.volumes(volumes),
 		InitContainers:               in.containers(stripContainers(old.InitContainers, volumes, in)),
 		Containers:                   in.containers(stripContainers(old.Containers, volumes, in)),
-		ServiceAccountName:           old.ServiceAccountName,
-		DeprecatedServiceAccount:     old.DeprecatedServiceAccount,
+		ServiceAccountName:           in.str(old.ServiceAccountName),
+		DeprecatedServiceAccount:     in.str(old.DeprecatedServiceAccount),
 		AutomountServiceAccountToken: old.AutomountServiceAccountToken,
 		NodeName:                     in.str(old.NodeName),
 		NodeSelector:                 in.labels(old.NodeSelector),
@@ -60,7 +60,7 @@ func stripPod(p *corev1.Pod, in *interner) {
 	meta := stripObjectMeta(&p.ObjectMeta)
 	meta.Namespace, meta.Labels, meta.Annotations = in.str(meta.Namespace), in.labels(meta.Labels), in.labels(meta.Annotations)
 	meta.OwnerReferences = in.owners(meta.OwnerReferences)
-	*p = corev1.Pod{TypeMeta: p.TypeMeta, ObjectMeta: meta, Spec: spec, Status: corev1.PodStatus{Phase: p.Status.Phase}}
+	*p = corev1.Pod{TypeMeta: p.TypeMeta, ObjectMeta: meta, Spec: spec, Status: corev1.PodStatus{Phase: corev1.PodPhase(in.str(string(p.Status.Phase)))}}
 }
 
 // stripContainer keeps a container's name, image, env (every variable:
