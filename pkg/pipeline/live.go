@@ -62,19 +62,22 @@ type LiveAWS struct {
 // Gather collects the AWS facts; a configuration that cannot be loaded makes
 // every AWS check `unknown` with the reason.
 func (a LiveAWS) Gather(ctx context.Context, in cloud.GatherInput, progress Progress) *facts.AWSFacts {
-	newCollector := a.NewCollector
-	if newCollector == nil {
-		newCollector = func(ctx context.Context, arns []string) (*cloud.Collector, error) {
-			return NewAWSCollector(ctx, a.Options, a.Hint, a.UserAgent, arns)
-		}
-	}
-	c, err := newCollector(ctx, in.RoleARNs)
+	c, err := a.collector(ctx, in.RoleARNs)
 	if err != nil {
 		return &facts.AWSFacts{Unavailable: err.Error()}
 	}
 	progress.AWSStarted(len(in.RoleARNs))
 	c.OnCall, c.OnRole = progress.AWSCalled, progress.RoleDone
 	return c.Gather(ctx, in)
+}
+
+// collector builds the collector of one step: NewCollector, else the AWS
+// configuration chain.
+func (a LiveAWS) collector(ctx context.Context, arns []string) (*cloud.Collector, error) {
+	if a.NewCollector != nil {
+		return a.NewCollector(ctx, arns)
+	}
+	return NewAWSCollector(ctx, a.Options, a.Hint, a.UserAgent, arns)
 }
 
 // ListAssociations lists the cluster's Pod Identity associations. A
@@ -85,13 +88,7 @@ func (a LiveAWS) ListAssociations(ctx context.Context, cluster string, namespace
 		return nil
 	}
 	progress.Phase("listing EKS Pod Identity associations of " + cluster)
-	newCollector := a.NewCollector
-	if newCollector == nil {
-		newCollector = func(ctx context.Context, arns []string) (*cloud.Collector, error) {
-			return NewAWSCollector(ctx, a.Options, a.Hint, a.UserAgent, arns)
-		}
-	}
-	c, err := newCollector(ctx, nil)
+	c, err := a.collector(ctx, nil)
 	if err != nil {
 		klog.V(2).InfoS("not listing Pod Identity associations: no AWS configuration", "err", err)
 		return nil
