@@ -81,9 +81,9 @@ type CollectorOptions struct {
 // depends on the narrow interfaces in api.go.
 func NewCollector(cfg aws.Config, opts CollectorOptions) *Collector {
 	return &Collector{
-		IAM:         iam.NewFromConfig(cfg),
-		EKS:         eks.NewFromConfig(cfg),
-		STS:         sts.NewFromConfig(cfg),
+		IAM:         iam.NewFromConfig(cfg, func(o *iam.Options) { o.HTTPClient = guardRequestBodies(o.HTTPClient) }),
+		EKS:         eks.NewFromConfig(cfg, func(o *eks.Options) { o.HTTPClient = guardRequestBodies(o.HTTPClient) }),
+		STS:         sts.NewFromConfig(cfg, func(o *sts.Options) { o.HTTPClient = guardRequestBodies(o.HTTPClient) }),
 		Concurrency: opts.Concurrency,
 		Region:      cfg.Region,
 	}
