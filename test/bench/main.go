@@ -165,6 +165,11 @@ func run(ctx context.Context, o options, log func(string, ...any)) int {
 		log("%v", err)
 		return 1
 	}
+	runner, err := buildPeakRSS(ctx, root, work)
+	if err != nil {
+		log("%v", err)
+		return 1
+	}
 
 	auditFlags, auditPath, err := synth.AuditFlags(work)
 	if err != nil {
@@ -256,7 +261,7 @@ func run(ctx context.Context, o options, log func(string, ...any)) int {
 		log("%v", err)
 		return 1
 	}
-	m := &measurer{ctx: ctx, env: env, kubectl: kubectl, audit: audit, cs: cs, fake: fake, work: work, spec: first}
+	m := &measurer{ctx: ctx, run: runner, env: env, kubectl: kubectl, audit: audit, cs: cs, fake: fake, work: work, spec: first}
 	cmds := []command{
 		{name: "kubectl get pods -A -o json", args: []string{"get", "pods", "-A", "-o", "json"}},
 		{name: "kubectl irsa diagnose -A -o json --skip-aws", args: []string{"irsa", "diagnose", "-A", "-o", "json", "--skip-aws"}, plugin: true},
@@ -338,6 +343,7 @@ type measurement struct {
 
 type measurer struct {
 	ctx     context.Context
+	run     synth.Runner
 	env     []string
 	kubectl string
 	audit   *synth.AuditLog
@@ -355,7 +361,7 @@ func (m *measurer) measure(c command) (measurement, error) {
 	}
 	defer out.Close()
 	m.fake.ResetCalls()
-	res, err := synth.Run(m.ctx, m.env, out, m.kubectl, c.args...)
+	res, err := m.run.Run(m.ctx, m.env, out, m.kubectl, c.args...)
 	if err != nil {
 		return measurement{}, err
 	}
@@ -421,6 +427,20 @@ func moduleRoot() (string, error) {
 			return "", fmt.Errorf("run bench from the kubectl-irsa checkout (no go.mod with hack/k8s-tools.sh above %s)", dir)
 		}
 	}
+}
+
+// buildPeakRSS builds the helper that starts each measured command, so that
+// a command's peak memory is its own and not this process's
+// (test/bench/peakrss).
+func buildPeakRSS(ctx context.Context, root, work string) (synth.Runner, error) {
+	path := filepath.Join(work, "peakrss-helper")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", path, "./test/bench/peakrss") //nolint:gosec // builds this module's helper into the bench's temp dir
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return synth.Runner{}, fmt.Errorf("go build ./test/bench/peakrss: %w\n%s", err, out)
+	}
+	return synth.Runner{PeakRSS: path, Dir: work}, nil
 }
 
 // installPlugin puts kubectl-irsa alone in dir, which goes first on PATH.

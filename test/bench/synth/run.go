@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -20,18 +22,48 @@ type Result struct {
 	Wall time.Duration
 	// MaxRSS is the peak resident set of the process in bytes. kubectl
 	// execs a plugin in place (same process), so for `kubectl irsa` it is
-	// the larger of kubectl's and the plugin's peaks.
+	// the larger of kubectl's and the plugin's peaks. Without a Runner's
+	// PeakRSS it is at least this process's own peak (see peakrss).
 	MaxRSS   int64
 	ExitCode int
 	Stderr   string
+}
+
+// Runner runs measured commands.
+type Runner struct {
+	// PeakRSS is the peakrss helper (test/bench/peakrss) that starts each
+	// command, so that its MaxRSS is the command's alone. Empty: the command
+	// is this process's child, and its MaxRSS includes this process's peak.
+	PeakRSS string
+	// Dir holds the helper's answer while a command runs.
+	Dir string
+}
+
+// Run runs a command with the zero Runner: counts and wall time are exact,
+// MaxRSS is not the command's alone.
+func Run(ctx context.Context, env []string, stdout *os.File, name string, args ...string) (Result, error) {
+	return Runner{}.Run(ctx, env, stdout, name, args...)
 }
 
 // Run runs a command to completion and measures its wall time and peak
 // memory. Exit codes are returned, not treated as errors. stdout goes to the
 // given file, or to /dev/null when it is nil; either way the child writes to
 // a file, never through a pipe the parent must drain.
-func Run(ctx context.Context, env []string, stdout *os.File, name string, args ...string) (Result, error) {
+func (r Runner) Run(ctx context.Context, env []string, stdout *os.File, name string, args ...string) (Result, error) {
+	var rssFile string
+	if r.PeakRSS != "" {
+		rssFile = filepath.Join(r.Dir, "peakrss")
+		if err := os.Remove(rssFile); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return Result{}, err
+		}
+		args = append([]string{"-o", rssFile, "--", name}, args...)
+		name = r.PeakRSS
+	}
 	cmd := exec.CommandContext(ctx, name, args...)
+	// A cancelled run interrupts the command (through the helper, which
+	// passes the signal on) instead of killing the helper alone.
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 10 * time.Second
 	cmd.Env = env
 	if stdout == nil {
 		null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
@@ -46,20 +78,30 @@ func Run(ctx context.Context, env []string, stdout *os.File, name string, args .
 	cmd.Stderr = &errb
 	start := time.Now()
 	err := cmd.Run()
-	r := Result{Wall: time.Since(start), Stderr: errb.String()}
+	res := Result{Wall: time.Since(start), Stderr: errb.String()}
 	var exit *exec.ExitError
 	switch {
 	case err == nil:
 	case errors.As(err, &exit):
-		r.ExitCode = exit.ExitCode()
+		res.ExitCode = exit.ExitCode()
 	default:
-		return r, fmt.Errorf("run %s %s: %w", name, strings.Join(args, " "), err)
+		return res, fmt.Errorf("run %s %s: %w", name, strings.Join(args, " "), err)
+	}
+	if rssFile != "" {
+		b, err := os.ReadFile(rssFile) // written only once the command ended
+		if err != nil {
+			return res, fmt.Errorf("the peak memory of %s: %w\n%s", strings.Join(args[3:], " "), err, res.Stderr)
+		}
+		if res.MaxRSS, err = strconv.ParseInt(string(b), 10, 64); err != nil {
+			return res, fmt.Errorf("the peak memory of %s: %w", strings.Join(args[3:], " "), err)
+		}
+		return res, nil
 	}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		r.MaxRSS = ru.Maxrss
+		res.MaxRSS = ru.Maxrss
 		if runtime.GOOS != "darwin" {
-			r.MaxRSS *= 1024 // kilobytes everywhere but macOS
+			res.MaxRSS *= 1024 // kilobytes everywhere but macOS
 		}
 	}
-	return r, nil
+	return res, nil
 }
