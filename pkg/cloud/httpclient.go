@@ -21,13 +21,11 @@ type requestBodyGuard struct {
 	next aws.HTTPClient
 }
 
-// guardRequestBodies wraps the HTTP client an SDK client resolved, so that
+// guardRequestBodies wraps the HTTP client an SDK client resolved (never
+// nil: the SDK sets its default before the caller's options run), so that
 // the SDK's own transport settings (timeouts, CA bundle, proxy) stay as they
 // are.
 func guardRequestBodies(next aws.HTTPClient) aws.HTTPClient {
-	if next == nil {
-		return nil
-	}
 	return requestBodyGuard{next: next}
 }
 

@@ -10,20 +10,18 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
 // Result is one measured command.
 type Result struct {
 	Wall time.Duration
-	// MaxRSS is the peak resident set of the process in bytes. kubectl
-	// execs a plugin in place (same process), so for `kubectl irsa` it is
-	// the larger of kubectl's and the plugin's peaks. Without a Runner's
-	// PeakRSS it is at least this process's own peak (see peakrss).
+	// MaxRSS is the peak resident set of the process in bytes, measured
+	// only through a Runner's PeakRSS helper (0 without it). kubectl execs a
+	// plugin in place (same process), so for `kubectl irsa` it is the larger
+	// of kubectl's and the plugin's peaks.
 	MaxRSS   int64
 	ExitCode int
 	Stderr   string
@@ -32,15 +30,16 @@ type Result struct {
 // Runner runs measured commands.
 type Runner struct {
 	// PeakRSS is the peakrss helper (test/bench/peakrss) that starts each
-	// command, so that its MaxRSS is the command's alone. Empty: the command
-	// is this process's child, and its MaxRSS includes this process's peak.
+	// command and measures its peak memory. Empty: the command is this
+	// process's child and its memory is not measured, as its ru_maxrss would
+	// include this process's own peak.
 	PeakRSS string
 	// Dir holds the helper's answer while a command runs.
 	Dir string
 }
 
-// Run runs a command with the zero Runner: counts and wall time are exact,
-// MaxRSS is not the command's alone.
+// Run runs a command with the zero Runner: wall time and exit code, no
+// memory.
 func Run(ctx context.Context, env []string, stdout *os.File, name string, args ...string) (Result, error) {
 	return Runner{}.Run(ctx, env, stdout, name, args...)
 }
@@ -50,6 +49,7 @@ func Run(ctx context.Context, env []string, stdout *os.File, name string, args .
 // given file, or to /dev/null when it is nil; either way the child writes to
 // a file, never through a pipe the parent must drain.
 func (r Runner) Run(ctx context.Context, env []string, stdout *os.File, name string, args ...string) (Result, error) {
+	command := strings.Join(append([]string{name}, args...), " ")
 	var rssFile string
 	if r.PeakRSS != "" {
 		rssFile = filepath.Join(r.Dir, "peakrss")
@@ -85,23 +85,17 @@ func (r Runner) Run(ctx context.Context, env []string, stdout *os.File, name str
 	case errors.As(err, &exit):
 		res.ExitCode = exit.ExitCode()
 	default:
-		return res, fmt.Errorf("run %s %s: %w", name, strings.Join(args, " "), err)
+		return res, fmt.Errorf("run %s: %w", command, err)
 	}
-	if rssFile != "" {
-		b, err := os.ReadFile(rssFile) // written only once the command ended
-		if err != nil {
-			return res, fmt.Errorf("the peak memory of %s: %w\n%s", strings.Join(args[3:], " "), err, res.Stderr)
-		}
-		if res.MaxRSS, err = strconv.ParseInt(string(b), 10, 64); err != nil {
-			return res, fmt.Errorf("the peak memory of %s: %w", strings.Join(args[3:], " "), err)
-		}
+	if rssFile == "" {
 		return res, nil
 	}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		res.MaxRSS = ru.Maxrss
-		if runtime.GOOS != "darwin" {
-			res.MaxRSS *= 1024 // kilobytes everywhere but macOS
-		}
+	b, err := os.ReadFile(rssFile) // written only once the command ended
+	if err != nil {
+		return res, fmt.Errorf("the peak memory of %s: %w\n%s", command, err, res.Stderr)
+	}
+	if res.MaxRSS, err = strconv.ParseInt(string(b), 10, 64); err != nil {
+		return res, fmt.Errorf("the peak memory of %s: %w", command, err)
 	}
 	return res, nil
 }
