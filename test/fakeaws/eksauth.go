@@ -96,6 +96,7 @@ type assumeRoleForPodIdentityResponse struct {
 
 func (s *Server) serveEKSAuth(ctx context.Context, w http.ResponseWriter, req request) {
 	out, aerr := s.assumeRoleForPodIdentity(ctx, req)
+	s.recordTrail(req, out, aerr)
 	if aerr != nil {
 		s.writeError(w, req.service, aerr)
 		return

@@ -1,6 +1,7 @@
 // Package fakeaws is an AWS emulator for tests: an http.Handler that speaks
 // the wire protocols the real aws-sdk-go-v2 clients use (IAM and STS: awsQuery,
-// form-encoded POST with XML answers; EKS and EKS Auth: restJson1), so that
+// form-encoded POST with XML answers; EKS and EKS Auth: restJson1; CloudTrail
+// LookupEvents: AWS JSON 1.1, see cloudtrail.go), so that
 // tests exercise the SDK's real serializers, deserializers, retryer and error
 // parsing (EKS Auth through pkg/eksauth, which speaks the same protocol).
 //
@@ -82,12 +83,12 @@ type Caller struct {
 
 // Call is one request the fake received (including rejected and failed ones).
 type Call struct {
-	// Service is "iam", "sts", "eks" or "eks-auth".
+	// Service is "iam", "sts", "eks", "eks-auth" or "cloudtrail".
 	Service string
 	// Op is the API name, e.g. "GetRole".
 	Op string
 	// Resource is the role name, provider ARN or cluster name the call named
-	// (for EKS Auth, the cluster).
+	// (for EKS Auth, the cluster; for CloudTrail, the region signed for).
 	Resource string
 	// UserAgent is the request's User-Agent header.
 	UserAgent string
@@ -125,6 +126,9 @@ type Server struct {
 	// notifyMu orders association changes with their notifications, so a
 	// hook never sees an older set after a newer one.
 	notifyMu sync.Mutex
+
+	// trail is the CloudTrail state (cloudtrail.go), made on first use.
+	trail *trailState
 }
 
 // New returns an empty fake whose caller is DefaultCallerARN.
@@ -318,6 +322,15 @@ type apiError struct {
 
 // statusFor is the HTTP status the service uses for a code.
 func statusFor(service, code string) int {
+	if service == "cloudtrail" {
+		// AWS JSON 1.1 puts client errors on 400, access denial and
+		// throttling included (CloudTrail API Reference, Common Errors).
+		switch code {
+		case "InternalFailure", "ServiceUnavailable":
+			return defaultStatus(code)
+		}
+		return http.StatusBadRequest
+	}
 	if service == "eks-auth" {
 		// EKS Auth's model puts its client errors on 400, AccessDenied and
 		// expired tokens included (the SDK's response snapshots of
@@ -362,12 +375,18 @@ type request struct {
 	id string
 	// body is a restJson1 request body.
 	body []byte
+	// httpReq is the request itself, for what CloudTrail records of it.
+	httpReq *http.Request
 }
 
 // ServeHTTP routes a request to IAM, STS or EKS.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !isLoopback(r.RemoteAddr) {
 		http.Error(w, "fakeaws serves loopback clients only", http.StatusForbidden)
+		return
+	}
+	if isCloudTrailRequest(r) {
+		s.serveCloudTrail(w, r)
 		return
 	}
 	req, perr := parseRequest(r)
@@ -403,6 +422,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	if aerr := s.injected(req); aerr != nil {
+		s.recordTrail(req, nil, aerr)
 		s.writeError(w, req.service, aerr)
 		return
 	}
@@ -545,7 +565,7 @@ const (
 // primary signal; the path (restJson1) and the Version field (awsQuery) decide
 // for unsigned requests, which still deserve an answer in the right protocol.
 func parseRequest(r *http.Request) (request, *apiError) {
-	req := request{service: scopeService(r)}
+	req := request{service: scopeService(r), httpReq: r}
 	if req.service == "" && strings.HasPrefix(r.URL.Path, "/clusters") {
 		req.service = "eks"
 		if strings.HasSuffix(r.URL.Path, "/"+eksAuthPathSuffix) {

@@ -161,6 +161,7 @@ func decodeJWT(tok string) (p *parsedToken, missing string, ok bool) {
 // docs/behaviour.md#sts-validation-order; each failure masks the later checks, as in STS.
 func (s *Server) serveWebIdentity(ctx context.Context, w http.ResponseWriter, req request) {
 	out, aerr := s.assumeRoleWithWebIdentity(ctx, req)
+	s.recordTrail(req, out, aerr)
 	if aerr != nil {
 		s.writeError(w, req.service, aerr)
 		return
