@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"golang.org/x/time/rate"
 	"k8s.io/klog/v2"
 
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
@@ -46,6 +47,12 @@ type Collector struct {
 	IAM IAMAPI
 	EKS EKSAPI
 	STS STSAPI
+	// CloudTrail builds the CloudTrail client of a region (events are kept
+	// per region); nil when the collector reads no CloudTrail.
+	CloudTrail func(region string) CloudTrailAPI
+	// TrailRate is the LookupEvents requests a second per region; <= 0
+	// means CloudTrail's limit, TrailRequestsPerSecond.
+	TrailRate float64
 	// Concurrency bounds the AWS calls in flight; <= 0 means DefaultConcurrency.
 	Concurrency int
 	// Region is reported on the cluster fact when EKS's answer does not carry
@@ -65,6 +72,8 @@ type Collector struct {
 	mu        sync.Mutex
 	roles     map[string]*flight[facts.Role]
 	providers map[string]*flight[facts.OIDCProvider]
+	// trailLimiters pace LookupEvents per region.
+	trailLimiters map[string]*rate.Limiter
 }
 
 // flight is one in-progress or finished fetch; later callers wait on done and

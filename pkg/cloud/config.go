@@ -76,7 +76,7 @@ type CollectorOptions struct {
 	Concurrency int
 }
 
-// NewCollector builds the IAM, EKS and STS clients from cfg. It is the only
+// NewCollector builds the IAM, EKS, STS and CloudTrail clients from cfg. It is the only
 // place in the program that constructs AWS clients; everything downstream
 // depends on the narrow interfaces in api.go.
 func NewCollector(cfg aws.Config, opts CollectorOptions) *Collector {
@@ -84,6 +84,7 @@ func NewCollector(cfg aws.Config, opts CollectorOptions) *Collector {
 		IAM:         iam.NewFromConfig(cfg, func(o *iam.Options) { o.HTTPClient = guardRequestBodies(o.HTTPClient) }),
 		EKS:         eks.NewFromConfig(cfg, func(o *eks.Options) { o.HTTPClient = guardRequestBodies(o.HTTPClient) }),
 		STS:         sts.NewFromConfig(cfg, func(o *sts.Options) { o.HTTPClient = guardRequestBodies(o.HTTPClient) }),
+		CloudTrail:  newCloudTrail(cfg),
 		Concurrency: opts.Concurrency,
 		Region:      cfg.Region,
 	}

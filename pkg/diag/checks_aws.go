@@ -280,6 +280,8 @@ func rolePolicies(role awsarn.RoleARN, r facts.Role, consequence string) Finding
 type runMemo struct {
 	policies map[string]parsedPolicy
 	trust    map[*facts.Subject]trustResult
+	// trail is the CloudTrail index, built on first use (checks_cloudtrail.go).
+	trail *trailMemo
 }
 
 type parsedPolicy struct {

@@ -37,6 +37,9 @@ type Snapshot struct {
 	// PodIdentityProbes holds the Pod Identity half of --probe (EKS Auth
 	// AssumeRoleForPodIdentity) by "namespace/serviceaccount".
 	PodIdentityProbes map[string]*PodIdentityProbe `json:"podIdentityProbes,omitempty"`
+	// CloudTrail is what was read of CloudTrail; nil when it was not
+	// asked for (diagnose without --cloudtrail).
+	CloudTrail *TrailFacts `json:"cloudTrail,omitempty"`
 	// PodIdentityAgent is the eks-pod-identity-agent DaemonSet; nil when
 	// it was not looked for (no subject uses or is meant to use Pod Identity).
 	PodIdentityAgent *PodIdentityAgent `json:"podIdentityAgent,omitempty"`

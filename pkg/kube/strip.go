@@ -30,7 +30,8 @@ const AnnotationLastApplied = "kubectl.kubernetes.io/last-applied-configuration"
 // times; of its spec the service account, the node and scheduler, the host
 // network, the security context's user and group, the projected volumes a
 // check can reach (stripVolumes), and the containers and init containers
-// (stripContainer); of its status the phase. Ephemeral containers are
+// (stripContainer); of its status the phase and the node's address (the
+// CloudTrail checks match a Pod Identity refusal to it). Ephemeral containers are
 // dropped: the webhook never mutates them
 // (docs/behaviour.md#init-and-ephemeral-containers).
 func StripPod(p *corev1.Pod) { stripPod(p, nil) }
@@ -60,7 +61,7 @@ func stripPod(p *corev1.Pod, in *interner) {
 	meta := stripObjectMeta(&p.ObjectMeta)
 	meta.Namespace, meta.Labels, meta.Annotations = in.str(meta.Namespace), in.labels(meta.Labels), in.labels(meta.Annotations)
 	meta.OwnerReferences = in.owners(meta.OwnerReferences)
-	*p = corev1.Pod{TypeMeta: p.TypeMeta, ObjectMeta: meta, Spec: spec, Status: corev1.PodStatus{Phase: corev1.PodPhase(in.str(string(p.Status.Phase)))}}
+	*p = corev1.Pod{TypeMeta: p.TypeMeta, ObjectMeta: meta, Spec: spec, Status: corev1.PodStatus{Phase: corev1.PodPhase(in.str(string(p.Status.Phase))), HostIP: in.str(p.Status.HostIP)}}
 }
 
 // stripContainer keeps a container's name, image, env (every variable:

@@ -25,6 +25,9 @@ type Request struct {
 	AWS   AWSOptions `json:"aws"`
 	// Probe mints a token per subject and presents it to STS (--probe).
 	Probe bool `json:"probe,omitempty"`
+	// CloudTrail reads the subjects' recent token exchanges (--cloudtrail);
+	// nil means it does not.
+	CloudTrail *TrailOptions `json:"cloudTrail,omitempty"`
 	// Hint is what the kubeconfig context says about its EKS cluster.
 	Hint kube.ClusterHint `json:"-"`
 	// DropPassed keeps, of the passed findings, only the notices and the
@@ -116,7 +119,8 @@ type Result struct {
 
 // Diagnose runs the pipeline. The order never goes back: Kubernetes facts,
 // then AWS facts (skipped with no role to look up), the issuer's TLS chains
-// (only once a provider was found), the probes, and the judge. It fails only
+// (only once a provider was found), CloudTrail when asked, the probes, and
+// the judge. It fails only
 // when the Kubernetes side cannot be read at all; every other failure is a
 // fact the checks turn into an `unknown` finding.
 func Diagnose(ctx context.Context, req Request, src Sources) (Result, error) {
@@ -137,6 +141,9 @@ func Diagnose(ctx context.Context, req Request, src Sources) (Result, error) {
 	}
 	if !req.AWS.Skip && src.AWS != nil {
 		snap.AWS = collectAWS(ctx, req, src, snap, associations, progress)
+		if req.CloudTrail != nil {
+			snap.CloudTrail = readTrail(ctx, req, src, snap, progress)
+		}
 	}
 	if req.Probe && src.Prober != nil {
 		progress.Phase(fmt.Sprintf("probing %d service accounts with sts:AssumeRoleWithWebIdentity", len(snap.Subjects)))

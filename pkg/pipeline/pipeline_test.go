@@ -77,13 +77,18 @@ func live(t *testing.T) (pipeline.Request, pipeline.Sources) {
 		AWS: pipeline.LiveAWS{Options: req.AWS, NewCollector: func(context.Context, []string) (*cloud.Collector, error) {
 			return cloud.NewCollector(cfg, cloud.CollectorOptions{}), nil
 		}},
-		TLS: pipeline.InspectFunc(func(_ context.Context, iss string) (thumbprint.Report, error) {
-			h := thumbprint.HostChain{Role: thumbprint.RoleJWKS, Host: host, Port: "443", Thumbprint: strings.Repeat("ab", 20), Verified: true,
-				Certs: []thumbprint.CertInfo{{Subject: "CN=oidc", SHA1: strings.Repeat("ab", 20)}}}
-			return thumbprint.Report{Issuer: iss, Hosts: []thumbprint.HostChain{h}, Thumbprint: h.Thumbprint}, nil
-		}),
+		TLS: liveTLS(t),
 	}
 	return req, src
+}
+
+// liveTLS stands in for reading the issuer's chains: a publicly trusted one.
+func liveTLS(*testing.T) pipeline.TLSInspector {
+	return pipeline.InspectFunc(func(_ context.Context, iss string) (thumbprint.Report, error) {
+		h := thumbprint.HostChain{Role: thumbprint.RoleJWKS, Host: host, Port: "443", Thumbprint: strings.Repeat("ab", 20), Verified: true,
+			Certs: []thumbprint.CertInfo{{Subject: "CN=oidc", SHA1: strings.Repeat("ab", 20)}}}
+		return thumbprint.Report{Issuer: iss, Hosts: []thumbprint.HostChain{h}, Thumbprint: h.Thumbprint}, nil
+	})
 }
 
 // verdicts is "namespace/sa ID status" for every finding, in output order.

@@ -47,6 +47,7 @@ var keyedMaps = map[string]bool{
 	"/facts/namespaces": true, "/facts/namespaceErrors": true, "/facts/probes": true,
 	"/facts/aws/roles": true, "/facts/aws/providers": true, "/facts/aws/providerLists": true,
 	"/facts/webhookConfigMap/entries": true, "/facts/podIdentityProbes": true,
+	"/facts/cloudTrail/explanations": true,
 }
 
 var accountID = regexp.MustCompile(`\b\d{12}\b`)
@@ -129,11 +130,33 @@ func (n *redactedNames) aws(a *facts.AWSFacts) {
 	}
 }
 
+// trail collects the names CloudTrail's events hold: they may name service
+// accounts, roles and clusters the rest of the snapshot does not (a role
+// the annotation named before, a deleted service account).
+func (n *redactedNames) trail(t *facts.TrailFacts) {
+	if t == nil {
+		return
+	}
+	for _, e := range t.Events {
+		if e.Namespace != "" {
+			n.namespaces[e.Namespace] = true
+		}
+		if e.ServiceAccount != "" {
+			n.serviceAccounts[e.ServiceAccount] = true
+		}
+		if e.Cluster != "" {
+			n.clusters[e.Cluster] = true
+		}
+		n.role(e.RoleARN)
+	}
+}
+
 func newRedactor(doc *Snapshot) *redactor {
 	r := &redactor{accounts: map[string]string{}}
 	n := &redactedNames{namespaces: map[string]bool{}, accounts: map[string]bool{}, serviceAccounts: map[string]bool{}, roles: map[string]bool{}, clusters: map[string]bool{}}
 	n.kube(doc)
 	n.aws(doc.Facts.AWS)
+	n.trail(doc.Facts.CloudTrail)
 	// Stand-ins are numbered in sorted order, so the same facts always
 	// redact to the same file.
 	for i, a := range sortedKeys(n.accounts) {

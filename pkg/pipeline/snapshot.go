@@ -94,7 +94,7 @@ type snapshotKube struct{ s *Snapshot }
 func (k snapshotKube) Collect(context.Context, kube.Scope, Progress) (*facts.Snapshot, error) {
 	// A copy without the later steps' facts, as the live collector returns.
 	c := *k.s.Facts
-	c.AWS, c.Probes, c.PodIdentityProbes = nil, nil, nil
+	c.AWS, c.Probes, c.PodIdentityProbes, c.CloudTrail = nil, nil, nil, nil
 	return &c, nil
 }
 
@@ -120,6 +120,15 @@ func (a snapshotAWS) ListAssociations(context.Context, string, []string, Progres
 		return nil
 	}
 	return a.s.Facts.AWS.PodIdentity
+}
+
+// ReadTrail answers with the saved CloudTrail facts; a snapshot saved
+// without --cloudtrail has none to give.
+func (a snapshotAWS) ReadTrail(_ context.Context, in cloud.TrailInput, _ Progress) *facts.TrailFacts {
+	if t := a.s.Facts.CloudTrail; t != nil {
+		return t
+	}
+	return &facts.TrailFacts{Since: in.Since, Until: in.Until, MaxEvents: in.MaxEvents, Unavailable: "the snapshot was saved without --cloudtrail"}
 }
 
 type snapshotTLS struct{ s *Snapshot }
