@@ -54,6 +54,9 @@ var diagnoseExample = templates.Examples(`
 	# Pods selected by label, as JSON, failing CI only on errors
 	kubectl irsa diagnose -l app=my-app -o json --fail-on=error
 
+	# What AWS answered the service account's pods in the last 6 hours
+	kubectl irsa diagnose deploy/my-app -n shop --cloudtrail --since 6h
+
 	# Save what the tool saw for a bug report, then judge it again offline
 	kubectl irsa diagnose deploy/my-app -n shop --save-snapshot snap.json --redact
 	kubectl irsa diagnose --from-snapshot snap.json`)
@@ -70,6 +73,8 @@ type DiagnoseOptions struct {
 	AWS    AWSFlags
 	// Probe asks for a live token and STS call per subject (--probe).
 	Probe bool
+	// Trail reads CloudTrail (--cloudtrail, --since).
+	Trail trailFlags
 	// SaveSnapshot writes every collected fact to this file; FromSnapshot
 	// judges such a file with no cluster and no AWS; Redact replaces account
 	// ids, names and namespaces in the saved file.
@@ -92,7 +97,7 @@ type DiagnoseOptions struct {
 
 func newCmdDiagnose(configFlags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams, deps Deps) *cobra.Command {
 	o := &DiagnoseOptions{configFlags: configFlags, deps: deps, IOStreams: streams, FailOn: string(diag.SeverityError), Print: newPrintOptions(),
-		Terminal: deps.Terminal, clock: deps.clock}
+		Trail: newTrailFlags(), Terminal: deps.Terminal, clock: deps.clock}
 	cmd := &cobra.Command{
 		Use:                   "diagnose [(TYPE/NAME | TYPE NAME ...)] [-l SELECTOR] [-A] [-o wide|json|yaml]",
 		DisableFlagsInUseLine: true,
@@ -117,6 +122,7 @@ func newCmdDiagnose(configFlags *genericclioptions.ConfigFlags, streams generici
 	f.StringVar(&o.FailOn, "fail-on", o.FailOn, "Exit 2 when a finding fails at or above this severity: error, warning, info or none")
 	o.AWS.AddFlags(f)
 	f.BoolVar(&o.Probe, "probe", false, "Also mint a 10-minute token per service account, verify it like STS and call sts:AssumeRoleWithWebIdentity (credentials are discarded; needs create on serviceaccounts/token)")
+	o.Trail.AddFlags(f, true)
 	f.StringVar(&o.SaveSnapshot, "save-snapshot", "", "Also write every fact the run collected to this file, for a bug report (no Secret values, tokens or credentials)")
 	f.StringVar(&o.FromSnapshot, "from-snapshot", "", "Judge a file written by --save-snapshot, with no cluster and no AWS")
 	f.BoolVar(&o.Redact, "redact", false, "With --save-snapshot: replace account ids, role and provider names, namespaces and service account names consistently")
@@ -128,8 +134,14 @@ func (o *DiagnoseOptions) Validate(args []string) error {
 	if err := o.Print.Validate(); err != nil {
 		return err
 	}
-	if o.FromSnapshot != "" && (len(args) > 0 || o.Scope.Selector != "" || o.Scope.AllNamespaces || o.Probe || o.SaveSnapshot != "") {
-		return fmt.Errorf("--from-snapshot judges the saved scope: drop the arguments, -l, -A, --probe and --save-snapshot")
+	if o.FromSnapshot != "" && (len(args) > 0 || o.Scope.Selector != "" || o.Scope.AllNamespaces || o.Probe || o.SaveSnapshot != "" || o.Trail.Enabled) {
+		return fmt.Errorf("--from-snapshot judges the saved scope: drop the arguments, -l, -A, --probe, --cloudtrail and --save-snapshot")
+	}
+	if err := o.Trail.Validate(); err != nil {
+		return err
+	}
+	if o.Trail.Enabled && o.AWS.Skip {
+		return fmt.Errorf("--cloudtrail reads AWS: drop --skip-aws")
 	}
 	if o.Redact && o.SaveSnapshot == "" {
 		return fmt.Errorf("--redact applies to --save-snapshot")

@@ -99,6 +99,7 @@ func newCmdIRSA(streams genericiooptions.IOStreams, deps Deps) *cobra.Command {
 	root.PersistentFlags().AddGoFlag(klogFlags.Lookup("v"))
 
 	root.AddCommand(newCmdDiagnose(configFlags, streams, deps))
+	root.AddCommand(newCmdEvents(configFlags, streams, deps))
 	root.AddCommand(newCmdThumbprint(configFlags, streams, deps))
 	root.AddCommand(newCmdExplain(streams))
 	root.AddCommand(newCmdChecks(streams))

@@ -55,7 +55,7 @@ func TestScenarios(t *testing.T) {
 	t.Cleanup(func() { t.Logf("scenarios ran in %s", time.Since(start).Round(time.Millisecond)) })
 
 	t.Run("diagnose", func(t *testing.T) {
-		for _, sc := range append(scenarios(), podIdentityScenarios()...) {
+		for _, sc := range slices.Concat(scenarios(), podIdentityScenarios(), cloudTrailScenarios()) {
 			t.Run(sc.name, func(t *testing.T) {
 				t.Parallel()
 				ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
