@@ -175,7 +175,7 @@ func (o *DiagnoseOptions) Complete(args []string) error {
 		return nil
 	}
 	o.Scope.Args = args
-	o.request = pipeline.Request{Scope: o.Scope, AWS: o.AWS.options(), Probe: o.Probe}
+	o.request = pipeline.Request{Scope: o.Scope, AWS: o.AWS.options(), Probe: o.Probe, CloudTrail: o.Trail.request()}
 	if o.configFlags == nil {
 		return nil
 	}
