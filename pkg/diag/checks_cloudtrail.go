@@ -224,7 +224,7 @@ func checkTrailRead(s *Input, subj *facts.Subject) []Finding {
 	var failed []string
 	truncated := ""
 	for _, l := range tr.lookupsFor() {
-		v := fmt.Sprintf("%d pages, %d events", l.Pages, l.Events)
+		v := count(l.Pages, "page") + ", " + count(l.Events, "event")
 		if l.Truncated {
 			v += ", stopped at --cloudtrail-max-events back to " + ts(l.Oldest)
 			truncated = "; the newest " + strconv.Itoa(tr.t.MaxEvents) + " events of a region were read, back to " + ts(l.Oldest)
@@ -245,7 +245,7 @@ func checkTrailRead(s *Input, subj *facts.Subject) []Finding {
 		return []Finding{unknown(obj, "CloudTrail was not read for this service account's mechanism", fix)}
 	}
 	n := len(tr.irsa) + len(tr.podid)
-	return []Finding{pass(obj, fmt.Sprintf("Read CloudTrail for %s: %d events of this service account%s", tr.window(), n, truncated), evs...)}
+	return []Finding{pass(obj, fmt.Sprintf("Read CloudTrail for %s: %s of this service account%s", tr.window(), count(n, "event"), truncated), evs...)}
 }
 
 // failureGroup is the failures with one error code and message.
@@ -377,6 +377,14 @@ func (tr trailSubject) failureFinding(s *Input, subj *facts.Subject, obj ObjectR
 	return f
 }
 
+// count is "1 call", "2 calls".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
+}
+
 func appendNew(xs []string, ys ...string) []string {
 	for _, y := range ys {
 		if !slices.Contains(xs, y) {
@@ -429,7 +437,7 @@ func checkTrailStaleRole(s *Input, subj *facts.Subject) []Finding {
 			evs = append(evs, ev("annotation written", ts(written), "metadata.managedFields"))
 		}
 		pods, restarts := podsWithRole(subj, st.role)
-		msg := fmt.Sprintf("Pods still ask for role %s, not the annotated %s: %d calls since %s, the last at %s", st.role, tr.role, st.count, ts(st.first), ts(st.last))
+		msg := fmt.Sprintf("Pods still ask for role %s, not the annotated %s: %s since %s, the last at %s", st.role, tr.role, count(st.count, "call"), ts(st.first), ts(st.last))
 		if len(pods) > 0 {
 			msg += "; the webhook set AWS_ROLE_ARN when " + strings.Join(pods, ", ") + " were created, and pods never re-read the annotation"
 			out = append(out, fail(obj, msg, evs, strings.Join(restarts, "; ")))
@@ -439,7 +447,7 @@ func checkTrailStaleRole(s *Input, subj *facts.Subject) []Finding {
 			"find the callers: kubectl get pods -A -o json | grep -l "+shellQuote(st.role)+"; restart them through their owner")
 		f.Severity = SeverityInfo
 		if known && st.last.Before(written) {
-			f.Message = fmt.Sprintf("Before the annotation changed at %s, pods asked for role %s (%d calls, the last at %s); none since", ts(written), st.role, st.count, ts(st.last))
+			f.Message = fmt.Sprintf("Before the annotation changed at %s, pods asked for role %s (%s, the last at %s); none since", ts(written), st.role, count(st.count, "call"), ts(st.last))
 			f.Status = StatusPass
 		}
 		out = append(out, f)
@@ -506,12 +514,12 @@ func checkTrailSDK(s *Input, subj *facts.Subject) []Finding {
 		evs := []Evidence{ev("sdk", name, "userAgent"), ev("calls", strconv.Itoa(u.count), sourceLookupEvents), ev("last", ts(u.last), sourceLookupEvents)}
 		switch {
 		case !known:
-			f := fail(obj, fmt.Sprintf("%s made %d calls; kubectl irsa knows no IRSA minimum for it, so it is not judged", name, u.count), evs, "see "+irsaSDKDocs)
+			f := fail(obj, fmt.Sprintf("%s made %s; kubectl irsa knows no IRSA minimum for it, so it is not judged", name, count(u.count, "call")), evs, "see "+irsaSDKDocs)
 			f.Severity = SeverityInfo
 			out = append(out, f)
 		case !atLeast:
 			evs = append(evs, ev("minimum", minimum, irsaSDKDocs))
-			out = append(out, fail(obj, fmt.Sprintf("%s made %d calls; IRSA needs at least %s", name, u.count, minimum), evs,
+			out = append(out, fail(obj, fmt.Sprintf("%s made %s; IRSA needs at least %s", name, count(u.count, "call"), minimum), evs,
 				"upgrade "+u.sdk.Name+" to "+minimum+" or later in the image of the pods of this service account; see "+irsaSDKDocs))
 		default:
 			fine = append(fine, name+" ("+strconv.Itoa(u.count)+" calls)")
@@ -523,7 +531,7 @@ func checkTrailSDK(s *Input, subj *facts.Subject) []Finding {
 	}
 	sort.Strings(agents)
 	for _, ua := range agents {
-		f := fail(obj, fmt.Sprintf("%d calls came from a user agent kubectl irsa does not recognise, so their SDK is not judged: %q", unknownAgents[ua], truncate(ua, 120)),
+		f := fail(obj, fmt.Sprintf("%s came from a user agent kubectl irsa does not recognise, so their SDK is not judged: %q", count(unknownAgents[ua], "call"), truncate(ua, 120)),
 			[]Evidence{ev("userAgent", ua, sourceLookupEvents)}, "check the SDK and version in the image against "+irsaSDKDocs)
 		f.Severity = SeverityInfo
 		out = append(out, f)
@@ -551,33 +559,33 @@ func checkTrailGlobalEndpoint(s *Input, subj *facts.Subject) []Finding {
 		return nil
 	}
 	obj := subjectRef(subj)
-	count := 0
+	calls := 0
 	var first, last time.Time
 	for _, e := range tr.irsa {
 		if e.Host != globalSTSHost || strings.Contains(e.UserAgent, ownUserAgent) {
 			continue
 		}
-		if count == 0 {
+		if calls == 0 {
 			first = e.Time
 		}
-		count++
+		calls++
 		last = e.Time
 	}
-	if count == 0 {
+	if calls == 0 {
 		if len(tr.irsa) == 0 {
 			return nil
 		}
 		return []Finding{pass(obj, "The calls in "+tr.window()+" went to regional STS endpoints")}
 	}
-	evs := []Evidence{ev("endpoint", globalSTSHost, "tlsDetails.clientProvidedHostHeader"), ev("calls", strconv.Itoa(count), sourceLookupEvents),
+	evs := []Evidence{ev("endpoint", globalSTSHost, "tlsDetails.clientProvidedHostHeader"), ev("calls", strconv.Itoa(calls), sourceLookupEvents),
 		ev("first", ts(first), sourceLookupEvents), ev("last", ts(last), sourceLookupEvents)}
 	fix := "annotate the service account and restart its pods: kubectl annotate serviceaccount " + subj.ServiceAccountName + " -n " + subj.Namespace +
 		" eks.amazonaws.com/sts-regional-endpoints=true --overwrite (or set AWS_STS_REGIONAL_ENDPOINTS=regional and AWS_REGION in the pods); see " + stsEndpointDocs
-	msg := fmt.Sprintf("%d calls went to the global STS endpoint %s (logged in us-east-1), not the regional one: they depend on us-east-1 and fail where only a regional STS VPC endpoint is reachable", count, globalSTSHost)
+	msg := fmt.Sprintf("%s went to the global STS endpoint %s (logged in us-east-1), not the regional one: they depend on us-east-1 and fail where only a regional STS VPC endpoint is reachable", count(calls, "call"), globalSTSHost)
 	f := fail(obj, msg, evs, fix)
 	if r, err := awsarn.ParseRoleARN(tr.role); err == nil && r.Partition != "aws" {
 		f.Severity = SeverityError
-		f.Message = fmt.Sprintf("%d calls went to the global STS endpoint %s, which partition %s does not have: they cannot succeed", count, globalSTSHost, r.Partition)
+		f.Message = fmt.Sprintf("%s went to the global STS endpoint %s, which partition %s does not have: they cannot succeed", count(calls, "call"), globalSTSHost, r.Partition)
 	}
 	return []Finding{f}
 }
@@ -603,7 +611,7 @@ func checkTrailQuiet(s *Input, subj *facts.Subject) []Finding {
 			return []Finding{pass(obj, "The service account's pods got credentials in "+tr.window()+", the last at "+ts(e.Time))}
 		}
 	}
-	msg := fmt.Sprintf("%d running pods of this service account got no credentials from it in %s (%s)", len(running), tr.window(), podNames(running))
+	msg := fmt.Sprintf("%s of this service account got no credentials from it in %s (%s)", count(len(running), "running pod"), tr.window(), podNames(running))
 	why := "they may not use it at all: an SDK that never reads the token falls back to the node's role, or the application has credentials of its own; SDKs also cache credentials for up to an hour, so widen --since if the window is short"
 	if r, err := awsarn.ParseRoleARN(tr.role); err == nil && r.Partition != "aws" {
 		why += "; in " + r.Partition + " a pod without AWS_REGION or AWS_DEFAULT_REGION calls the aws partition's global endpoint, whose answers this account's CloudTrail never sees"

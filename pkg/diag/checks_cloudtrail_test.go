@@ -107,7 +107,7 @@ func TestCheckTrailRead(t *testing.T) {
 		want []want
 	}{
 		{"read: the passes as evidence", trailFacts(webIdentity(3)), nil,
-			[]want{{status: diag.StatusPass, message: "1 events of this service account", evidence: []string{"AssumeRoleWithWebIdentity us-west-2=1 pages, 1 events", "AssumeRoleWithWebIdentity us-east-1=1 pages, 0 events"}}}},
+			[]want{{status: diag.StatusPass, message: "1 event of this service account", evidence: []string{"AssumeRoleWithWebIdentity us-west-2=1 page, 1 event", "AssumeRoleWithWebIdentity us-east-1=1 page, 0 events"}}}},
 		{"stopped at the bound: says how far back", truncated, nil,
 			[]want{{status: diag.StatusPass, message: "the newest 2000 events of a region were read, back to 2026-11-01T13:40:00Z",
 				evidence: []string{"unreadable events=2 skipped"}}}},
@@ -208,7 +208,7 @@ func TestCheckTrailPodIdentityRefusal(t *testing.T) {
 	expect(t, findingsOf(t, build(session), "CLOUDTRAIL-FAIL-001"), []want{{status: diag.StatusPass, message: "No token exchange failed in the last 1h (1 succeeded)"}})
 	expect(t, findingsOf(t, build(session), "CLOUDTRAIL-QUIET-001"), []want{{status: diag.StatusPass, message: "the last at 2026-11-01T13:57:00Z"}})
 	// No success while the pod runs: the quiet notice.
-	expect(t, findingsOf(t, build(refusal), "CLOUDTRAIL-QUIET-001"), []want{{status: diag.StatusFail, severity: diag.SeverityInfo, message: "1 running pods of this service account got no credentials from it in the last 1h (web)"}})
+	expect(t, findingsOf(t, build(refusal), "CLOUDTRAIL-QUIET-001"), []want{{status: diag.StatusFail, severity: diag.SeverityInfo, message: "1 running pod of this service account got no credentials from it in the last 1h (web)"}})
 }
 
 func TestCheckTrailStaleRole(t *testing.T) {
@@ -241,7 +241,7 @@ func TestCheckTrailStaleRole(t *testing.T) {
 		{"old-role calls but no pod in scope has it: info", trailFacts(webIdentity(20, asOld)), nil,
 			[]want{{status: diag.StatusFail, severity: diag.SeverityInfo, message: "no running pod in scope has that role now"}}},
 		{"old-role calls only before the annotation changed: history", trailFacts(webIdentity(50, asOld), webIdentity(5)), annotatedAt(trailNow.Add(-30 * time.Minute)),
-			[]want{{status: diag.StatusPass, message: "Before the annotation changed at 2026-11-01T13:30:00Z, pods asked for role " + oldRole + " (1 calls"}}},
+			[]want{{status: diag.StatusPass, message: "Before the annotation changed at 2026-11-01T13:30:00Z, pods asked for role " + oldRole + " (1 call"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -263,7 +263,7 @@ func TestCheckTrailSDK(t *testing.T) {
 			[]want{{status: diag.StatusFail, severity: diag.SeverityWarning, message: "AWS SDK for Java 1.x 1.11.500 made 2 calls; IRSA needs at least 1.12.782",
 				evidence: []string{"sdk=AWS SDK for Java 1.x 1.11.500", "calls=2"}, fix: "iam-roles-for-service-accounts-minimum-sdk.html"}}},
 		{"an unknown user agent is noted, not guessed", trailFacts(webIdentity(10, agent("my-custom-client/0.1"))),
-			[]want{{status: diag.StatusFail, severity: diag.SeverityInfo, message: `1 calls came from a user agent kubectl irsa does not recognise, so their SDK is not judged: "my-custom-client/0.1"`}}},
+			[]want{{status: diag.StatusFail, severity: diag.SeverityInfo, message: `1 call came from a user agent kubectl irsa does not recognise, so their SDK is not judged: "my-custom-client/0.1"`}}},
 		{"kubectl irsa's own probe says nothing of the pods' SDK", trailFacts(webIdentity(10, agent("aws-sdk-go-v2/1.30.3 os/linux lang/go#1.22.5 md/GOOS#linux md/GOARCH#amd64 api/sts#1.30.3 kubectl-irsa/v0.3.0"))), nil},
 	}
 	for _, tt := range tests {
@@ -289,7 +289,7 @@ func TestCheckTrailGlobalEndpoint(t *testing.T) {
 func TestCheckTrailQuiet(t *testing.T) {
 	t.Parallel()
 	expect(t, findingsOf(t, trailScenario(trailFacts(), nil), "CLOUDTRAIL-QUIET-001"), []want{{status: diag.StatusFail, severity: diag.SeverityInfo,
-		message: "1 running pods of this service account got no credentials from it in the last 1h (web): they may not use it at all", evidence: []string{"running pods=1"}}})
+		message: "1 running pod of this service account got no credentials from it in the last 1h (web): they may not use it at all", evidence: []string{"running pods=1"}}})
 	// Only failures: still no credentials.
 	f := findingsOf(t, trailScenario(trailFacts(webIdentity(5, failed("AccessDenied", "denied"))), nil), "CLOUDTRAIL-QUIET-001")
 	expect(t, f, []want{{status: diag.StatusFail, severity: diag.SeverityInfo}})
