@@ -16,8 +16,8 @@ func TestRows(t *testing.T) {
 		oldRole = "arn:aws:iam::111122223333:role/app-old"
 		goV2    = "aws-sdk-go-v2/1.30.3 os/linux lang/go#1.22.5 md/GOOS#linux md/GOARCH#amd64 api/sts#1.30.3"
 	)
-	ev := func(min int, sa, r, code string) facts.TrailEvent {
-		return facts.TrailEvent{ID: sa + r + time.Duration(min).String(), Time: t0.Add(time.Duration(min) * time.Minute), Region: "us-west-2",
+	ev := func(minute int, sa, r, code string) facts.TrailEvent {
+		return facts.TrailEvent{ID: sa + r + time.Duration(minute).String(), Time: t0.Add(time.Duration(minute) * time.Minute), Region: "us-west-2",
 			Name: facts.EventAssumeRoleWithWebIdentity, Namespace: "shop", ServiceAccount: sa, RoleARN: r, ErrorCode: code, UserAgent: goV2}
 	}
 	refusal := facts.TrailEvent{ID: "pi", Time: t0.Add(30 * time.Minute), Region: "us-west-2", Name: facts.EventAssumeRoleForPodIdentity, Cluster: "prod",

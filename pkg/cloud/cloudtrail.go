@@ -31,17 +31,17 @@ const (
 	trailMaxAttempts = 8
 )
 
-// CloudTrailAPI is the CloudTrail method the plugin calls.
-type CloudTrailAPI interface {
+// TrailAPI is the CloudTrail method the plugin calls.
+type TrailAPI interface {
 	LookupEvents(ctx context.Context, params *cloudtrail.LookupEventsInput, optFns ...func(*cloudtrail.Options)) (*cloudtrail.LookupEventsOutput, error)
 }
 
-var _ CloudTrailAPI = (*cloudtrail.Client)(nil)
+var _ TrailAPI = (*cloudtrail.Client)(nil)
 
 // newCloudTrail builds the per-region CloudTrail client factory of a
 // collector: events are per region, so each lookup signs for its own.
-func newCloudTrail(cfg aws.Config) func(region string) CloudTrailAPI {
-	return func(region string) CloudTrailAPI {
+func newCloudTrail(cfg aws.Config) func(region string) TrailAPI {
+	return func(region string) TrailAPI {
 		return cloudtrail.NewFromConfig(cfg, func(o *cloudtrail.Options) {
 			o.Region = region
 			o.HTTPClient = guardRequestBodies(o.HTTPClient)
@@ -138,7 +138,7 @@ func (c *Collector) lookup(ctx context.Context, in TrailInput, spec TrailLookupS
 	}
 	for {
 		remaining := in.MaxEvents - l.Events
-		input.MaxResults = aws.Int32(int32(min(TrailPageSize, remaining)))
+		input.MaxResults = aws.Int32(int32(min(TrailPageSize, remaining))) //nolint:gosec // at most TrailPageSize (50)
 		if err := limiter.Wait(ctx); err != nil {
 			l.Err = Classify(OpLookupEvents, resource, ctx.Err())
 			return l

@@ -136,7 +136,7 @@ type fakeTrail struct {
 	fail    map[string]error
 }
 
-func (f *fakeTrail) client(region string) CloudTrailAPI { return fakeTrailRegion{f, region} }
+func (f *fakeTrail) client(region string) TrailAPI { return fakeTrailRegion{f, region} }
 
 type fakeTrailRegion struct {
 	f      *fakeTrail

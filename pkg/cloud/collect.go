@@ -49,7 +49,7 @@ type Collector struct {
 	STS STSAPI
 	// CloudTrail builds the CloudTrail client of a region (events are kept
 	// per region); nil when the collector reads no CloudTrail.
-	CloudTrail func(region string) CloudTrailAPI
+	CloudTrail func(region string) TrailAPI
 	// TrailRate is the LookupEvents requests a second per region; <= 0
 	// means CloudTrail's limit, TrailRequestsPerSecond.
 	TrailRate float64

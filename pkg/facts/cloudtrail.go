@@ -24,12 +24,6 @@ const (
 	EventAssumeRole = "AssumeRole"
 )
 
-// PodIdentityEvent reports whether an event is a Pod Identity exchange:
-// EKS Auth's own record, or EKS's AssumeRole behind it.
-func (e TrailEvent) PodIdentityEvent() bool {
-	return e.Name == EventAssumeRoleForPodIdentity || e.Name == EventAssumeRole
-}
-
 // TrailFacts is what was read of CloudTrail (diagnose --cloudtrail,
 // kubectl irsa events): the recent token exchanges of this cluster's
 // service accounts. Only the fields the checks use are kept, never a
@@ -119,6 +113,12 @@ type TrailEvent struct {
 	SourceIP  string `json:"sourceIP,omitempty"`
 	// Host is the endpoint the caller named (tlsDetails.clientProvidedHostHeader).
 	Host string `json:"host,omitempty"`
+}
+
+// PodIdentityEvent reports whether an event is a Pod Identity exchange:
+// EKS Auth's own record, or EKS's AssumeRole behind it.
+func (e TrailEvent) PodIdentityEvent() bool {
+	return e.Name == EventAssumeRoleForPodIdentity || e.Name == EventAssumeRole
 }
 
 // Failed reports whether AWS refused the call.

@@ -139,15 +139,7 @@ func PlanTrail(snap *facts.Snapshot) TrailPlan {
 			if r, err := awsarn.ParseRoleARN(role); err == nil && partition == "" {
 				partition = r.Partition
 			}
-			for _, pf := range subj.Pods {
-				for _, c := range facts.Containers(pf.Pod) {
-					for _, name := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
-						if v, _, _ := facts.EnvValue(c.Container, name); validRegion(v) {
-							regions[v] = true
-						}
-					}
-				}
-			}
+			podRegions(subj, regions)
 		}
 		if len(aws.PodIdentity.For(subj.Namespace, subj.ServiceAccountName)) > 0 {
 			podIdentity = true
@@ -183,6 +175,19 @@ func PlanTrail(snap *facts.Snapshot) TrailPlan {
 	return p
 }
 
+// podRegions adds the regions the subject's containers name.
+func podRegions(subj *facts.Subject, regions map[string]bool) {
+	for _, pf := range subj.Pods {
+		for _, c := range facts.Containers(pf.Pod) {
+			for _, name := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
+				if v, _, _ := facts.EnvValue(c.Container, name); validRegion(v) {
+					regions[v] = true
+				}
+			}
+		}
+	}
+}
+
 // keeps says whether an event is this cluster's and in the run's scope. A
 // Pod Identity refusal names no service account: it is kept for the
 // cluster, and the checks match it to the nodes of the subjects' pods.
@@ -212,7 +217,7 @@ func (p TrailPlan) keeps(e facts.TrailEvent, allNamespaces bool, namespaces map[
 const globalSTSRegion = "us-east-1"
 
 // regionName is the shape of a region name ("us-west-2", "us-gov-east-1").
-var regionName = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+var regionName = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
 
 // validRegion accepts a region of a known partition; an env value such as
 // "$(REGION)" or a typo is not looked up.
