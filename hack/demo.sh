@@ -2,11 +2,12 @@
 # demo.sh (`make demo`) shows kubectl-irsa on a real cluster without an AWS account:
 # a real etcd + kube-apiserver on loopback, the pod identity webhook emulator in its
 # admission chain (following a container-credentials file, as on EKS), and the AWS
-# emulator (IAM, STS, EKS with the cluster "demo" and its Pod Identity associations)
+# emulator (IAM, STS, EKS with the cluster "demo" and its Pod Identity associations, CloudTrail)
 # reached through the standard AWS_ENDPOINT_URL. It creates a few healthy and broken
 # workloads, IRSA and EKS Pod Identity ones side by side, and the eks-pod-identity-agent
 # DaemonSet; runs `kubectl irsa diagnose -A` and `kubectl irsa thumbprint` through the
-# real kubectl, fixes the thumbprint, and tears everything down on exit. Nothing
+# real kubectl, fixes the thumbprint, probes (the emulator logs the exchanges as
+# CloudTrail does) and reads them back with `kubectl irsa events`, and tears everything down on exit. Nothing
 # listens beyond 127.0.0.1 and nothing is left running.
 set -euo pipefail
 
@@ -317,5 +318,9 @@ run kubectl irsa thumbprint --update --yes
 say "After the thumbprint fix; -o wide adds the evidence and the fix to paste"
 run kubectl irsa diagnose -A
 run kubectl irsa diagnose deploy/reports -n shop -o wide
+
+say "What did AWS answer? --probe exchanges real tokens (the emulator logs them as CloudTrail does); events reads them back"
+run kubectl irsa diagnose -A --probe
+run kubectl irsa events -A
 
 say "Done in $(($(date +%s) - start)) s; stopping everything"
