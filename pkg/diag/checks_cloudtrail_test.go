@@ -282,6 +282,13 @@ func TestCheckTrailGlobalEndpoint(t *testing.T) {
 			message:  "2 calls went to the global STS endpoint sts.amazonaws.com (logged in us-east-1), not the regional one",
 			evidence: []string{"endpoint=sts.amazonaws.com", "calls=2", "first=2026-11-01T13:30:00Z", "last=2026-11-01T13:50:00Z"},
 			fix:      "kubectl annotate serviceaccount app -n shop eks.amazonaws.com/sts-regional-endpoints=true --overwrite"}})
+	// A partition without a global endpoint: such calls cannot succeed.
+	const cnRole = "arn:aws-cn:iam::111122223333:role/app"
+	cn := trailScenario(trailFacts(webIdentity(30, global, func(e *facts.TrailEvent) { e.RoleARN = cnRole })), func(s *facts.Snapshot) {
+		s.Subjects[0].ServiceAccount = sa("app").RoleARN(cnRole).Build()
+	})
+	expect(t, findingsOf(t, cn, "CLOUDTRAIL-GLOBAL-001"), []want{{status: diag.StatusFail, severity: diag.SeverityError,
+		message: "1 call went to the global STS endpoint sts.amazonaws.com, which partition aws-cn does not have: they cannot succeed"}})
 	// No call at all: nothing to say about endpoints.
 	expect(t, findingsOf(t, trailScenario(trailFacts(), nil), "CLOUDTRAIL-GLOBAL-001"), nil)
 }
