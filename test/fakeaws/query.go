@@ -245,6 +245,8 @@ func (s *Server) queryLocked(req request) (any, *apiError) {
 
 	case "ListRoles", "GetAccountAuthorizationDetails":
 		return s.accountListingLocked(req, meta)
+	case "GetAccountSummary":
+		return s.accountSummaryLocked(meta), nil
 	}
 	return nil, unknownOp(req)
 }

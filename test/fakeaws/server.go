@@ -129,6 +129,9 @@ type Server struct {
 
 	// trail is the CloudTrail state (cloudtrail.go), made on first use.
 	trail *trailState
+	// policySizeQuota is what GetAccountSummary reports as
+	// AssumeRolePolicySizeQuota; 0 means IAM's default (account.go).
+	policySizeQuota int
 }
 
 // New returns an empty fake whose caller is DefaultCallerARN.
