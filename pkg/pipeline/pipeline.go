@@ -128,7 +128,7 @@ func Diagnose(ctx context.Context, req Request, src Sources) (Result, error) {
 	if progress == nil {
 		progress = noProgress{}
 	}
-	associations := listAssociations(ctx, req, src, progress)
+	associations := listAssociations(ctx, req, src.AWS, progress)
 	scope := req.Scope
 	scope.Associated = associations.Keys()
 	snap, err := src.Kube.Collect(ctx, scope, progress)
@@ -170,8 +170,8 @@ func clusterName(req Request) (name, source string) {
 // scope (of the cluster with -A), within the AWS time limit. Without an EKS
 // cluster name there are none to list: a self-managed cluster has no
 // associations, which is no error.
-func listAssociations(ctx context.Context, req Request, src Sources, progress Progress) *facts.PodIdentityFacts {
-	lister, ok := src.AWS.(AssociationLister)
+func listAssociations(ctx context.Context, req Request, source any, progress Progress) *facts.PodIdentityFacts {
+	lister, ok := source.(AssociationLister)
 	if req.AWS.Skip || !ok {
 		return nil
 	}
