@@ -1,10 +1,13 @@
 package plugin
 
 import (
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/spf13/pflag"
 
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/awsarn"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/cloud"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/pipeline"
 )
@@ -29,6 +32,19 @@ func (f *AWSFlags) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.Skip, "skip-aws", false, "Check only the Kubernetes side; make no AWS call")
 	fs.IntVar(&f.Concurrency, "aws-concurrency", cloud.DefaultConcurrency, "Maximum AWS calls in flight")
 	fs.DurationVar(&f.Timeout, "aws-timeout", 2*time.Minute, "Time limit for all AWS calls together")
+}
+
+// Validate checks the AWS flags every command shares.
+func (f AWSFlags) Validate() error {
+	if f.Concurrency < 1 {
+		return errors.New("--aws-concurrency must be at least 1")
+	}
+	if f.Issuer != "" {
+		if _, err := awsarn.ParseIssuer(f.Issuer); err != nil {
+			return fmt.Errorf("--issuer: %w", err)
+		}
+	}
+	return nil
 }
 
 // options turns the flags into the pipeline's AWS options.

@@ -3,12 +3,14 @@ package plugin
 import (
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/cli-runtime/pkg/printers"
 
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/audit"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/diag"
 )
 
@@ -32,6 +34,10 @@ func catalogue() CheckList {
 	for _, c := range diag.Catalogue() {
 		l.Items = append(l.Items, CheckInfo{ID: c.ID, Severity: c.Severity, Title: c.Title, LooksAt: c.LooksAt})
 	}
+	for _, c := range audit.Catalogue() {
+		l.Items = append(l.Items, CheckInfo{ID: c.ID, Severity: c.Severity, Title: c.Title, LooksAt: c.LooksAt})
+	}
+	sort.SliceStable(l.Items, func(i, j int) bool { return l.Items[i].ID < l.Items[j].ID })
 	return l
 }
 

@@ -26,6 +26,8 @@ func TestCloudTrailFlagsAreValidated(t *testing.T) {
 		{[]string{"events", "--since", "0s"}, "error: --since must be a positive duration such as 1h or 30m, got 0s"},
 		{[]string{"events", "--since", "91d"}, `error: invalid argument "91d" for "--since" flag`},
 		{[]string{"events", "--skip-aws"}, "error: events reads CloudTrail: drop --skip-aws"},
+		{[]string{"events", "--aws-concurrency", "0"}, "error: --aws-concurrency must be at least 1"},
+		{[]string{"events", "--issuer", "http://oidc.example.com"}, "error: --issuer: "},
 		{[]string{"events", "-o", "name"}, `error: unknown output format "name": use wide, json or yaml`},
 	}
 	for _, tt := range tests {

@@ -12,10 +12,8 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/cli-runtime/pkg/resource"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/kubectl/pkg/util/templates"
 
-	"github.com/kubectl-irsa/kubectl-irsa/pkg/awsarn"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/cloud"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/diag"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
@@ -149,13 +147,8 @@ func (o *DiagnoseOptions) Validate(args []string) error {
 	if o.Probe && o.AWS.Skip {
 		return fmt.Errorf("--probe calls STS: drop --skip-aws")
 	}
-	if o.AWS.Concurrency < 1 {
-		return fmt.Errorf("--aws-concurrency must be at least 1")
-	}
-	if o.AWS.Issuer != "" {
-		if _, err := awsarn.ParseIssuer(o.AWS.Issuer); err != nil {
-			return fmt.Errorf("--issuer: %w", err)
-		}
+	if err := o.AWS.Validate(); err != nil {
+		return err
 	}
 	if _, ok := diag.ParseSeverity(o.FailOn); !ok {
 		return fmt.Errorf("--fail-on=%q: use error, warning, info or none", o.FailOn)
@@ -179,26 +172,12 @@ func (o *DiagnoseOptions) Complete(args []string) error {
 	if o.configFlags == nil {
 		return nil
 	}
-	ns, _, err := o.configFlags.ToRawKubeConfigLoader().Namespace()
+	kc, err := kubeContextOf(o.configFlags)
 	if err != nil {
-		return fmt.Errorf("reading kubeconfig: %w", err)
+		return err
 	}
-	o.request.Scope.Namespace = ns
-	if raw, err := o.configFlags.ToRawKubeConfigLoader().RawConfig(); err == nil {
-		contextName := ""
-		if o.configFlags.Context != nil {
-			contextName = *o.configFlags.Context
-		}
-		o.request.Hint = kube.HintFromKubeconfig(raw, contextName)
-	}
-	cfg, err := o.configFlags.ToRESTConfig()
-	if err != nil {
-		return fmt.Errorf("reading kubeconfig: %w", err)
-	}
-	client, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return fmt.Errorf("creating the Kubernetes client: %w", err)
-	}
+	o.request.Scope.Namespace, o.request.Hint = kc.namespace, kc.hint
+	client := kc.client
 	o.sources = o.deps.liveSources(o.request, client, func() *resource.Builder { return resource.NewBuilder(o.configFlags) })
 	return nil
 }

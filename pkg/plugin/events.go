@@ -115,8 +115,8 @@ func (o *EventsOptions) Validate() error {
 	if o.diagnose.AWS.Skip {
 		return errors.New("events reads CloudTrail: drop --skip-aws")
 	}
-	if o.diagnose.AWS.Concurrency < 1 {
-		return errors.New("--aws-concurrency must be at least 1")
+	if err := o.diagnose.AWS.Validate(); err != nil {
+		return err
 	}
 	return o.diagnose.Trail.Validate()
 }

@@ -109,20 +109,28 @@ type progress struct {
 	rolesDone  int
 	awsCalls   int
 	phase      string
+	// noPods leaves the pod count out, for a command that lists no pods
+	// (audit).
+	noPods bool
 }
 
 // newProgress draws only when stderr is a terminal and -v is off (klog
 // writes to stderr too, and a redrawn line would garble its output).
 func (o *DiagnoseOptions) newProgress() *progress {
-	terminal := o.Terminal
+	return newProgressOn(o.ErrOut, o.Terminal, o.clock)
+}
+
+// newProgressOn is the progress of any command that writes to errOut;
+// terminal and clock nil ask the operating system.
+func newProgressOn(errOut io.Writer, terminal func(io.Writer) (int, bool), clock func() time.Time) *progress {
 	if terminal == nil {
 		terminal = terminalWidth
 	}
-	width, ok := terminal(o.ErrOut)
+	width, ok := terminal(errOut)
 	if klog.V(1).Enabled() {
 		ok = false
 	}
-	return &progress{line: newStatusLine(o.ErrOut, width, ok, o.clock), counts: map[string]map[string]int{}}
+	return &progress{line: newStatusLine(errOut, width, ok, clock), counts: map[string]map[string]int{}}
 }
 
 // listedResources are shown in this order, with these names; the workloads
@@ -193,7 +201,7 @@ func (p *progress) messageLocked() string {
 		for _, n := range p.counts[r.resource] {
 			total += n
 		}
-		if r.resource == "pods" || (total > 0 && (r.always || p.rolesTotal == 0)) {
+		if (r.resource == "pods" && !p.noPods) || (total > 0 && (r.always || p.rolesTotal == 0)) {
 			parts = append(parts, fmt.Sprintf("%d %s", total, r.name))
 		}
 	}

@@ -101,6 +101,7 @@ func newCmdIRSA(streams genericiooptions.IOStreams, deps Deps) *cobra.Command {
 	root.AddCommand(newCmdDiagnose(configFlags, streams, deps))
 	root.AddCommand(newCmdEvents(configFlags, streams, deps))
 	root.AddCommand(newCmdThumbprint(configFlags, streams, deps))
+	root.AddCommand(newCmdAudit(configFlags, streams, deps))
 	root.AddCommand(newCmdExplain(streams))
 	root.AddCommand(newCmdChecks(streams))
 	root.AddCommand(newCmdVersion(streams))
