@@ -444,7 +444,7 @@ func podIdentityReach(intended map[string]string, reached map[string]bool) []Rea
 		if via != ViaPodIdentity || reached[subj] {
 			continue
 		}
-		ns, name, ok := splitSubject(subj)
+		ns, name, ok := facts.ParseServiceAccountSubject(subj)
 		if !ok {
 			continue
 		}

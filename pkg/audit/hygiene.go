@@ -152,8 +152,8 @@ func (a *auditor) hygiene(r Role, p *iampolicy.Policy, exp iampolicy.Expectation
 		suggest.Subject = subs[0]
 	}
 	for _, pr := range d.Security {
-		f := finding(CheckRisk, diag.StatusFail, obj, "Trust policy risk ("+string(pr.Kind.Severity())+"): "+problemSentence(pr),
-			"narrow the statement to the service accounts that need the role, e.g. "+compactJSON(iampolicy.SuggestedStatement(suggest)),
+		f := finding(CheckRisk, diag.StatusFail, obj, "Trust policy risk ("+string(pr.Kind.Severity())+"): "+diag.ProblemSentence(pr),
+			"narrow the statement to the service accounts that need the role, e.g. "+diag.CompactJSON(iampolicy.SuggestedStatement(suggest)),
 			ev("kind", string(pr.Kind), "the IAM policy evaluator"), ev("statement", strconv.Itoa(pr.StatementIndex), trustSource))
 		f.Severity = securitySeverity(pr.Kind)
 		out = append(out, f)
@@ -192,7 +192,7 @@ func (a *auditor) reachFindings(r Role, p *iampolicy.Policy, exp iampolicy.Expec
 	}
 	// The annotated service accounts that cannot assume their own role.
 	for _, subj := range a.intendedSubjects(r.ARN) {
-		ns, name, _ := splitSubject(subj)
+		ns, name, _ := facts.ParseServiceAccountSubject(subj)
 		if reached[ns+"/"+name] {
 			continue
 		}
@@ -206,12 +206,12 @@ func (a *auditor) reachFindings(r Role, p *iampolicy.Policy, exp iampolicy.Expec
 		var evidence []diag.Evidence
 		evidence = append(evidence, ev("decision", string(d.Decision), "trust policy evaluated with sub "+subj+" and aud "+e.Audience))
 		if len(d.Problems) > 0 {
-			reason = problemSentence(d.Problems[0])
+			reason = diag.ProblemSentence(d.Problems[0])
 			evidence = append(evidence, ev("kind", string(d.Problems[0].Kind), "the IAM policy evaluator"))
 		}
 		out = append(out, finding(CheckSelf, diag.StatusFail, diag.ObjectRef{Kind: "ServiceAccount", Namespace: ns, Name: name},
 			"The service account is annotated with "+r.ARN+" but cannot assume it: "+reason,
-			"add this statement to the trust policy, or run kubectl irsa diagnose sa/"+name+" -n "+ns+": "+compactJSON(d.SuggestedStatement), evidence...))
+			"add this statement to the trust policy, or run kubectl irsa diagnose sa/"+name+" -n "+ns+": "+diag.CompactJSON(d.SuggestedStatement), evidence...))
 	}
 	return out
 }
@@ -500,7 +500,7 @@ func withoutStatements(doc string, drop map[int]bool) (string, bool) {
 		kb, _ := json.Marshal(k) // a string always marshals
 		sb.Write(kb)
 		sb.WriteString(":")
-		sb.WriteString(compactJSON(string(top[k])))
+		sb.WriteString(diag.CompactJSON(string(top[k])))
 	}
 	sb.WriteString("}")
 	return sb.String(), true
@@ -516,29 +516,6 @@ func securitySeverity(k iampolicy.ProblemKind) diag.Severity {
 		return diag.SeverityWarning
 	}
 	return diag.SeverityInfo
-}
-
-func problemSentence(p iampolicy.Problem) string {
-	s := p.Detail
-	if s == "" {
-		s = string(p.Kind)
-	}
-	if p.StatementIndex >= 0 {
-		s += fmt.Sprintf(" (statement %d)", p.StatementIndex)
-	}
-	return s
-}
-
-func compactJSON(s string) string {
-	var v any
-	if json.Unmarshal([]byte(s), &v) != nil {
-		return s
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return s
-	}
-	return string(b)
 }
 
 func roleName(roleARN string) string {

@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/kubectl-irsa/kubectl-irsa/pkg/facts"
 	"github.com/kubectl-irsa/kubectl-irsa/pkg/iampolicy"
 )
 
@@ -158,7 +159,7 @@ func classify(v string, like bool) Pattern {
 		if like {
 			lit = unescapeLike(v)
 		}
-		ns, name, ok := splitSubject(lit)
+		ns, name, ok := facts.ParseServiceAccountSubject(lit)
 		if !ok {
 			p.Kind = PatternOther
 			return p
@@ -202,19 +203,6 @@ func hasWildcard(v string) bool {
 // characters.
 func unescapeLike(v string) string {
 	return strings.NewReplacer("${*}", "*", "${?}", "?", "${$}", "$").Replace(v)
-}
-
-// splitSubject splits system:serviceaccount:<namespace>:<name>.
-func splitSubject(sub string) (namespace, name string, ok bool) {
-	rest, found := strings.CutPrefix(sub, subjectPrefix)
-	if !found {
-		return "", "", false
-	}
-	namespace, name, found = strings.Cut(rest, ":")
-	if !found || namespace == "" || name == "" || strings.Contains(name, ":") {
-		return "", "", false
-	}
-	return namespace, name, true
 }
 
 // literalPrefix is the part of a policy value that every subject it can

@@ -354,7 +354,9 @@ func problemEvidence(p iampolicy.Problem) []Evidence {
 	return evs
 }
 
-func problemSentence(p iampolicy.Problem) string {
+// ProblemSentence is a trust-policy problem as a finding says it, naming
+// its statement.
+func ProblemSentence(p iampolicy.Problem) string {
 	s := p.Detail
 	if s == "" {
 		s = string(p.Kind)
@@ -365,8 +367,8 @@ func problemSentence(p iampolicy.Problem) string {
 	return s
 }
 
-// compactJSON puts the suggested statement on one line for a table cell.
-func compactJSON(s string) string {
+// CompactJSON puts a policy or statement on one line for a table cell.
+func CompactJSON(s string) string {
 	var v any
 	if json.Unmarshal([]byte(s), &v) != nil {
 		return s
@@ -407,11 +409,11 @@ func checkTrustAllows(s *Input, subj *facts.Subject) []Finding {
 	var evs []Evidence
 	for i, p := range d.Problems {
 		if i == 0 {
-			msg += ": " + problemSentence(p)
+			msg += ": " + ProblemSentence(p)
 		}
 		evs = append(evs, problemEvidence(p)...)
 	}
-	fix := "add this statement to the role's trust policy (aws iam update-assume-role-policy --role-name " + a.role.Name + " --policy-document file://trust.json): " + compactJSON(d.SuggestedStatement)
+	fix := "add this statement to the role's trust policy (aws iam update-assume-role-policy --role-name " + a.role.Name + " --policy-document file://trust.json): " + CompactJSON(d.SuggestedStatement)
 	return []Finding{fail(obj, msg, append(evs, trustPolicyEvidence(a)), fix)}
 }
 
@@ -438,8 +440,8 @@ func checkTrustSecurity(s *Input, subj *facts.Subject) []Finding {
 	}
 	var out []Finding
 	for _, p := range d.Security {
-		f := fail(obj, "Trust policy risk ("+string(p.Kind.Severity())+"): "+problemSentence(p), append(problemEvidence(p), trustPolicyEvidence(a)),
-			"narrow the statement to exactly this service account: "+compactJSON(d.SuggestedStatement))
+		f := fail(obj, "Trust policy risk ("+string(p.Kind.Severity())+"): "+ProblemSentence(p), append(problemEvidence(p), trustPolicyEvidence(a)),
+			"narrow the statement to exactly this service account: "+CompactJSON(d.SuggestedStatement))
 		f.Severity = securitySeverity(p.Kind)
 		out = append(out, f)
 	}
@@ -454,8 +456,8 @@ func checkTrustDefects(s *Input, subj *facts.Subject) []Finding {
 	obj := roleRef(a.role.String())
 	var out []Finding
 	for _, p := range d.Problems {
-		out = append(out, fail(obj, "The pod is allowed, but a statement for this provider is broken: "+problemSentence(p), append(problemEvidence(p), trustPolicyEvidence(a)),
-			"fix the statement; this is what a working one looks like: "+compactJSON(d.SuggestedStatement)))
+		out = append(out, fail(obj, "The pod is allowed, but a statement for this provider is broken: "+ProblemSentence(p), append(problemEvidence(p), trustPolicyEvidence(a)),
+			"fix the statement; this is what a working one looks like: "+CompactJSON(d.SuggestedStatement)))
 	}
 	return out
 }
