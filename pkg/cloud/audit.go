@@ -51,34 +51,12 @@ type AuditInput struct {
 	InScope     map[string]bool
 }
 
-// AuditFacts is what the audit read from AWS.
-type AuditFacts struct {
-	Caller facts.Caller
-	Issuer facts.IssuerFacts
-	// Roles holds every role read: the annotated ones (GetRole) and, with
-	// AllRoles, the listed ones (Listed set), by ARN.
-	Roles       []AuditRole
-	ListErr     *facts.CallError
-	Providers   facts.ProviderList
-	SizeQuota   int
-	SummaryErr  *facts.CallError
-	PodIdentity *facts.PodIdentityFacts
-}
-
-// AuditRole is one role's trust policy, or why it could not be read.
-type AuditRole struct {
-	ARN         string
-	TrustPolicy string
-	Err         *facts.CallError
-	Listed      bool
-}
-
 // Audit collects the audit's facts: the caller, the issuer, and then, at
 // once, the account's role listing (with AllRoles), its OIDC providers, its
 // IAM quotas and every annotated role the listing did not return. A failed
 // call is a fact, never an abort (docs/audit.md#what-it-reads).
-func (c *Collector) Audit(ctx context.Context, in AuditInput) *AuditFacts {
-	out := &AuditFacts{}
+func (c *Collector) Audit(ctx context.Context, in AuditInput) *facts.AuditFacts {
+	out := &facts.AuditFacts{}
 	pods := c.DescribeAssociations(ctx, in.PodIdentity, in.InScope)
 	out.PodIdentity = pods
 	var wg sync.WaitGroup
@@ -134,7 +112,7 @@ func (c *Collector) Audit(ctx context.Context, in AuditInput) *AuditFacts {
 		}
 		wg.Go(func() {
 			r := c.Role(ctx, a)
-			ar := AuditRole{ARN: a, TrustPolicy: r.TrustPolicy, Err: r.Err}
+			ar := facts.AuditRole{ARN: a, TrustPolicy: r.TrustPolicy, Err: r.Err}
 			mu.Lock()
 			out.Roles = append(out.Roles, ar)
 			mu.Unlock()
@@ -159,8 +137,8 @@ func countInAccount(arns []string, account string) int {
 // listAllRoles pages iam:ListRoles (PathPrefix when set) to its end: the
 // trust policies come inline, so no role needs its own call. A document
 // that cannot be URL-decoded is kept as IAM sent it; the audit reports it.
-func (c *Collector) listAllRoles(ctx context.Context, account, prefix string) ([]AuditRole, *facts.CallError) {
-	var out []AuditRole
+func (c *Collector) listAllRoles(ctx context.Context, account, prefix string) ([]facts.AuditRole, *facts.CallError) {
+	var out []facts.AuditRole
 	in := &iam.ListRolesInput{MaxItems: aws.Int32(listingPageSize)}
 	if prefix != "" {
 		in.PathPrefix = aws.String(prefix)
@@ -178,7 +156,7 @@ func (c *Collector) listAllRoles(ctx context.Context, account, prefix string) ([
 				if err != nil {
 					doc = raw
 				}
-				out = append(out, AuditRole{ARN: aws.ToString(r.Arn), TrustPolicy: doc, Listed: true})
+				out = append(out, facts.AuditRole{ARN: aws.ToString(r.Arn), TrustPolicy: doc, Listed: true})
 			}
 			return nil
 		})

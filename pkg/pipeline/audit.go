@@ -42,7 +42,7 @@ type AuditKubeSource interface {
 // call is a fact. A source that is also an AssociationLister lists the
 // cluster's Pod Identity associations first.
 type AuditAWSSource interface {
-	Audit(ctx context.Context, in cloud.AuditInput, progress Progress) *cloud.AuditFacts
+	Audit(ctx context.Context, in cloud.AuditInput, progress Progress) *facts.AuditFacts
 }
 
 // AuditSources are where an audit reads the world from.
@@ -55,7 +55,7 @@ type AuditSources struct {
 // AuditResult is a finished audit and the facts it judged.
 type AuditResult struct {
 	Report audit.Report
-	AWS    *cloud.AuditFacts
+	AWS    *facts.AuditFacts
 }
 
 // Audit runs resolve → collect → judge for `kubectl irsa audit`: the
@@ -155,14 +155,14 @@ func (k LiveKube) ServiceAccounts(ctx context.Context, scope kube.Scope, progres
 
 // Audit reads the audit's AWS facts; a configuration that cannot be loaded
 // leaves the issuer to --issuer and the API server, and every role unread.
-func (a LiveAWS) Audit(ctx context.Context, in cloud.AuditInput, progress Progress) *cloud.AuditFacts {
+func (a LiveAWS) Audit(ctx context.Context, in cloud.AuditInput, progress Progress) *facts.AuditFacts {
 	c, err := a.collector(ctx, in.RoleARNs)
 	if err != nil {
 		unavailable := &facts.CallError{Op: "aws configuration", Code: facts.ErrOther, Message: err.Error()}
-		out := &cloud.AuditFacts{}
+		out := &facts.AuditFacts{}
 		out.Issuer = (&cloud.Collector{}).ResolveIssuerWithoutAWS(ctx, cloud.GatherInput{Issuer: in.Issuer, DiscoverIssuer: in.DiscoverIssuer})
 		for _, r := range in.RoleARNs {
-			out.Roles = append(out.Roles, cloud.AuditRole{ARN: r, Err: unavailable})
+			out.Roles = append(out.Roles, facts.AuditRole{ARN: r, Err: unavailable})
 		}
 		out.Providers.Err = unavailable
 		out.SummaryErr = unavailable
