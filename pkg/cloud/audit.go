@@ -111,7 +111,7 @@ func (c *Collector) Audit(ctx context.Context, in AuditInput) *facts.AuditFacts 
 			continue
 		}
 		wg.Go(func() {
-			r := c.Role(ctx, a)
+			r := c.RoleTrust(ctx, a)
 			ar := facts.AuditRole{ARN: a, TrustPolicy: r.TrustPolicy, Err: r.Err}
 			mu.Lock()
 			out.Roles = append(out.Roles, ar)

@@ -61,6 +61,10 @@ func TestAuditWire(t *testing.T) {
 	if n := fake.Count("GetRole"); n != 1 {
 		t.Errorf("GetRole calls = %d, want 1", n)
 	}
+	// The audit judges trust only: no permission listings.
+	if n := fake.Count("ListAttachedRolePolicies") + fake.Count("ListRolePolicies"); n != 0 {
+		t.Errorf("%d permission listing calls, want none", n)
+	}
 	if n := fake.Count("GetAccountSummary"); n != 1 {
 		t.Errorf("GetAccountSummary calls = %d, want 1", n)
 	}

@@ -243,7 +243,7 @@ func (c *Collector) Cluster(ctx context.Context, name string) facts.Cluster {
 func (c *Collector) Role(ctx context.Context, roleARN string) facts.Role {
 	f, leader := c.roleFlight(roleARN)
 	if leader {
-		f.val = c.fetchRole(ctx, roleARN)
+		f.val = c.fetchRole(ctx, roleARN, true)
 		close(f.done)
 		if c.OnRole != nil {
 			c.OnRole(roleARN)
@@ -305,7 +305,14 @@ func roleNameFromARN(roleARN string) (arn.ARN, string, error) {
 	return a, name, nil
 }
 
-func (c *Collector) fetchRole(ctx context.Context, roleARN string) facts.Role {
+// RoleTrust reads a role's trust policy alone, with one iam:GetRole and no
+// permission listings, for a caller that judges trust only (audit). It is
+// not cached: such a caller reads each role once.
+func (c *Collector) RoleTrust(ctx context.Context, roleARN string) facts.Role {
+	return c.fetchRole(ctx, roleARN, false)
+}
+
+func (c *Collector) fetchRole(ctx context.Context, roleARN string, withPolicies bool) facts.Role {
 	out := facts.Role{ARN: roleARN}
 	want, name, err := roleNameFromARN(roleARN)
 	if err != nil {
@@ -350,7 +357,9 @@ func (c *Collector) fetchRole(ctx context.Context, roleARN string) facts.Role {
 	out.Path = aws.ToString(role.Path)
 	out.TrustPolicy = doc
 
-	out.AttachedPolicyARNs, out.InlinePolicyNames, out.PoliciesErr = c.rolePolicies(ctx, roleARN, name)
+	if withPolicies {
+		out.AttachedPolicyARNs, out.InlinePolicyNames, out.PoliciesErr = c.rolePolicies(ctx, roleARN, name)
+	}
 	return out
 }
 
