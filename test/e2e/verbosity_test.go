@@ -91,6 +91,27 @@ func TestVerbosityKeepsSecrets(t *testing.T) {
 					w.t.Errorf("%d AssumeRoleWithWebIdentity calls, want 1: the probe must have got credentials to hide", n)
 				}
 			}},
+		{name: "cloudtrail: events that carry issued access key ids are read, never printed", ns: "e2e-verbose-trail", code: 0,
+			flags: []string{"--cloudtrail", "--show-passed"},
+			setup: func(w *world) string {
+				role := w.healthy(acctA, "app", "app")
+				w.irsaSA("app", role)
+				w.pod(w.newPod("web", "app"))
+				if got := w.exchange("app", role, goV2Agent, regionalSTS); got != "" {
+					w.t.Fatalf("exchange: %s", got)
+				}
+				// What the test looks for is there to be found: CloudTrail
+				// logs the session's access key id (secretShapes has ASIA…).
+				if evs := w.aws.TrailEvents(acctA, "us-west-2"); len(evs) != 1 || !strings.Contains(evs[0].Payload, `"accessKeyId":"ASIA`) {
+					w.t.Fatalf("the emulator logged %d events, without the access key id this case guards", len(evs))
+				}
+				return "pod/web"
+			},
+			logged: func(*world) []string { return nil },
+			check: func(w *world, fs []finding) {
+				f := hit(w.t, fs, "CLOUDTRAIL-READ-001", "pass")
+				mentions(w.t, f, "message", f.Message, "1 event of this service account")
+			}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
