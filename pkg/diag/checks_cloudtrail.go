@@ -616,6 +616,12 @@ func checkTrailQuiet(s *Input, subj *facts.Subject) []Finding {
 	if r, err := awsarn.ParseRoleARN(tr.role); err == nil && r.Partition != "aws" {
 		why += "; in " + r.Partition + " a pod without AWS_REGION or AWS_DEFAULT_REGION calls the aws partition's global endpoint, whose answers this account's CloudTrail never sees"
 	}
+	for _, l := range tr.lookupsFor() {
+		if l.Truncated {
+			// The newest events of a busy account may all be other callers'.
+			why += "; the " + l.EventName + " lookup in " + l.Region + " stopped at --cloudtrail-max-events, back to " + ts(l.Oldest) + ", so older calls were not read"
+		}
+	}
 	f := fail(obj, msg+": "+why, []Evidence{ev("running pods", strconv.Itoa(len(running)), "pod.status.phase")},
 		"check which credentials the containers get (CREDS-001 with --show-passed) and the SDK in the image")
 	return []Finding{f}

@@ -300,6 +300,11 @@ func TestCheckTrailQuiet(t *testing.T) {
 	// Only failures: still no credentials.
 	f := findingsOf(t, trailScenario(trailFacts(webIdentity(5, failed("AccessDenied", "denied"))), nil), "CLOUDTRAIL-QUIET-001")
 	expect(t, f, []want{{status: diag.StatusFail, severity: diag.SeverityInfo}})
+	// A lookup stopped at the bound says the answer may be in what it did not read.
+	cut := trailFacts()
+	cut.Lookups[1].Truncated, cut.Lookups[1].Oldest = true, trailNow.Add(-10*time.Minute)
+	expect(t, findingsOf(t, trailScenario(cut, nil), "CLOUDTRAIL-QUIET-001"), []want{{status: diag.StatusFail, severity: diag.SeverityInfo,
+		message: "the AssumeRoleWithWebIdentity lookup in us-west-2 stopped at --cloudtrail-max-events, back to 2026-11-01T13:50:00Z, so older calls were not read"}})
 	// Pods that do not run: nothing to expect.
 	expect(t, findingsOf(t, trailScenario(trailFacts(), func(s *facts.Snapshot) { s.Subjects[0].Pods[0].Pod.Status.Phase = corev1.PodPending }), "CLOUDTRAIL-QUIET-001"), nil)
 }
