@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -35,20 +34,7 @@ const (
 // the audit reads service accounts and IAM, never pods.
 func startAuditSuite(t *testing.T) *suite {
 	t.Helper()
-	s := &suite{pluginDir: buildPlugin(t.Context(), t), cacheDir: t.TempDir(), associations: newLiveAssociations()}
-	s.cp = controlplane.MustStart(t.Context(), t, controlplane.Options{})
-	cs, err := s.cp.Clientset()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.cs = cs
-	s.issuer = s.cp.Issuer
-	u, err := url.Parse(s.issuer)
-	if err != nil {
-		t.Fatalf("issuer %q: %v", s.issuer, err)
-	}
-	s.issuerHost = u.Host
-	return s
+	return startControlPlane(t, controlplane.Options{})
 }
 
 func (w *world) arn(name string) string { return "arn:aws:iam::" + acctA + ":role/" + name }

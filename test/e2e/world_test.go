@@ -92,6 +92,22 @@ func startSuite(t *testing.T) *suite {
 // startSuiteWith is startSuite on a control plane started with opts.
 func startSuiteWith(t *testing.T, opts controlplane.Options) *suite {
 	t.Helper()
+	s := startControlPlane(t, opts)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	var err error
+	if s.thumbprint, err = pki.LastCertSHA1(ctx, s.issuerHost); err != nil {
+		t.Fatal(err)
+	}
+	startScenarioWebhook(ctx, t, s.cs, s.associations.set)
+	startAgent(ctx, t, s.cs)
+	return s
+}
+
+// startControlPlane builds the plugin and starts the control plane, whose
+// issuer the plugin discovers; no webhook, no agent.
+func startControlPlane(t *testing.T, opts controlplane.Options) *suite {
+	t.Helper()
 	s := &suite{pluginDir: buildPlugin(t.Context(), t), cacheDir: t.TempDir(), associations: newLiveAssociations()}
 	s.cp = controlplane.MustStart(t.Context(), t, opts)
 	cs, err := s.cp.Clientset()
@@ -105,13 +121,6 @@ func startSuiteWith(t *testing.T, opts controlplane.Options) *suite {
 		t.Fatalf("issuer %q: %v", s.issuer, err)
 	}
 	s.issuerHost = u.Host
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-	defer cancel()
-	if s.thumbprint, err = pki.LastCertSHA1(ctx, u.Host); err != nil {
-		t.Fatal(err)
-	}
-	startScenarioWebhook(ctx, t, cs, s.associations.set)
-	startAgent(ctx, t, cs)
 	return s
 }
 
